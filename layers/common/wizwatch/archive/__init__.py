@@ -1,0 +1,1 @@
+"""The raw archive: one gzip object per fetched Wiz page, under ``raw/<LogType>/``."""

@@ -1,0 +1,83 @@
+"""Object keys of the raw archive and of what the detector keeps.
+
+A raw key is a pure function of (log type, window, page number): a retried page overwrites its
+own object instead of adding a twin, and the key alone tells the detector the log type. Keys are
+partitioned by the window's start date (``dt=YYYY-MM-DD``) so Athena or S3 Select can prune.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from wizwatch.logtypes import ALL_LOG_TYPES
+
+RAW_PREFIX = "raw/"
+MATCHES_PREFIX = "matches/"
+QUARANTINE_PREFIX = "quarantine/"
+
+_STAMP = "%Y%m%dT%H%M%S%fZ"
+_RAW_RE = re.compile(
+    r"^raw/(?P<log_type>[^/]+)/dt=\d{4}-\d{2}-\d{2}/"
+    r"(?P<start>\d{8}T\d{12}Z)_(?P<end>\d{8}T\d{12}Z)(?:_(?P<part>[0-9a-f]{8}))?/"
+    r"page-(?P<page>\d{5,})\.json\.gz$"
+)
+
+
+def _stamp(t: datetime) -> str:
+    return t.astimezone(UTC).strftime(_STAMP)
+
+
+def _parse_stamp(s: str) -> datetime:
+    return datetime.strptime(s, _STAMP).replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class RawKey:
+    """The parts of a raw archive key."""
+
+    log_type: str
+    window_start: datetime
+    window_end: datetime
+    page: int
+    #: Distinguishes sub-queries of one window (e.g. a query variant); empty for the usual case.
+    part: str = ""
+
+    def __str__(self) -> str:
+        return raw_key(self.log_type, self.window_start, self.window_end, self.page, self.part)
+
+
+def raw_key(log_type: str, start: datetime, end: datetime, page: int, part: str = "") -> str:
+    """``raw/Wiz.Audit/dt=2026-11-22/20261122T100000000000Z_20261122T101500000000Z/page-00001.json.gz``."""
+    if log_type not in ALL_LOG_TYPES:
+        raise ValueError(f"unknown log type {log_type!r}")
+    if page < 1:
+        raise ValueError("page numbers start at 1")
+    suffix = f"_{part}" if part else ""
+    return (
+        f"{RAW_PREFIX}{log_type}/dt={start.astimezone(UTC):%Y-%m-%d}/"
+        f"{_stamp(start)}_{_stamp(end)}{suffix}/page-{page:05d}.json.gz"
+    )
+
+
+def parse_raw_key(key: str) -> RawKey:
+    """Inverse of :func:`raw_key`; ValueError for anything that is not a raw page key."""
+    m = _RAW_RE.match(key)
+    if not m or m["log_type"] not in ALL_LOG_TYPES:
+        raise ValueError(f"not a raw archive key: {key!r}")
+    return RawKey(
+        log_type=m["log_type"],
+        window_start=_parse_stamp(m["start"]),
+        window_end=_parse_stamp(m["end"]),
+        page=int(m["page"]),
+        part=m["part"] or "",
+    )
+
+
+def log_type_of(key: str) -> str:
+    """The log type named by a ``raw/<LogType>/...`` key (also for pushed objects)."""
+    parts = key.split("/")
+    if len(parts) < 3 or parts[0] != "raw" or parts[1] not in ALL_LOG_TYPES:
+        raise ValueError(f"key {key!r} is not under raw/<LogType>/ (known: {', '.join(ALL_LOG_TYPES)})")
+    return parts[1]

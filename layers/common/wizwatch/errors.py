@@ -1,0 +1,104 @@
+"""Every exception Wizwatch raises on purpose, in one small module.
+
+Callers catch these by meaning (retry? stop this log type? quarantine?) rather than by the
+library that happened to raise. Messages never contain secrets or tokens.
+"""
+
+from __future__ import annotations
+
+
+class WizwatchError(Exception):
+    """Base class: anything Wizwatch raises deliberately."""
+
+
+class ConfigError(WizwatchError):
+    """Misconfiguration detected at start-up; the message says which setting to fix and how."""
+
+
+# --- Wiz API -------------------------------------------------------------------------------
+
+
+class WizApiError(WizwatchError):
+    """The Wiz API answered with an error we do not retry (after retries were exhausted)."""
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+class WizRetryableError(WizApiError):
+    """Throttling, 5xx, time-outs, INTERNAL: worth another try after a back-off."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, code=code, status=status)
+        self.retry_after = retry_after
+
+
+class WizAuthenticationError(WizApiError):
+    """UNAUTHENTICATED / HTTP 401: the token is missing, invalid or expired (refresh once)."""
+
+
+class WizAuthorizationError(WizApiError):
+    """UNAUTHORIZED / HTTP 403: the service account lacks a scope; stop this log type."""
+
+
+class WizCredentialsError(WizApiError):
+    """The token endpoint refused the client id/secret: rotate or fix the secret."""
+
+
+class WizBadRequestError(WizApiError):
+    """BAD_USER_INPUT and other query errors: our bug or an API change; stop and log the query."""
+
+
+class CursorInvalidError(WizApiError):
+    """The API rejected a saved page cursor (expired or invalid): restart the window."""
+
+
+class TimeBudgetExceeded(WizwatchError):
+    """Not enough Lambda time left to do another request safely; stop cleanly."""
+
+
+# --- State -----------------------------------------------------------------------------------
+
+
+class LeaseHeldError(WizwatchError):
+    """Another invocation holds the cursor lease for this log type; this run skips it."""
+
+
+class StaleStateError(WizwatchError):
+    """A conditional write lost a race (version moved on); re-read before doing anything else."""
+
+
+# --- Records and rules -----------------------------------------------------------------------
+
+
+class InvalidRecord(WizwatchError):
+    """A record that does not fit its log type's schema; quarantined with this reason."""
+
+    def __init__(self, reason: str, *, index: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.index = index
+
+
+class InvalidPage(WizwatchError):
+    """An archived object that is not a readable page at all (bad gzip, not JSON, no nodes)."""
+
+
+class RuleLoadError(WizwatchError):
+    """A rule spec or module is invalid; the message names the file, the key and the problem."""
+
+    def __init__(self, path: str, key: str | None, problem: str) -> None:
+        where = f"{path}: {key}: " if key else f"{path}: "
+        super().__init__(where + problem)
+        self.path = path
+        self.key = key
+        self.problem = problem

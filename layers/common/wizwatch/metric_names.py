@@ -1,0 +1,36 @@
+"""The CloudWatch metric names and dimensions the code emits (EMF, via Powertools).
+
+template.yaml's alarms and dashboard must use exactly these; a test compares the template with
+the metrics captured in the end-to-end runs. Namespace: ``Wizwatch``. Powertools adds a
+``service`` dimension (poller | detector | notifier) to every metric.
+"""
+
+from __future__ import annotations
+
+NAMESPACE = "Wizwatch"
+
+# Dimension names
+LOG_TYPE = "LogType"
+SEVERITY = "Severity"
+RULE_ID = "RuleId"
+
+# Poller (dimensions: service, LogType)
+RECORDS_ARCHIVED = "RecordsArchived"
+PAGES_ARCHIVED = "PagesArchived"
+API_REQUESTS = "ApiRequests"
+API_THROTTLES = "ApiThrottles"
+API_ERRORS = "ApiErrors"
+TOKEN_FETCHES = "TokenFetches"  # dimensions: service only
+POLL_HEARTBEAT = "PollHeartbeat"
+INGESTION_LAG = "IngestionLagSeconds"
+
+# Detector (dimensions: service, LogType unless noted)
+EVENTS_PROCESSED = "EventsProcessed"
+RULE_MATCHES = "RuleMatches"
+RULE_ERRORS = "RuleErrors"
+RECORDS_QUARANTINED = "RecordsQuarantined"
+ALERTS_QUEUED = "AlertsQueued"  # dimensions: service, Severity  (and separately service, RuleId)
+
+# Notifier (dimensions: service)
+ALERTS_PUBLISHED = "AlertsPublished"
+PUBLISH_FAILURES = "PublishFailures"

@@ -1,0 +1,1 @@
+"""notify stage of the pipeline."""

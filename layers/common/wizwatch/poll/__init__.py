@@ -1,0 +1,1 @@
+"""poll stage of the pipeline."""
