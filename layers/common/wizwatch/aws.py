@@ -21,7 +21,7 @@ _CONFIG = Config(
 )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def client(service: str) -> Any:
     """A cached client for ``service`` (s3, sqs, sns, dynamodb, secretsmanager...)."""
     return boto3.session.Session().client(service, config=_CONFIG)  # type: ignore[call-overload]

@@ -226,11 +226,23 @@ class QuerySpec:
 SPECS: dict[str, QuerySpec] = {
     AUDIT: QuerySpec(AUDIT, AUDIT_QUERY, "auditLogEntries", 500, "timestamp", "timestamp"),
     ISSUES: QuerySpec(
-        ISSUES, ISSUES_QUERY, "issues", 500, "statusChangedAt", "statusChangedAt",
-        tuple(ISSUE_STATUSES), "project",
+        ISSUES,
+        ISSUES_QUERY,
+        "issues",
+        500,
+        "statusChangedAt",
+        "statusChangedAt",
+        tuple(ISSUE_STATUSES),
+        "project",
     ),
     VULNERABILITY_FINDING: QuerySpec(
-        VULNERABILITY_FINDING, VULNERABILITY_QUERY, "vulnerabilityFindings", 500, "updatedAt", "updatedAt",
-        tuple(FINDING_STATUSES), "projectId",
+        VULNERABILITY_FINDING,
+        VULNERABILITY_QUERY,
+        "vulnerabilityFindings",
+        500,
+        "updatedAt",
+        "updatedAt",
+        tuple(FINDING_STATUSES),
+        "projectId",
     ),
 }
