@@ -34,7 +34,9 @@ query WizwatchAuditLog($first: Int, $after: String, $filterBy: AuditLogEntryFilt
 """
 
 ISSUES_QUERY = """
-query WizwatchIssues($first: Int, $after: String, $filterBy: IssueFilters, $orderBy: IssueOrder, $withCount: Boolean!) {
+query WizwatchIssues(
+  $first: Int, $after: String, $filterBy: IssueFilters, $orderBy: IssueOrder, $withCount: Boolean!
+) {
   issues: issuesV2(first: $first, after: $after, filterBy: $filterBy, orderBy: $orderBy) {
     nodes {
       id
@@ -122,7 +124,9 @@ query WizwatchIssues($first: Int, $after: String, $filterBy: IssueFilters, $orde
 """
 
 VULNERABILITY_QUERY = """
-query WizwatchVulnerabilityFindings($first: Int, $after: String, $filterBy: VulnerabilityFindingFilters, $withCount: Boolean!) {
+query WizwatchVulnerabilityFindings(
+  $first: Int, $after: String, $filterBy: VulnerabilityFindingFilters, $withCount: Boolean!
+) {
   vulnerabilityFindings(first: $first, after: $after, filterBy: $filterBy) {
     nodes {
       id

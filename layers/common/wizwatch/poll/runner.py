@@ -1,0 +1,476 @@
+"""One poller invocation: for each log type, fetch closed windows page by page into the archive.
+
+Order of effects per page (the whole crash-consistency argument): fetch -> S3 put -> cursor
+write. A crash before the cursor write re-fetches that page next run (same key, overwritten: a
+duplicate at worst), never skips it. To keep the API the bottleneck, the put and cursor write of
+page N run on one background thread while page N+1 is fetched; page N+1's own put waits for page
+N's cursor write, so the order above still holds page by page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+from aws_lambda_powertools import Logger
+
+from wizwatch import metric_names as m
+from wizwatch.archive import writer
+from wizwatch.archive.keys import raw_key
+from wizwatch.errors import (
+    ConfigError,
+    CursorInvalidError,
+    LeaseHeldError,
+    StaleStateError,
+    TimeBudgetExceeded,
+    WizApiError,
+    WizAuthenticationError,
+    WizAuthorizationError,
+    WizCredentialsError,
+    WizwatchError,
+)
+from wizwatch.logtypes import AUDIT
+from wizwatch.poll import auth, windows
+from wizwatch.poll.auth import TokenProvider, TokenStore
+from wizwatch.poll.client import USER_AGENT, Answer, CallStats, GraphQLClient
+from wizwatch.poll.limiter import RateLimiter
+from wizwatch.poll.queries import SPECS, QuerySpec
+from wizwatch.poll.retry import Backoff, TimeBudget
+from wizwatch.poll.settings import AUDIT_RETENTION_SECONDS, PollerSettings, load_settings
+from wizwatch.poll.state import CursorState, CursorStore
+from wizwatch.poll.telemetry import PollMetrics
+
+logger = Logger(service="poller")
+
+#: Wiz stops every audit query at this many results; windows reaching it are split.
+AUDIT_RESULT_CAP = 10_000
+#: An invalid cursor restarts the window; more restarts than this in one run means a broken API.
+MAX_RESTARTS_PER_RUN = 3
+
+
+@dataclass
+class Outcome:
+    """What happened to one log type in one run (returned by the handler, logged)."""
+
+    status: str = "ok"  # ok | budget | skipped | lost_lease | error
+    windows: int = 0
+    pages: int = 0
+    records: int = 0
+    committed_end: str | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+
+@dataclass
+class Poller:
+    """What a warm container keeps between invocations: session, limiter, token, clients."""
+
+    settings: PollerSettings
+    limiter: RateLimiter
+    client: GraphQLClient
+    tokens: TokenProvider
+    store: CursorStore
+    metrics: PollMetrics = field(default_factory=PollMetrics)
+
+    @classmethod
+    def build(cls, settings: PollerSettings) -> Poller:
+        session = requests.Session()
+        session.headers["User-Agent"] = USER_AGENT
+        metrics = PollMetrics()
+        backoff = Backoff(settings.retry_base_seconds, settings.retry_max_seconds)
+        tokens = TokenProvider(
+            token_url=settings.token_url,
+            audience=settings.oauth_audience,
+            credentials=lambda: auth.load_credentials(settings.credentials_secret),
+            store=TokenStore(settings.state_table),
+            session=session,
+            refresh_seconds=settings.token_refresh_seconds,
+            http_timeout=min(30.0, settings.http_timeout_seconds),
+            max_attempts=settings.max_attempts,
+            backoff=backoff,
+            on_fetch=metrics.token_fetched,
+            user_agent=USER_AGENT,
+        )
+        limiter = RateLimiter(settings.requests_per_second)
+        client = GraphQLClient(
+            api_url=settings.api_url,
+            tokens=tokens,
+            limiter=limiter,
+            session=session,
+            backoff=backoff,
+            max_attempts=settings.max_attempts,
+            http_timeout=settings.http_timeout_seconds,
+        )
+        return cls(settings, limiter, client, tokens, CursorStore(settings.state_table), metrics)
+
+
+class _PageWriter:
+    """Archives page N and then commits the cursor for it, on one background thread.
+
+    At most one page is in flight; :meth:`wait` returns the last committed state (or raises what
+    went wrong), and every cursor change made on the main thread waits for it first.
+    """
+
+    def __init__(self, executor: ThreadPoolExecutor, store: CursorStore, lease: float, state: CursorState):
+        self._executor = executor
+        self._store = store
+        self._lease = lease
+        self._state = state
+        self._pending: Future[CursorState] | None = None
+
+    @property
+    def committed(self) -> CursorState:
+        """The last state known to be written (without waiting for the page in flight)."""
+        return self._state
+
+    def wait(self) -> CursorState:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self._state = pending.result()
+        return self._state
+
+    def save(self, transition: Callable[[CursorState], CursorState]) -> CursorState:
+        """A cursor change with nothing to archive (open, shrink or restart a window)."""
+        self._state = self._store.save(transition(self.wait()), self._lease)
+        return self._state
+
+    def submit(self, archive: Callable[[], None], transition: Callable[[CursorState], CursorState]) -> None:
+        """Archive, then apply ``transition`` to the committed state, after the previous page."""
+        state = self.wait()
+
+        def job() -> CursorState:
+            archive()
+            return self._store.save(transition(state), self._lease)
+
+        self._pending = self._executor.submit(job)
+
+
+class LogTypeRun:
+    """Polls one log type within a time budget, holding its cursor lease."""
+
+    def __init__(self, poller: Poller, spec: QuerySpec, budget: TimeBudget, invocation_id: str) -> None:
+        self.p = poller
+        self.s = poller.settings
+        self.spec = spec
+        self.log_type = spec.log_type
+        self.budget = budget
+        self.invocation_id = invocation_id
+        self.outcome = Outcome()
+        self.restarts = 0
+        metrics = poller.metrics
+        lt = self.log_type
+        self.stats = CallStats(
+            on_request=lambda: metrics.add(lt, m.API_REQUESTS),
+            on_throttle=lambda: metrics.add(lt, m.API_THROTTLES),
+            on_error=lambda: metrics.add(lt, m.API_ERRORS),
+        )
+
+    def run(self) -> Outcome:
+        owner = f"{self.invocation_id}/{uuid.uuid4().hex[:12]}"
+        state = self.p.store.acquire(self.log_type, owner, self.s.lease_seconds)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"archive-{self.log_type}") as executor:
+            pages = _PageWriter(executor, self.p.store, self.s.lease_seconds, state)
+            try:
+                self._windows(pages)
+            finally:
+                self._finish(pages)
+        return self.outcome
+
+    def _finish(self, pages: _PageWriter) -> None:
+        try:
+            state = pages.wait()
+        except Exception:
+            # The last page's put or cursor write failed: that page is re-fetched next run.
+            # Release what was last committed so the next run need not wait for the lease.
+            state = pages.committed
+            self._note_commit(state)
+            self._release(state)
+            raise
+        self._note_commit(state)
+        self._release(state)
+
+    def _note_commit(self, state: CursorState) -> None:
+        if state.committed_end:
+            self.outcome.committed_end = windows.rfc3339(state.committed_end)
+            lag = (datetime.now(UTC) - state.committed_end).total_seconds()
+            self.p.metrics.lag(self.log_type, max(0.0, lag))
+
+    def _release(self, state: CursorState) -> None:
+        try:
+            self.p.store.release(state)
+        except StaleStateError:
+            pass
+        except Exception as exc:
+            logger.warning(
+                "could not release cursor lease; it lapses by itself",
+                extra={"log_type": self.log_type, "error": str(exc)},
+            )
+
+    def _windows(self, pages: _PageWriter) -> None:
+        retention = windows.retention_for(self.log_type, AUDIT_RETENTION_SECONDS)
+        while True:
+            state = pages.wait()
+            if not state.in_window:
+                window = windows.next_window(
+                    log_type=self.log_type,
+                    committed_end=state.committed_end,
+                    now=datetime.now(UTC),
+                    settle_seconds=self.s.settle_seconds,
+                    overlap_seconds=self.s.overlap_seconds,
+                    max_window_seconds=self.s.max_window_seconds,
+                    initial_lookback_hours=self.s.initial_lookback_hours,
+                    retention_seconds=retention,
+                )
+                if window is None:
+                    return  # caught up to now - settle
+                if state.committed_end and window[0] > state.committed_end:
+                    logger.warning(
+                        "audit entries between the last window and the retention limit have expired",
+                        extra={
+                            "log_type": self.log_type,
+                            "gap_from": windows.rfc3339(state.committed_end),
+                            "gap_to": windows.rfc3339(window[0]),
+                        },
+                    )
+                self.budget.check(2.0, "opening a new window")
+                state = pages.save(functools.partial(CursorState.open_window, start=window[0], end=window[1]))
+            self._window(pages, state)
+            self.outcome.windows += 1
+
+    def _window(self, pages: _PageWriter, state: CursorState) -> None:
+        assert state.window_start is not None and state.window_end is not None
+        start, end = state.window_start, state.window_end
+        page, after, part = state.page, state.after, (f"{state.attempt:08x}" if state.attempt else "")
+        log = {
+            "log_type": self.log_type,
+            "window_start": windows.rfc3339(start),
+            "window_end": windows.rfc3339(end),
+        }
+        while True:
+            variables = windows.build_variables(
+                self.spec,
+                start=start,
+                end=end,
+                after=after,
+                page_size=self.s.page_size,
+                project_ids=self.s.project_ids if self.spec.project_filter_key else [],
+                project_filter_key=self.s.project_filter_key(self.log_type),
+                with_count=page == 1 and self.log_type == AUDIT,
+            )
+            try:
+                answer = self.p.client.execute(
+                    self.spec.query, variables, budget=self.budget, log_type=self.log_type, stats=self.stats
+                )
+            except CursorInvalidError as exc:
+                if not after or self.restarts >= MAX_RESTARTS_PER_RUN:
+                    raise
+                self.restarts += 1
+                logger.warning(
+                    "page cursor rejected; restarting the window from its first page",
+                    extra={**log, "page": page, "error": str(exc)},
+                )
+                state = pages.save(CursorState.restart_window)
+                page, after, part = 1, "", f"{state.attempt:08x}"
+                continue
+            nodes, has_next, end_cursor, total = _connection(answer, self.spec)
+            if page == 1 and self.log_type == AUDIT and total is not None and total >= AUDIT_RESULT_CAP:
+                new_end = _split_end(start, end, total)
+                if new_end is not None:
+                    logger.info(
+                        "audit window reaches the 10,000-result cap; splitting it",
+                        extra={**log, "total_count": total, "new_window_end": windows.rfc3339(new_end)},
+                    )
+                    state = pages.save(functools.partial(CursorState.shrink_window, end=new_end))
+                    end = new_end
+                    log["window_end"] = windows.rfc3339(end)
+                    continue
+                logger.error(
+                    "a one-second audit window exceeds the 10,000-result cap; entries beyond it "
+                    "cannot be fetched",
+                    extra={**log, "total_count": total},
+                )
+                self.p.metrics.add(self.log_type, m.API_ERRORS)
+            if has_next and (not end_cursor or end_cursor == after):
+                raise WizApiError(
+                    f"{self.log_type}: hasNextPage without a new endCursor; the API is "
+                    "misbehaving, the window will be retried next run"
+                )
+            transition: Callable[[CursorState], CursorState] = (
+                functools.partial(CursorState.next_page, after=end_cursor or "")
+                if has_next
+                else CursorState.close_window
+            )
+            if nodes:
+                pages.submit(self._archiver(answer, start, end, page, after, part, nodes), transition)
+            else:
+                pages.save(transition)
+            if not has_next:
+                pages.wait()
+                logger.info("window complete", extra={**log, "pages": page})
+                return
+            page += 1
+            after = end_cursor or ""
+
+    def _archiver(
+        self, answer: Answer, start: datetime, end: datetime, page: int, after: str, part: str, records: int
+    ) -> Callable[[], None]:
+        key = raw_key(self.log_type, start, end, page, part)
+        meta = writer.page_metadata(
+            log_type=self.log_type,
+            window_start=start,
+            window_end=end,
+            page=page,
+            cursor=after,
+            request_time=answer.request_time,
+            request_id=answer.request_id,
+            record_count=records,
+            invocation_id=self.invocation_id,
+        )
+        bucket, metrics, outcome, log_type = self.s.raw_bucket, self.p.metrics, self.outcome, self.log_type
+
+        def archive() -> None:
+            writer.put_page(bucket, key, answer.body, meta)
+            metrics.add(log_type, m.PAGES_ARCHIVED)
+            metrics.add(log_type, m.RECORDS_ARCHIVED, records)
+            outcome.pages += 1
+            outcome.records += records
+
+        return archive
+
+
+def _connection(answer: Answer, spec: QuerySpec) -> tuple[int, bool, str | None, int | None]:
+    """(record count, hasNextPage, endCursor, totalCount) of a page, or WizApiError if malformed."""
+    data = answer.payload.get("data") or {}
+    conn = data.get(spec.connection)
+    if conn is None and spec.connection == "issues":
+        conn = data.get("issuesV2")
+    if not isinstance(conn, dict) or not isinstance(conn.get("nodes"), list):
+        raise WizApiError(f"{spec.log_type}: the answer has no data.{spec.connection}.nodes list")
+    info = conn.get("pageInfo") or {}
+    total = conn.get("totalCount")
+    return (
+        len(conn["nodes"]),
+        bool(info.get("hasNextPage")),
+        info.get("endCursor"),
+        int(total) if isinstance(total, int) else None,
+    )
+
+
+def _split_end(start: datetime, end: datetime, total: int) -> datetime | None:
+    """A window end expected to hold ~80% of the cap, or None if the window cannot shrink."""
+    span = (end - start).total_seconds()
+    if span <= 1:
+        return None
+    fraction = min(0.5, 0.8 * AUDIT_RESULT_CAP / total)
+    return start + timedelta(seconds=max(1, int(span * fraction)))
+
+
+# --- the invocation ---------------------------------------------------------------------------
+
+_poller: tuple[str, Poller] | None = None
+
+
+def get_poller(settings: PollerSettings) -> Poller:
+    """The container's Poller, rebuilt only if the configuration changed (tests switch it)."""
+    global _poller
+    key = repr(settings)
+    if _poller is None or _poller[0] != key:
+        _poller = (key, Poller.build(settings))
+    return _poller[1]
+
+
+def _selected(event: Any, settings: PollerSettings) -> list[str]:
+    wanted = event.get("log_type") if isinstance(event, dict) else None
+    if wanted is None:
+        return list(settings.log_types)
+    if wanted not in SPECS:
+        raise ConfigError(f"event log_type {wanted!r} is not one of {', '.join(SPECS)}")
+    return [wanted]
+
+
+_ACTIONS = {
+    WizCredentialsError: "fix the client id/secret in WIZ_CREDENTIALS_SECRET (or WIZ_AUDIENCE)",
+    WizAuthenticationError: "the token was rejected twice: check the service account still exists",
+    ConfigError: "fix the configuration named above",
+}
+
+
+def _poll_one(poller: Poller, log_type: str, budget: TimeBudget, invocation_id: str) -> Outcome:
+    run = LogTypeRun(poller, SPECS[log_type], budget, invocation_id)
+    outcome = run.outcome
+    extra: dict[str, Any] = {"log_type": log_type}
+    try:
+        run.run()
+        poller.metrics.heartbeat(log_type)
+    except TimeBudgetExceeded as exc:
+        outcome.status = "budget"
+        poller.metrics.heartbeat(log_type)
+        logger.info(
+            "stopped for the time budget; the cursor is saved and the next run resumes",
+            extra={**extra, "reason": str(exc)},
+        )
+    except LeaseHeldError as exc:
+        outcome.status = "skipped"
+        logger.info(str(exc), extra=extra)
+    except StaleStateError as exc:
+        outcome.status = "lost_lease"
+        logger.warning(str(exc), extra=extra)
+    except WizAuthorizationError as exc:
+        outcome.status, outcome.error = "error", str(exc)
+        logger.error("log type stopped: missing permission", extra={**extra, "error": str(exc)})
+    except WizwatchError as exc:
+        outcome.status, outcome.error = "error", f"{type(exc).__name__}: {exc}"
+        action = next((a for t, a in _ACTIONS.items() if isinstance(exc, t)), None)
+        logger.error(
+            "log type failed; its cursor is unchanged and the next run retries",
+            extra={**extra, "error": outcome.error, **({"action": action} if action else {})},
+        )
+    except Exception as exc:
+        outcome.status, outcome.error = "error", f"{type(exc).__name__}: {exc}"
+        logger.exception("log type failed unexpectedly; the next run retries", extra=extra)
+    return outcome
+
+
+def handle(event: Any, context: Any) -> dict[str, Any]:
+    """Poll the selected log types within the Lambda's remaining time; never raises for one type."""
+    settings = load_settings()
+    poller = get_poller(settings)
+    log_types = _selected(event, settings)
+    # The budget is shared by all configured log types: an invocation for one of n types (the
+    # per-type schedules run concurrently) gets 1/n of it, so together they stay within it.
+    share = len(log_types) / max(len(settings.log_types), len(log_types))
+    poller.limiter.set_rate(settings.requests_per_second * share)
+    budget = TimeBudget.from_context(context, settings.time_reserve_seconds)
+    invocation_id = str(getattr(context, "aws_request_id", "") or uuid.uuid4())
+    outcomes: dict[str, Outcome] = {}
+    try:
+        for i, log_type in enumerate(log_types):
+            # A fair share of what is left, so one slow log type cannot use up the whole run.
+            share_budget = budget.sub(budget.remaining() / (len(log_types) - i))
+            outcomes[log_type] = _poll_one(poller, log_type, share_budget, invocation_id)
+        for log_type in log_types:
+            if outcomes[log_type].status == "budget" and budget.remaining() > 5:
+                more = _poll_one(poller, log_type, budget, invocation_id)
+                first = outcomes[log_type]
+                more.windows += first.windows
+                more.pages += first.pages
+                more.records += first.records
+                more.committed_end = more.committed_end or first.committed_end
+                outcomes[log_type] = more
+    finally:
+        poller.metrics.flush(log_types)
+    result = {lt: o.as_dict() for lt, o in outcomes.items()}
+    logger.info("poll finished", extra={"outcomes": result})
+    return {
+        "ok": all(o.status in ("ok", "budget", "skipped") for o in outcomes.values()),
+        "log_types": result,
+    }
