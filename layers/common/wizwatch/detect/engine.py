@@ -1,0 +1,175 @@
+"""The rule engine: every enabled rule for a log type, run on each event in production mode.
+
+Speed comes from not running rules that cannot match. Each rule's ``InlineFilters`` /
+``Detection`` yields *index terms* (a top-level key that must equal one of a few values); per log
+type the engine picks, for each rule, the most widely shared such key and files the rule under
+the values it accepts. An event then costs one dict lookup per index key plus the rules with no
+index term. The index only skips rules whose own filters would reject the event, so results are
+the same as running every rule (``tests/unit/detect`` checks this).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wizwatch.detect.event import PantherEvent
+from wizwatch.detect.loader import load_rules
+from wizwatch.detect.result import RuleResult
+from wizwatch.detect.runner import RuleRunner
+from wizwatch.detect.simple import ci_get
+from wizwatch.detect.spec import Rule
+from wizwatch.errors import InvalidPage, InvalidRecord, RuleLoadError
+
+_MISSING = object()
+
+
+class _LogTypeIndex:
+    """Rules of one log type filed by the value of their index key."""
+
+    def __init__(self, runners: list[RuleRunner]) -> None:
+        counts: Counter[str] = Counter()
+        for r in runners:
+            for key in {k for k, _ in r.index_terms}:
+                counts[key] += 1
+        self.by_key: dict[str, dict[Any, list[RuleRunner]]] = {}
+        self.always: list[RuleRunner] = []
+        for r in runners:
+            if not r.index_terms:
+                self.always.append(r)
+                continue
+            key, values = max(r.index_terms, key=lambda t: (counts[t[0]], -len(t[1])))
+            table = self.by_key.setdefault(key, {})
+            for v in values:
+                table.setdefault(v, []).append(r)
+        self.keys = tuple(self.by_key.items())
+        self.single = len(self.keys) == 1 and not self.always
+
+    def candidates(self, event: dict[str, Any]) -> list[RuleRunner]:
+        found: list[RuleRunner] = []
+        for key, table in self.keys:
+            value = event.get(key, _MISSING)
+            if value is _MISSING:
+                value = ci_get(event, key)
+            try:
+                hit = table.get(value)
+            except TypeError:  # unhashable (a list or dict): no Equals/IsIn term can match it
+                continue
+            if hit:
+                if self.single:
+                    return hit
+                found.extend(hit)
+        if self.always:
+            found.extend(self.always)
+        if len(self.keys) > 1 or self.always:
+            found.sort(key=lambda r: r.rule.ordinal)
+        return found
+
+
+@dataclass
+class RecordOutcome:
+    """One record of a page: its normalised event and results, or why it is invalid."""
+
+    index: int
+    event: dict[str, Any] | None = None
+    results: list[RuleResult] = field(default_factory=list)
+    invalid: str | None = None
+
+
+@dataclass
+class PageOutcome:
+    records: list[RecordOutcome]
+    connection: str | None = None
+
+    @property
+    def invalid(self) -> list[RecordOutcome]:
+        return [r for r in self.records if r.invalid is not None]
+
+
+class Engine:
+    """Loaded rules, indexed per log type."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = sorted(rules, key=lambda r: r.ordinal)
+        for i, r in enumerate(self.rules):
+            r.ordinal = i
+            if r.runner is None:
+                r.runner = RuleRunner(r)
+        self._indexes: dict[str, _LogTypeIndex] = {}
+        self._normalizers: dict[str, Any] = {}
+
+    @classmethod
+    def from_directory(cls, path: str | Path) -> Engine:
+        """Load every rule under path; any invalid rule stops start-up with all problems listed."""
+        rules, errors = load_rules(Path(path))
+        if errors:
+            first = errors[0]
+            if len(errors) > 1:
+                more = "\n".join(f"  - {e}" for e in errors[1:])
+                raise RuleLoadError(
+                    first.path, first.key, f"{first.problem}\n{len(errors) - 1} more:\n{more}"
+                )
+            raise first
+        return cls(rules)
+
+    def rules_for(self, log_type: str) -> list[Rule]:
+        """The enabled rules for a log type, in load order."""
+        return [r for r in self.rules if r.enabled and log_type in r.log_types]
+
+    def _index(self, log_type: str) -> _LogTypeIndex:
+        index = self._indexes.get(log_type)
+        if index is None:
+            index = _LogTypeIndex([r.runner for r in self.rules_for(log_type)])
+            self._indexes[log_type] = index
+        return index
+
+    def evaluate(self, log_type: str, event: dict[str, Any]) -> list[RuleResult]:
+        """Results of the rules that matched or failed on a normalised event (production mode)."""
+        candidates = self._index(log_type).candidates(event)
+        if not candidates:
+            return []
+        out: list[RuleResult] = []
+        wrapped: PantherEvent | None = None
+        for runner in candidates:
+            pre = runner.prefilter
+            if pre is not None and not pre(event):
+                continue
+            if wrapped is None:
+                wrapped = PantherEvent(event)
+            result = runner.run(event, wrapped)
+            if result is not None:
+                out.append(result)
+        return out
+
+    def evaluate_page(self, log_type: str, body: bytes, parse_time: str | None = None) -> PageOutcome:
+        """Gzip (or plain) page bytes -> per-record outcomes; raises InvalidPage for unreadable pages."""
+        from wizwatch.parse.normalize import Normalizer
+        from wizwatch.parse.pages import read_page
+        from wizwatch.parse.timestamps import now_panther
+
+        page = read_page(body)
+        normalizer = self._normalizers.get(log_type)
+        if normalizer is None:
+            normalizer = self._normalizers[log_type] = Normalizer(log_type)
+        parse_time = parse_time or now_panther()
+        index = self._index(log_type)
+        outcomes: list[RecordOutcome] = []
+        append = outcomes.append
+        normalize = normalizer.normalize
+        evaluate = self.evaluate
+        for i, record in enumerate(page.records):
+            try:
+                event = normalize(record, parse_time)
+            except InvalidRecord as exc:
+                append(RecordOutcome(index=i, invalid=exc.reason))
+                continue
+            if index.candidates(event):
+                append(RecordOutcome(index=i, event=event, results=evaluate(log_type, event)))
+            else:
+                append(RecordOutcome(index=i, event=event))
+        return PageOutcome(records=outcomes, connection=page.connection)
+
+
+__all__ = ["Engine", "InvalidPage", "PageOutcome", "RecordOutcome"]

@@ -1,0 +1,165 @@
+"""The event object a rule receives: read-only, case-insensitive at every level (like Panther's).
+
+Wrapping is lazy: the event is a thin view over the normalised dict; nested mappings and lists
+are wrapped only when a rule reaches into them, and the lower-cased key map is built only on the
+first lookup that misses an exact key. Panther's Wiz rules rely on the case-insensitivity
+(``event.get("sourceip")`` for ``sourceIP``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+_MISSING = object()
+
+
+def wrap(value: Any) -> Any:
+    """Wrap mappings and lists read from an event so they stay read-only and case-insensitive."""
+    if isinstance(value, dict):
+        return ImmutableCaseInsensitiveDict(value)
+    if isinstance(value, list):
+        return ImmutableList(value)
+    return value
+
+
+def unwrap(value: Any) -> Any:
+    """Plain dicts/lists again (for JSON), recursively."""
+    if isinstance(value, ImmutableCaseInsensitiveDict):
+        return {k: unwrap(v) for k, v in value._data.items()}
+    if isinstance(value, ImmutableList):
+        return [unwrap(v) for v in value._data]
+    if isinstance(value, Mapping):
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [unwrap(v) for v in value]
+    return value
+
+
+class ImmutableList(Sequence[Any]):
+    """A read-only list whose elements are wrapped on access."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: list[Any]) -> None:
+        self._data = data
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return ImmutableList(self._data[index])
+        return wrap(self._data[index])
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ImmutableList):
+            return self._data == other._data
+        if isinstance(other, list | tuple):
+            return self._data == list(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(repr(v) for v in self._data))
+
+    def __repr__(self) -> str:
+        return repr(self._data)
+
+    def copy(self) -> list[Any]:
+        return unwrap(self)
+
+
+class ImmutableCaseInsensitiveDict(Mapping[str, Any]):
+    """Read-only mapping; an exact key wins, otherwise keys match case-insensitively."""
+
+    __slots__ = ("_data", "_lower")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+        self._lower: dict[str, str] | None = None
+
+    def _resolve(self, key: Any) -> Any:
+        """The stored key for ``key``, or _MISSING."""
+        if key in self._data:
+            return key
+        if not isinstance(key, str):
+            return _MISSING
+        lower = self._lower
+        if lower is None:
+            lower = {}
+            for k in self._data:
+                if isinstance(k, str):
+                    lower.setdefault(k.lower(), k)
+            self._lower = lower
+        return lower.get(key.lower(), _MISSING)
+
+    def __getitem__(self, key: str) -> Any:
+        real = self._resolve(key)
+        if real is _MISSING:
+            raise KeyError(key)
+        return wrap(self._data[real])
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Default only when the key is absent; a JSON null gives None."""
+        data = self._data
+        if key in data:
+            value = data[key]
+        else:
+            real = self._resolve(key)
+            if real is _MISSING:
+                return default
+            value = data[real]
+        if isinstance(value, dict | list):
+            return wrap(value)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return self._resolve(key) is not _MISSING
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ImmutableCaseInsensitiveDict):
+            return self._data == other._data
+        if isinstance(other, dict):
+            return self._data == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain (deep) copy, for JSON or for mutation."""
+        out: dict[str, Any] = unwrap(self)
+        return out
+
+    def copy(self) -> dict[str, Any]:
+        return self.to_dict()
+
+
+class PantherEvent(ImmutableCaseInsensitiveDict):
+    """The top-level event: Panther's ``deep_get`` / ``deep_walk`` / ``udm`` as methods."""
+
+    __slots__ = ()
+
+    def deep_get(self, *keys: str, default: Any = None) -> Any:
+        from wizwatch.detect.helpers import deep_get
+
+        return deep_get(self, *keys, default=default)
+
+    def deep_walk(self, *keys: str, default: Any = None, return_val: str = "all") -> Any:
+        from wizwatch.detect.helpers import deep_walk
+
+        return deep_walk(self, *keys, default=default, return_val=return_val)
+
+    def udm(self, *keys: str, default: Any = None) -> Any:
+        """No data models for Wiz types: a plain deep_get (dotted paths accepted)."""
+        if len(keys) == 1 and "." in keys[0]:
+            keys = tuple(keys[0].split("."))
+        return self.deep_get(*keys, default=default)

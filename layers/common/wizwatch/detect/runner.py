@@ -1,0 +1,326 @@
+"""Running one rule on one event with Panther's defaults, fallbacks and caps.
+
+Python rules and simple detections end up as the same set of callables (rule, title, dedup, …),
+so the fallback logic below exists once. Optional functions run only when the rule fires; their
+errors fall back to defaults and are listed in ``function_errors`` (test mode fails on them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from wizwatch.detect import simple
+from wizwatch.detect.event import PantherEvent, unwrap
+from wizwatch.detect.result import RuleFunctionError, RuleResult
+from wizwatch.detect.spec import SEVERITIES, Rule
+
+MAX_FIELD = 1000
+TRUNCATED = "... (truncated)"
+MAX_CONTEXT = 204_800
+MAX_DESTINATIONS = 10
+
+OPTIONAL_FUNCTIONS = (
+    "title",
+    "dedup",
+    "severity",
+    "alert_context",
+    "description",
+    "reference",
+    "runbook",
+    "destinations",
+    "unique",
+)
+
+
+class FunctionReturnTypeError(TypeError):
+    """A rule function returned a value of the wrong type."""
+
+
+def truncate(value: str) -> str:
+    if len(value) > MAX_FIELD:
+        return value[: MAX_FIELD - len(TRUNCATED)] + TRUNCATED
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    plain = unwrap(value)
+    if plain is value:
+        if isinstance(value, set | frozenset):
+            return sorted(value, key=repr)
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+    return plain
+
+
+def to_json(value: Any) -> bytes:
+    return orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS)
+
+
+class RuleRunner:
+    """The callables of one rule (Python or simple) and the logic to produce its RuleResult."""
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        spec = rule.spec
+        self.functions: dict[str, Callable[[Any], Any]] = {}
+        self.filter: simple.Compiled | None = None
+        if spec.get("InlineFilters"):
+            self.filter = simple.compile_expressions(spec["InlineFilters"], "InlineFilters")
+        self.detection: simple.Compiled | None = None
+        if rule.module is not None:
+            for name in ("rule", *OPTIONAL_FUNCTIONS):
+                fn = getattr(rule.module, name, None)
+                if callable(fn):
+                    self.functions[name] = fn
+            self._python = True
+        else:
+            self.detection = simple.compile_expressions(spec["Detection"], "Detection")
+            self._python = False
+            self._compile_simple_outputs(spec)
+        terms = []
+        if self.filter is not None:
+            terms.extend(self.filter.index_terms)
+        if self.detection is not None:
+            terms.extend(self.detection.index_terms)
+        #: (key, values) terms that must hold for the rule to match: the engine's index.
+        self.index_terms = terms
+        preds = [c.predicate for c in (self.filter, self.detection) if c is not None]
+        self.prefilter: Callable[[Any], bool] | None = None
+        if len(preds) == 1:
+            self.prefilter = preds[0]
+        elif preds:
+            a, b = preds
+            self.prefilter = lambda d: a(d) and b(d)
+
+    # --- simple detections -------------------------------------------------------------------
+
+    def _compile_simple_outputs(self, spec: dict[str, Any]) -> None:
+        title = spec.get("AlertTitle")
+        if isinstance(title, str):
+            self.functions["title"] = lambda ev: simple.render_title(title, ev._data)
+        group_by = spec.get("GroupBy")
+        if group_by:
+            paths = [g["Key"] if isinstance(g, dict) else str(g) for g in group_by]
+
+            def dedup(ev: PantherEvent) -> str:
+                return ":".join("" if (v := simple.lookup(ev._data, p)) is None else str(v) for p in paths)
+
+            self.functions["dedup"] = dedup
+        context = spec.get("AlertContext")
+        if context:
+            items = []
+            for c in context:
+                kv = c.get("KeyValue", {})
+                path = kv.get("Key") if isinstance(kv, dict) else kv
+                items.append((str(c["KeyName"]), str(path)))
+
+            def alert_context(ev: PantherEvent) -> dict[str, Any]:
+                return {name: simple.lookup(ev._data, path) for name, path in items}
+
+            self.functions["alert_context"] = alert_context
+        dyn = spec.get("DynamicSeverities")
+        if dyn:
+            options = [
+                (
+                    str(d["ChangeTo"]),
+                    simple.compile_expressions(d["Conditions"], "DynamicSeverities").predicate,
+                )
+                for d in dyn
+            ]
+
+            def severity(ev: PantherEvent) -> str:
+                for change_to, pred in options:
+                    if pred(ev._data):
+                        return change_to
+                return "DEFAULT"
+
+            self.functions["severity"] = severity
+
+    # --- running -----------------------------------------------------------------------------
+
+    def passes_prefilter(self, event: dict[str, Any]) -> bool:
+        return self.prefilter is None or self.prefilter(event)
+
+    def run(self, event: dict[str, Any], wrapped: PantherEvent | None = None) -> RuleResult | None:
+        """The result for an event (None when the rule does not match and did not fail)."""
+        if self.filter is not None and not self.filter.predicate(event):
+            return None
+        ev = wrapped if wrapped is not None else PantherEvent(event)
+        if self._python:
+            try:
+                matched = self.functions["rule"](ev)
+            except Exception as exc:
+                return self._error(RuleFunctionError.from_exception(exc))
+            if type(matched) is not bool:
+                return self._error(
+                    RuleFunctionError(
+                        "FunctionReturnTypeError",
+                        f"rule returned {type(matched).__name__} ({matched!r:.100}), expected bool",
+                    )
+                )
+        else:
+            assert self.detection is not None
+            matched = self.detection.predicate(event)
+        if not matched:
+            return None
+        return self.alert(ev)
+
+    def _error(self, error: RuleFunctionError) -> RuleResult:
+        rule = self.rule
+        return RuleResult(
+            rule=rule,
+            matched=False,
+            error=error,
+            title=truncate(f"Error in rule {rule.rule_id}: {error.type}: {error.message}"),
+            dedup=f"{rule.rule_id}:{error.type}",
+            severity=rule.severity,
+            description=rule.description,
+            reference=rule.reference,
+            runbook=rule.runbook,
+        )
+
+    def _call(self, name: str, ev: PantherEvent, errors: dict[str, RuleFunctionError]) -> Any:
+        try:
+            return self.functions[name](ev)
+        except Exception as exc:
+            errors[name] = RuleFunctionError.from_exception(exc)
+            return _FAILED
+
+    def alert(self, ev: PantherEvent) -> RuleResult:
+        """Every alert field for a matched event, with Panther's fallbacks."""
+        rule = self.rule
+        fns = self.functions
+        errors: dict[str, RuleFunctionError] = {}
+        default_title = rule.display_name or rule.rule_id
+
+        title = default_title
+        if "title" in fns:
+            value = self._call("title", ev, errors)
+            if value is _FAILED:
+                title = rule.rule_id
+            elif not isinstance(value, str):
+                errors["title"] = _type_error("title", value, "str")
+                title = rule.rule_id
+            elif value:
+                title = value
+        title = truncate(title)
+
+        dedup = title
+        if "dedup" in fns:
+            value = self._call("dedup", ev, errors)
+            if value is _FAILED or value == "":
+                dedup = f"defaultDedupString:{rule.rule_id}"
+            elif not isinstance(value, str):
+                errors["dedup"] = _type_error("dedup", value, "str")
+                dedup = f"defaultDedupString:{rule.rule_id}"
+            else:
+                dedup = value
+        dedup = truncate(dedup)
+
+        severity = rule.severity
+        if "severity" in fns:
+            value = self._call("severity", ev, errors)
+            if isinstance(value, str):
+                upper = value.upper()
+                if upper in SEVERITIES:
+                    severity = upper
+                elif upper != "DEFAULT":
+                    errors["severity"] = RuleFunctionError(
+                        "FunctionReturnTypeError",
+                        f"severity returned {value!r:.100}, expected one of "
+                        f"{', '.join(SEVERITIES)} or DEFAULT",
+                    )
+            elif value is not _FAILED:
+                errors["severity"] = _type_error("severity", value, "str")
+
+        context: dict[str, Any] = {}
+        if "alert_context" in fns:
+            context = self._context(ev, errors)
+
+        texts = {}
+        for name, default in (
+            ("description", rule.description),
+            ("reference", rule.reference),
+            ("runbook", rule.runbook),
+        ):
+            text = default
+            if name in fns:
+                value = self._call(name, ev, errors)
+                if value is _FAILED:
+                    text = ""
+                elif not isinstance(value, str):
+                    errors[name] = _type_error(name, value, "str")
+                    text = ""
+                else:
+                    text = value
+            texts[name] = truncate(text)
+
+        destinations: list[str] | None = None
+        if "destinations" in fns:
+            value = self._call("destinations", ev, errors)
+            if isinstance(value, list | tuple) and all(isinstance(d, str) for d in value):
+                destinations = list(value)[:MAX_DESTINATIONS]
+            elif value is not None and value is not _FAILED:
+                errors["destinations"] = _type_error("destinations", value, "list[str]")
+
+        unique: str | None = None
+        if "unique" in fns:
+            value = self._call("unique", ev, errors)
+            if isinstance(value, str):
+                unique = value
+            elif value is not _FAILED:
+                errors["unique"] = _type_error("unique", value, "str")
+
+        return RuleResult(
+            rule=rule,
+            matched=True,
+            title=title,
+            dedup=dedup,
+            severity=severity,
+            alert_context=context,
+            description=texts["description"],
+            reference=texts["reference"],
+            runbook=texts["runbook"],
+            destinations=destinations,
+            unique=unique,
+            function_errors=errors,
+        )
+
+    def _context(self, ev: PantherEvent, errors: dict[str, RuleFunctionError]) -> dict[str, Any]:
+        value = self._call("alert_context", ev, errors)
+        if value is _FAILED:
+            err = errors["alert_context"]
+            return {"_error": f"{err.type}({err.message!r})"}
+        value = unwrap(value)
+        if not isinstance(value, dict):
+            errors["alert_context"] = _type_error("alert_context", value, "a mapping")
+            return {"_error": f"alert_context returned {type(value).__name__}, expected a mapping"}
+        try:
+            raw = to_json(value)
+        except TypeError as exc:
+            errors["alert_context"] = RuleFunctionError.from_exception(exc)
+            return {"_error": f"alert_context is not JSON serializable: {exc}"}
+        if len(raw) > MAX_CONTEXT:
+            return {
+                "_error": f"alert_context size is {len(raw)} characters, bigger than maximum of "
+                f"{MAX_CONTEXT // 1024} KB"
+            }
+        plain: dict[str, Any] = orjson.loads(raw)
+        return plain
+
+
+class _Failed:
+    def __repr__(self) -> str:
+        return "<failed>"
+
+
+_FAILED: Any = _Failed()
+
+
+def _type_error(name: str, value: Any, expected: str) -> RuleFunctionError:
+    return RuleFunctionError(
+        "FunctionReturnTypeError",
+        f"{name} returned {type(value).__name__} ({value!r:.100}), expected {expected}",
+    )

@@ -1,0 +1,42 @@
+"""The identity of a record: the same Wiz event fetched twice (overlapping windows, retried
+pages) gets the same string, so the detector can count it once.
+
+Audit entries are immutable (``id``); issues and findings change state under one id, so the
+state timestamp is part of their identity (``id`` + ``statusChangedAt`` / ``updatedAt``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wizwatch import logtypes
+from wizwatch.parse.normalize import _ci_get
+
+_FIELDS: dict[str, tuple[str, ...]] = {
+    logtypes.AUDIT: ("id",),
+    logtypes.ISSUES: ("id", "statusChangedAt|updatedAt"),
+    logtypes.VULNERABILITY_FINDING: ("id", "updatedAt|lastDetectedAt"),
+    logtypes.ISSUES_WEBHOOK: ("issue.id", "trigger.type", "issue.status"),
+    logtypes.DETECTIONS: ("id",),
+}
+
+
+def _lookup(record: Any, path: str) -> Any:
+    for alternative in path.split("|"):
+        node = record
+        for key in alternative.split("."):
+            node = _ci_get(node, key) if isinstance(node, dict) else None
+        if node is not None and node != "":
+            return node
+    return None
+
+
+def event_identity(log_type: str, record: dict[str, Any]) -> str:
+    """``<log type>:<id>[:<state time>]``; ValueError when the record has no id at all."""
+    fields = _FIELDS.get(log_type)
+    if fields is None:
+        raise ValueError(f"unknown log type {log_type!r}")
+    parts = [_lookup(record, f) for f in fields]
+    if parts[0] is None:
+        raise ValueError(f"{log_type} record has no {fields[0]}")
+    return ":".join([log_type, *("" if p is None else str(p) for p in parts)])

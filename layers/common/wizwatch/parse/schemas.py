@@ -1,0 +1,237 @@
+"""Pydantic models of the Wiz log types: the reference definition of a valid record.
+
+Field lists follow Panther's schemas (Wiz.Audit, Wiz.Issues, Wiz.VulnerabilityFinding) plus the
+push types (Wiz.IssuesWebhook, Wiz.Detections) as seen in Panther's own rule tests. Wiz is loose:
+unknown fields are kept (``extra="allow"``), nearly everything may be null, and lists sometimes
+arrive as objects. Only what rules and dedup rely on is required. These models *validate*; the
+event a rule sees is always the original record (no keys invented), see ``normalize``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+from wizwatch import logtypes
+from wizwatch.parse import timestamps
+
+
+def _timestamp(value: Any) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"expected a timestamp string, got {type(value).__name__}")
+    try:
+        timestamps.to_panther(value)
+    except timestamps.TimestampError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+#: A timestamp in any accepted format, kept as the original string.
+Timestamp = Annotated[str, BeforeValidator(_timestamp)]
+OptTimestamp = Annotated[str | None, BeforeValidator(_timestamp)]
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class Principal(_Loose):
+    id: str | None = None
+    name: str | None = None
+
+
+# --- Wiz.Audit ---------------------------------------------------------------------------------
+
+
+class AuditEntry(_Loose):
+    id: str
+    action: str
+    status: str
+    timestamp: Timestamp
+    requestId: str | None = None
+    actionParameters: Any = None
+    userAgent: str | None = None
+    sourceIP: str | None = None
+    serviceAccount: Principal | None = None
+    user: Principal | None = None
+
+
+# --- Wiz.Issues --------------------------------------------------------------------------------
+
+
+class Project(_Loose):
+    id: str | None = None
+    name: str | None = None
+    slug: str | None = None
+    businessUnit: str | None = None
+    riskProfile: dict[str, Any] | None = None
+
+
+class SourceRule(_Loose):
+    id: str | None = None
+    name: str | None = None
+    controlDescription: str | None = None
+    resolutionRecommendation: str | None = None
+    securitySubCategories: list[Any] | None = None
+
+
+class EntitySnapshot(_Loose):
+    id: str | None = None
+    type: str | None = None
+    nativeType: str | None = None
+    name: str | None = None
+    status: str | None = None
+    cloudPlatform: str | None = None
+    cloudProviderURL: str | None = None
+    providerId: str | None = None
+    region: str | None = None
+    resourceGroupExternalId: str | None = None
+    subscriptionExternalId: str | None = None
+    subscriptionName: str | None = None
+    subscriptionTags: Any = None
+    tags: Any = None
+    externalId: str | None = None
+
+
+class Issue(_Loose):
+    id: str
+    status: str
+    severity: str
+    type: str | None = None
+    createdAt: OptTimestamp = None
+    updatedAt: OptTimestamp = None
+    statusChangedAt: OptTimestamp = None
+    dueAt: OptTimestamp = None
+    resolvedAt: OptTimestamp = None
+    sourceRule: SourceRule | None = None
+    sourceRules: list[SourceRule] | None = None
+    control: Any = None
+    projects: list[Project] | None = None
+    entitySnapshot: EntitySnapshot | None = None
+    serviceTickets: list[Any] | None = None
+    notes: list[Any] | None = None
+
+
+# --- Wiz.VulnerabilityFinding ------------------------------------------------------------------
+
+
+class VulnerableAsset(_Loose):
+    id: str | None = None
+    type: str | None = None
+    name: str | None = None
+    region: str | None = None
+    providerUniqueId: str | None = None
+    cloudProviderURL: str | None = None
+    cloudPlatform: str | None = None
+    status: str | None = None
+    subscriptionName: str | None = None
+    subscriptionExternalId: str | None = None
+    subscriptionId: str | None = None
+    tags: Any = None
+    hasLimitedInternetExposure: bool | None = None
+    hasWideInternetExposure: bool | None = None
+    isAccessibleFromVPN: bool | None = None
+    isAccessibleFromOtherVnets: bool | None = None
+    isAccessibleFromOtherSubscriptions: bool | None = None
+    operatingSystem: str | None = None
+    ipAddresses: list[str] | None = None
+
+
+class VulnerabilityFinding(_Loose):
+    id: str
+    name: str | None = None
+    status: str | None = None
+    portalUrl: str | None = None
+    CVEDescription: str | None = None
+    CVSSSeverity: str | None = None
+    score: float | None = None
+    exploitabilityScore: float | None = None
+    impactScore: float | None = None
+    dataSourceName: str | None = None
+    hasExploit: bool | None = None
+    hasCisaKevExploit: bool | None = None
+    vendorSeverity: str | None = None
+    firstDetectedAt: OptTimestamp = None
+    lastDetectedAt: OptTimestamp = None
+    updatedAt: OptTimestamp = None
+    resolvedAt: OptTimestamp = None
+    description: str | None = None
+    remediation: str | None = None
+    detailedName: str | None = None
+    version: str | None = None
+    fixedVersion: str | None = None
+    detectionMethod: str | None = None
+    link: str | None = None
+    locationPath: str | None = None
+    resolutionReason: str | None = None
+    epssSeverity: str | None = None
+    epssPercentile: float | None = None
+    epssProbability: float | None = None
+    validatedInRuntime: Any = None
+    layerMetadata: Any = None
+    projects: list[Project] | None = None
+    ignoreRules: Any = None  # a list in the schema, an object in some test data
+    vulnerableAsset: VulnerableAsset | None = None
+
+
+# --- Wiz.IssuesWebhook (push) ------------------------------------------------------------------
+
+
+class WebhookTrigger(_Loose):
+    type: str | None = None
+    source: str | None = None
+    ruleId: str | None = None
+    ruleName: str | None = None
+
+
+class WebhookIssue(_Loose):
+    id: str
+    status: str | None = None
+    severity: str | None = None
+    created: OptTimestamp = None
+    projects: Any = None  # "" in Panther's samples
+
+
+class IssuesWebhook(_Loose):
+    trigger: WebhookTrigger | None = None
+    issue: WebhookIssue
+    control: dict[str, Any] | None = None
+    resource: dict[str, Any] | None = None
+
+
+# --- Wiz.Detections (push) ---------------------------------------------------------------------
+
+
+class Detection(_Loose):
+    id: str
+    title: str | None = None
+    description: str | None = None
+    severity: str | None = None
+    createdAt: OptTimestamp = None
+    tdrId: str | None = None
+    tdrSource: str | None = None
+    threatId: str | None = None
+    threatURL: str | None = None
+    actors: list[dict[str, Any]] | None = None
+    primaryActor: dict[str, Any] | None = None
+    resources: list[dict[str, Any]] | None = None
+    primaryResource: dict[str, Any] | None = None
+    cloudAccounts: list[dict[str, Any]] | None = None
+    mitreTactics: list[str] | None = None
+    mitreTechniques: list[str] | None = None
+    timeframe: dict[str, Any] | None = None
+    trigger: WebhookTrigger | None = None
+    triggeringEvents: list[dict[str, Any]] | None = None
+    triggeringEventsCount: int | None = None
+
+
+MODELS: dict[str, type[BaseModel]] = {
+    logtypes.AUDIT: AuditEntry,
+    logtypes.ISSUES: Issue,
+    logtypes.VULNERABILITY_FINDING: VulnerabilityFinding,
+    logtypes.ISSUES_WEBHOOK: IssuesWebhook,
+    logtypes.DETECTIONS: Detection,
+}
