@@ -1,1 +1,1 @@
-"""dedup stage of the pipeline."""
+"""Dedup/threshold windows and event idempotency in DynamoDB (see ``store`` for the why)."""

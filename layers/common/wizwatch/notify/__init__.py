@@ -1,1 +1,1 @@
-"""notify stage of the pipeline."""
+"""notify stage: alerts from the alert queue to SNS (JSON + e-mail text + filter attributes)."""

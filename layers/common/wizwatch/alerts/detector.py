@@ -1,0 +1,288 @@
+"""The detector: one archived page in, matches kept, windows counted, alerts queued.
+
+Per object: read -> parse -> normalise -> evaluate every rule -> group hits by (rule, dedup) ->
+one dedup-store call (counts each event once, decides which alerts to send) -> matches/ and
+quarantine/ written -> alerts queued -> outbox cleared. Every step is safe to repeat, so a failed
+object is simply retried by SQS (and ends in the dead-letter queue if it keeps failing).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from wizwatch import metric_names as mn
+from wizwatch.alerts import clock
+from wizwatch.alerts.message import MAX_EVENTS, AlertSpec, build_alert
+from wizwatch.alerts.metrics import MetricCounts
+from wizwatch.alerts.notifications import ObjectRef
+from wizwatch.alerts.queue import send_alerts
+from wizwatch.archive import kept
+from wizwatch.archive.keys import RAW_PREFIX, log_type_of
+from wizwatch.archive.reader import read_raw
+from wizwatch.dedup.model import RULE, RULE_ERROR, AlertFacts, Group, GroupKey, Hit
+from wizwatch.dedup.store import DedupStore
+from wizwatch.errors import InvalidPage, InvalidRecord
+from wizwatch.parse.identity import event_identity
+from wizwatch.parse.normalize import Normalizer
+from wizwatch.parse.pages import read_page
+
+log = logging.getLogger(__name__)
+
+
+class RuleEngine(Protocol):
+    def evaluate(self, log_type: str, event: dict[str, Any]) -> list[Any]: ...
+
+
+def rfc3339(panther_time: str | None) -> str | None:
+    """``2026-11-22 10:00:00.123456789`` (Panther's stored form) -> ``2026-11-22T10:00:00.123Z``."""
+    if not panther_time:
+        return None
+    t = panther_time
+    if len(t) >= 19 and t[10] in " T":
+        frac = t[20:23] if len(t) > 20 and t[19] == "." else "000"
+        return f"{t[:10]}T{t[11:19]}.{frac.ljust(3, '0')}Z"
+    return t
+
+
+@dataclass
+class ObjectReport:
+    """What happened to one object (for logs, tests and the benchmark)."""
+
+    key: str
+    events: int = 0
+    matches: int = 0
+    rule_errors: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    skipped: str | None = None
+
+
+@dataclass
+class _Collect:
+    """Hits of one group while a page is evaluated."""
+
+    key: GroupKey
+    first: Any  # RuleResult that opened the group in this page
+    hits: list[Hit] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (identity, event)
+
+
+class Detector:
+    """Processes objects; one per warm container (clients, engine and store are reused)."""
+
+    def __init__(
+        self,
+        engine: RuleEngine,
+        store: DedupStore,
+        *,
+        s3: Any,
+        sqs: Any,
+        alert_queue_url: str,
+        kept_bucket: str = "",
+        metrics: MetricCounts | None = None,
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.s3 = s3
+        self.sqs = sqs
+        self.alert_queue_url = alert_queue_url
+        self.kept_bucket = kept_bucket
+        self.metrics = metrics or MetricCounts()
+        self.s3_requests = 0
+        self.sqs_requests = 0
+
+    # ------------------------------------------------------------------ evaluation
+
+    def _evaluate(
+        self, ref: ObjectRef, log_type: str, records: list[Any], report: ObjectReport, parse_time: str
+    ) -> tuple[dict[GroupKey, _Collect], list[dict[str, Any]]]:
+        normalizer = Normalizer(log_type)
+        groups: dict[GroupKey, _Collect] = {}
+        bad: list[dict[str, Any]] = []
+        for index, record in enumerate(records):
+            try:
+                event = normalizer.normalize(record, parse_time=parse_time)
+                identity = event_identity(log_type, record)
+            except (InvalidRecord, ValueError) as exc:
+                reason = exc.reason if isinstance(exc, InvalidRecord) else str(exc)
+                bad.append({"index": index, "reason": reason, "record": record, "source": ref.uri})
+                continue
+            report.events += 1
+            for result in self.engine.evaluate(log_type, event):
+                rule = result.rule
+                if result.error is not None:
+                    report.rule_errors += 1
+                    dedup = result.dedup or f"{rule.rule_id}:{result.error.type}"
+                    key = GroupKey(RULE_ERROR, rule.rule_id, dedup)
+                elif result.matched:
+                    report.matches += 1
+                    key = GroupKey(RULE, rule.rule_id, result.dedup)
+                else:
+                    continue
+                group = groups.get(key)
+                if group is None:
+                    group = groups[key] = _Collect(key=key, first=result)
+                group.hits.append(
+                    Hit(
+                        identity=identity, event_time=rfc3339(event.get("p_event_time")), unique=result.unique
+                    )
+                )
+                if len(group.events) < MAX_EVENTS:
+                    group.events.append(event)
+                group.rows.append((identity, event))
+        return groups, bad
+
+    def _spec(self, c: _Collect, ref: ObjectRef, log_type: str) -> AlertSpec:
+        r = c.first
+        rule = r.rule
+        common = dict(
+            rule_id=rule.rule_id,
+            rule_name=rule.display_name or rule.rule_id,
+            dedup_string=c.key.dedup,
+            dedup_period_minutes=rule.dedup_period_minutes,
+            log_types=list(rule.log_types),
+            reports=dict(rule.reports or {}),
+            tags=list(rule.tags or []),
+            events=c.events,
+            source=self._source(ref, log_type, rule.rule_id),
+        )
+        if c.key.alert_type == RULE_ERROR:
+            return AlertSpec(
+                alert_type=RULE_ERROR,
+                title=f"Rule {rule.rule_id} failed: {r.error.type}",
+                severity=rule.severity,
+                threshold=1,
+                description=rule.description,
+                runbook=rule.runbook,
+                reference=rule.reference,
+                error={"type": r.error.type, "message": r.error.message},
+                **common,
+            )
+        return AlertSpec(
+            alert_type=RULE,
+            title=r.title,
+            severity=r.severity,
+            threshold=rule.threshold,
+            description=r.description,
+            runbook=r.runbook,
+            reference=r.reference,
+            alert_context=r.alert_context,
+            suppressed=r.suppressed,
+            **common,
+        )
+
+    def _source(self, ref: ObjectRef, log_type: str, rule_id: str) -> dict[str, Any]:
+        bucket = self.kept_bucket or ref.bucket
+        today = f"{clock.now():%Y-%m-%d}"
+        return {
+            "raw_object": ref.uri,
+            "log_type": log_type,
+            "matches_prefix": f"s3://{bucket}/{kept.matches_prefix(rule_id)}",
+            "matches_object": f"s3://{bucket}/{kept.matches_key(rule_id, ref.key, today)}",
+        }
+
+    def _group(self, c: _Collect, ref: ObjectRef, log_type: str) -> Group:
+        spec = self._spec(c, ref, log_type)
+
+        def render(facts: AlertFacts) -> dict[str, Any]:
+            return build_alert(
+                spec,
+                alert_id=facts.alert_id,
+                event_count=facts.event_count,
+                first_event_time=facts.first_event_time,
+                last_event_time=facts.last_event_time,
+                created_at=clock.iso(clock.now()),
+            )
+
+        return Group(
+            key=c.key,
+            period_minutes=max(1, int(c.first.rule.dedup_period_minutes)),
+            threshold=1 if c.key.alert_type == RULE_ERROR else max(1, int(c.first.rule.threshold)),
+            counts_unique=c.key.alert_type == RULE and bool(c.first.rule.has_unique),
+            hits=c.hits,
+            render=render,
+            suppressed=spec.suppressed,
+        )
+
+    # ------------------------------------------------------------------ one object
+
+    def process(self, ref: ObjectRef) -> ObjectReport:
+        """Everything for one object; raises (so the message is retried) on anything transient."""
+        report = ObjectReport(key=ref.key)
+        if not ref.key.startswith(RAW_PREFIX):
+            report.skipped = "not under raw/ (matches/ and quarantine/ are the detector's own output)"
+            log.warning("skipping %s: %s", ref.uri, report.skipped)
+            return report
+        log_type = log_type_of(ref.key)  # ValueError: an unknown log type is retried, then DLQ'd
+        bucket = self.kept_bucket or ref.bucket
+        now: datetime = clock.now()
+        today = f"{now:%Y-%m-%d}"
+        self.s3_requests += 1
+        raw = read_raw(self.s3, ref)
+        try:
+            page = read_page(raw.body)
+        except InvalidPage as exc:
+            self.s3_requests += 1
+            where = kept.quarantine_page(self.s3, bucket, ref.bucket, log_type, ref.key, today, str(exc))
+            log.error("quarantined unreadable page %s -> %s: %s", ref.uri, where, exc)
+            report.quarantined = 1
+            report.skipped = f"invalid page: {exc}"
+            self.metrics.add(mn.RECORDS_QUARANTINED, 1, **{mn.LOG_TYPE: log_type})
+            return report
+        parse_time = now.strftime("%Y-%m-%d %H:%M:%S.") + f"{now.microsecond:06d}000"
+        collected, bad = self._evaluate(ref, log_type, page.records, report, parse_time)
+        if bad:
+            self.s3_requests += 1
+            where = kept.quarantine_records(self.s3, bucket, log_type, ref.key, today, bad)
+            log.warning("quarantined %d records of %s -> %s", len(bad), ref.uri, where)
+            report.quarantined = len(bad)
+
+        groups = [self._group(c, ref, log_type) for c in collected.values()]
+        outcomes = self.store.record(groups, source=ref.key)
+
+        rows_by_rule: dict[str, list[dict[str, Any]]] = {}
+        for c in collected.values():
+            outcome = outcomes[c.key]
+            report.duplicates += len(outcome.duplicates)
+            for identity, event in c.rows:
+                if not outcome.counted_from(identity, ref.key):
+                    continue  # counted (and kept) from another object: an overlapping poll
+                rows_by_rule.setdefault(c.key.rule_id, []).append(
+                    {
+                        **event,
+                        "p_alert_id": outcome.alert_id_of(identity),
+                        "p_rule_id": c.key.rule_id,
+                        "p_alert_type": c.key.alert_type,
+                    }
+                )
+        for rule_id, rows in rows_by_rule.items():
+            self.s3_requests += 1
+            kept.write_matches(self.s3, bucket, rule_id, ref.key, today, rows)
+
+        to_send: list[dict[str, Any]] = []
+        sent_keys: list[tuple[GroupKey, str]] = []
+        for c in collected.values():
+            for alert in outcomes[c.key].alerts:
+                to_send.append(alert)
+                sent_keys.append((c.key, alert["alert_id"]))
+        if to_send:
+            self.sqs_requests += send_alerts(self.sqs, self.alert_queue_url, to_send)
+            self.store.mark_sent(sent_keys)
+        report.alerts = to_send
+        self._count(report, log_type)
+        return report
+
+    def _count(self, report: ObjectReport, log_type: str) -> None:
+        dims = {mn.LOG_TYPE: log_type}
+        self.metrics.add(mn.EVENTS_PROCESSED, report.events, **dims)
+        self.metrics.add(mn.RULE_MATCHES, report.matches, **dims)
+        self.metrics.add(mn.RULE_ERRORS, report.rule_errors, **dims)
+        self.metrics.add(mn.RECORDS_QUARANTINED, report.quarantined, **dims)
+        for alert in report.alerts:
+            self.metrics.add(mn.ALERTS_QUEUED, 1, **{mn.SEVERITY: alert["severity"]})
+            self.metrics.add(mn.ALERTS_QUEUED, 1, **{mn.RULE_ID: alert["rule_id"]})

@@ -1,0 +1,76 @@
+"""The detector's Lambda entry: event shapes, partial batch failures, one Detector per container."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from wizwatch import aws
+from wizwatch.alerts.config import DetectorConfig
+from wizwatch.alerts.detector import Detector
+from wizwatch.alerts.notifications import is_sqs_batch, objects_in_s3_notification
+from wizwatch.config import load
+from wizwatch.dedup.store import DedupStore
+
+log = logging.getLogger(__name__)
+
+
+@functools.lru_cache(maxsize=4)
+def _build(config: DetectorConfig, rules_dir: str) -> Detector:
+    from wizwatch.detect.engine import Engine  # the engine imports every rule: once per container
+
+    if not Path(rules_dir).is_dir():
+        raise FileNotFoundError(f"RULES_DIR={rules_dir!r} is not a directory of rules")
+    store = DedupStore(
+        aws.client("dynamodb"), config.dedup_table, idempotency_ttl_s=config.idempotency_hours * 3600
+    )
+    return Detector(
+        Engine.from_directory(rules_dir),
+        store,
+        s3=aws.client("s3"),
+        sqs=aws.client("sqs"),
+        alert_queue_url=config.alert_queue_url,
+        kept_bucket=config.raw_bucket,
+    )
+
+
+def detector_from_env(default_rules_dir: str | Path) -> Detector:
+    """The container's Detector; a misconfiguration raises ConfigError naming what to fix."""
+    config = load(DetectorConfig)
+    return _build(config, config.rules_dir or str(default_rules_dir))
+
+
+def handle(event: dict[str, Any], context: Any, *, default_rules_dir: str | Path) -> dict[str, Any]:
+    """SQS batch -> ``batchItemFailures``; a direct S3 event raises if any object failed."""
+    detector = detector_from_env(default_rules_dir)
+    try:
+        if is_sqs_batch(event):
+
+            def record_handler(record: SQSRecord) -> None:
+                for ref in objects_in_s3_notification(record.body):
+                    detector.process(ref)
+
+            processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+            return dict(
+                process_partial_response(
+                    event=event, record_handler=record_handler, processor=processor, context=context
+                )
+            )
+        failures: list[BaseException] = []
+        for ref in objects_in_s3_notification(event):
+            try:
+                detector.process(ref)
+            except Exception as exc:  # keep going: one bad object must not block the others
+                log.exception("failed to process %s", ref.uri)
+                failures.append(exc)
+        if failures:
+            # Direct (asynchronous) invocations are retried by Lambda, then go to its DLQ.
+            raise failures[0]
+        return {"batchItemFailures": []}
+    finally:
+        detector.metrics.flush("detector")

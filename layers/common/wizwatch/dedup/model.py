@@ -1,0 +1,106 @@
+"""What the dedup layer works on: groups of hits, window items, outcomes.
+
+Item layout in the dedup table (HASH ``pk``, RANGE ``sk``, TTL ``expires_at``):
+
+* window item, one per (alert type, rule, dedup string): ``pk = "w#<type>#<rule>#<sha(dedup)>"``,
+  ``sk = "w"``. Holds the current window (start, end, event count, distinct unique() values up to
+  the threshold, first/last event time, alert id, alert state) and, while an alert is queued but
+  not yet confirmed sent, the alert itself (an outbox, so a crash cannot lose it).
+* marker item, one per (alert type, rule, event identity) that matched:
+  ``pk = "e#<type>#<rule>#<identity>"``, ``sk = "e"``, with the alert id it was counted under.
+  It is what makes redeliveries and overlapping polls count an event once.
+
+Only matching events ever get items, so writes scale with matches, not events. ``expires_at``
+lets DynamoDB delete old items eventually; correctness never depends on it (every condition
+compares times itself, because TTL deletion can lag by days).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+RULE = "RULE"
+RULE_ERROR = "RULE_ERROR"
+
+#: Alert states of a window.
+OPEN = "open"  # below threshold: nothing sent yet
+PENDING = "pending"  # threshold crossed, alert stored in the item, not yet confirmed queued
+SENT = "sent"
+SUPPRESSED = "suppressed"  # destinations() == []: counted, never sent
+
+
+@dataclass(frozen=True)
+class GroupKey:
+    """One dedup group: matches of a rule (or its errors) that share a dedup string."""
+
+    alert_type: str
+    rule_id: str
+    dedup: str
+
+    @property
+    def pk(self) -> str:
+        digest = hashlib.sha256(self.dedup.encode()).hexdigest()[:40]
+        return f"w#{self.alert_type}#{self.rule_id}#{digest}"
+
+    def marker_pk(self, identity: str) -> str:
+        if len(identity) > 400:
+            identity = "sha256:" + hashlib.sha256(identity.encode()).hexdigest()
+        return f"e#{self.alert_type}#{self.rule_id}#{identity}"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One event that matched (or made the rule raise)."""
+
+    identity: str
+    event_time: str | None = None  # RFC 3339
+    unique: str | None = None  # the rule's unique() value, when it defines one
+
+
+@dataclass(frozen=True)
+class AlertFacts:
+    """Window facts an alert message needs, known only once the window is decided."""
+
+    alert_id: str
+    event_count: int
+    first_event_time: str | None
+    last_event_time: str | None
+    window_start: datetime
+
+
+@dataclass
+class Group:
+    """Hits of one group from one object, plus how to build its alert if the threshold is crossed."""
+
+    key: GroupKey
+    period_minutes: int
+    threshold: int
+    counts_unique: bool
+    hits: list[Hit]
+    render: Callable[[AlertFacts], dict[str, Any]]
+    suppressed: bool = False
+
+
+@dataclass
+class Outcome:
+    """What happened to one group."""
+
+    alert_id: str | None = None  # the window the new hits were counted in
+    counted: list[str] = field(default_factory=list)  # identities counted by this call
+    #: identity -> (alert id, raw object key) it was counted under before this call
+    duplicates: dict[str, tuple[str, str]] = field(default_factory=dict)
+    alerts: list[dict[str, Any]] = field(default_factory=list)  # to queue now
+    event_count: int = 0
+
+    def alert_id_of(self, identity: str) -> str | None:
+        dup = self.duplicates.get(identity)
+        return dup[0] if dup else self.alert_id
+
+    def counted_from(self, identity: str, source: str) -> bool:
+        """True if ``source`` is the object this event was (first) counted from."""
+        dup = self.duplicates.get(identity)
+        return dup is None or dup[1] == source

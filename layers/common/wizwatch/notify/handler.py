@@ -1,0 +1,55 @@
+"""The notifier's Lambda entry: each alert-queue message -> one SNS publish; failures retried."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from wizwatch import aws
+from wizwatch import metric_names as mn
+from wizwatch.alerts.metrics import MetricCounts
+from wizwatch.config import load, setting
+from wizwatch.errors import ConfigError
+from wizwatch.notify.publish import build_publish, parse_alert
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NotifierConfig:
+    alert_topic_arn: str = setting("ALERT_TOPIC_ARN", "SNS topic ARN alerts are published to")
+
+    def __post_init__(self) -> None:
+        if not self.alert_topic_arn.startswith("arn:"):
+            raise ConfigError(f"ALERT_TOPIC_ARN={self.alert_topic_arn!r} is not an SNS topic ARN")
+
+
+def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Publish every alert of the batch; failed ones are reported back (then DLQ'd by SQS)."""
+    config = load(NotifierConfig)
+    sns = aws.client("sns")
+    metrics = MetricCounts()
+
+    def record_handler(record: SQSRecord) -> None:
+        try:
+            alert = parse_alert(record.body)
+            sns.publish(**build_publish(config.alert_topic_arn, alert))
+        except Exception:
+            metrics.add(mn.PUBLISH_FAILURES)
+            log.exception("could not publish alert message %s", record.message_id)
+            raise
+        metrics.add(mn.ALERTS_PUBLISHED)
+
+    try:
+        processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        return dict(
+            process_partial_response(
+                event=event, record_handler=record_handler, processor=processor, context=context
+            )
+        )
+    finally:
+        metrics.flush("notifier")
