@@ -1,0 +1,350 @@
+"""The local stack: provisioned resources plus the roles AWS would play around the handlers.
+
+moto stores the data and really delivers S3 notifications into SQS and SNS messages into SQS,
+but it runs no Lambda code and fires no schedule. :class:`LocalStack` does those parts: schedule
+ticks invoke the poller with the template's schedule inputs; SQS event sources are drained into
+handler invocations in batches, honouring ``batchItemFailures`` (failed messages become visible
+again, and moto's redrive moves them to the DLQ after ``maxReceiveCount``); and the alerts SNS
+delivered are read back from a subscribed queue.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+
+from wizwatch_tools.localstack import invoke as _invoke
+from wizwatch_tools.localstack.provision import (
+    DEFAULT_TEMPLATE,
+    DUMMY_CREDENTIALS,
+    REGION,
+    FunctionSpec,
+    Provisioned,
+    aws_client,
+    provision,
+)
+from wizwatch_tools.localstack.recorder import Recorder
+from wizwatch_tools.localstack.server import reset as reset_server
+
+SECRET_ID = "WizCredentialsSecret"
+#: A safety net against a handler that fails forever: Lambda would stop at the DLQ too.
+MAX_BATCHES_PER_DRAIN = 500
+
+
+@dataclass
+class DrainResult:
+    """What draining one function's queue did."""
+
+    invocations: int = 0
+    messages: int = 0
+    deleted: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class LocalStack:
+    """Resources of template.yaml on an AWS endpoint, and the real handlers run against them.
+
+    Attributes: ``endpoint``; ``resources`` (bucket, state_table, dedup_table, raw_queue_url,
+    raw_dlq_url, alert_queue_url, alert_dlq_url, alert_topic_arn, secret_id,
+    alerts_subscription_queue_url); ``functions`` (name -> FunctionSpec); ``recorder`` (AWS
+    calls, EMF metrics and stdout per function); ``s3``/``sqs``/``sns``/``dynamodb``/
+    ``secretsmanager`` clients on the endpoint; ``errors`` (tracebacks of handler invocations
+    that raised while a queue was drained, as Lambda would log them).
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        template_path: str | Path = DEFAULT_TEMPLATE,
+        parameters: Mapping[str, str] | None = None,
+        secret_values: Mapping[str, str] | None = None,
+        stack_name: str = "wizwatch",
+        reset: bool = False,
+        echo: bool = True,
+    ) -> None:
+        if reset:
+            reset_server(endpoint)
+        self.endpoint = endpoint
+        self.provisioned: Provisioned = provision(
+            endpoint,
+            template_path=template_path,
+            parameters=parameters,
+            stack_name=stack_name,
+            secret_values=secret_values,
+        )
+        self.resources: dict[str, str] = self.provisioned.resources
+        self.functions: dict[str, FunctionSpec] = self.provisioned.functions
+        self.recorder = Recorder()
+        self.errors: list[str] = []
+        self.s3 = aws_client("s3", endpoint)
+        self.sqs = aws_client("sqs", endpoint)
+        self.sns = aws_client("sns", endpoint)
+        self.dynamodb = aws_client("dynamodb", endpoint)
+        self.secretsmanager = aws_client("secretsmanager", endpoint)
+        self._function_keys = {k for spec in self.functions.values() for k in spec.environment}
+        self._runner = _invoke.InProcessRunner(self.recorder, self._function_keys, echo=echo)
+        self._alerts: list[dict[str, Any]] = []
+        self._notifications: list[dict[str, Any]] = []
+
+    @classmethod
+    def for_wiz(
+        cls,
+        endpoint: str,
+        *,
+        wiz_api_url: str,
+        wiz_token_url: str,
+        client_id: str,
+        client_secret: str,
+        parameters: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> LocalStack:
+        """The stack with the poller pointed at a Wiz API (the simulator or a real tenant) and
+        the credentials secret holding that API's client id and secret."""
+        params = {"WizApiUrl": wiz_api_url, "WizTokenUrl": wiz_token_url, **(parameters or {})}
+        secret = json.dumps({"client_id": client_id, "client_secret": client_secret})
+        return cls(endpoint, parameters=params, secret_values={SECRET_ID: secret}, **kwargs)
+
+    # ---- environment and invocation ----------------------------------------------------------
+    def spec(self, fn: str) -> FunctionSpec:
+        try:
+            return self.functions[fn]
+        except KeyError:
+            raise KeyError(
+                f"no function {fn!r} in the template (have: {', '.join(self.functions)})"
+            ) from None
+
+    def env(self, fn: str) -> dict[str, str]:
+        """The template's environment for ``fn`` + the local endpoint, dummy credentials, region."""
+        return {
+            **self.spec(fn).environment,
+            "AWS_ENDPOINT_URL": self.endpoint,
+            **DUMMY_CREDENTIALS,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+        }
+
+    def invoke(
+        self,
+        fn: str,
+        event: Any,
+        *,
+        remaining_ms: int | None = None,
+        env_overrides: Mapping[str, str] | None = None,
+        fresh_process: bool = False,
+        crash_at: str | None = None,
+    ) -> Any:
+        """Run ``functions/<fn>/app.py``'s handler with a Lambda-like context; return its result.
+
+        In-process by default (warm after the first call, exceptions propagate). With
+        ``fresh_process=True`` it is a cold start in a new process: a handler exception is raised
+        as :class:`HandlerError`; with ``crash_at`` the process dies there and a
+        :class:`CrashResult` is returned (:class:`CrashPointNotReached` if it never got there).
+        """
+        spec = self.spec(fn)
+        env = {**self.env(fn), **(env_overrides or {})}
+        budget = remaining_ms if remaining_ms is not None else spec.timeout * 1000
+        if fresh_process:
+            return _invoke.run_in_subprocess(
+                spec, env, event, budget, self.recorder, self._function_keys, crash_at=crash_at
+            )
+        if crash_at:
+            raise ValueError("crash_at needs fresh_process=True (a crash must not kill the test process)")
+        return self._runner.invoke(spec, env, event, budget)
+
+    # ---- the roles AWS plays -------------------------------------------------------------------
+    def tick_poller(self, log_type: str | None = None) -> Any:
+        """One schedule tick. With ``log_type``: that schedule's event, returns the handler's
+        result. Without: every enabled schedule in turn, returns ``{log_type: result}``."""
+        poller = self.spec("poller")
+        if log_type is not None:
+            for sched in poller.schedules:
+                if sched.input.get("log_type") == log_type:
+                    return self.invoke("poller", sched.input)
+            return self.invoke("poller", {"log_type": log_type})
+        results = {}
+        for sched in poller.schedules:
+            if sched.enabled:
+                results[str(sched.input.get("log_type", sched.name))] = self.invoke("poller", sched.input)
+        return results
+
+    def run_detector(self) -> DrainResult:
+        """Drain the detector's queue (S3 notifications) into detector invocations."""
+        return self.drain("detector")
+
+    def run_notifier(self) -> DrainResult:
+        """Drain the alert queue into notifier invocations."""
+        return self.drain("notifier")
+
+    def drain(self, fn: str) -> DrainResult:
+        """Poll ``fn``'s SQS event source as Lambda would until the queue is empty.
+
+        Messages not reported in ``batchItemFailures`` are deleted; failed ones (or the whole
+        batch when the handler raises) are made visible again at once, so retries happen now
+        rather than after the visibility timeout; moto's redrive moves them to the DLQ.
+        """
+        spec = self.spec(fn)
+        if not spec.queue_sources:
+            raise ValueError(f"{fn} has no SQS event source in the template")
+        source = spec.queue_sources[0]
+        out = DrainResult()
+        for _ in range(MAX_BATCHES_PER_DRAIN):
+            resp = self.sqs.receive_message(
+                QueueUrl=source.queue_url,
+                MaxNumberOfMessages=min(10, source.batch_size),
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+                WaitTimeSeconds=0,
+            )
+            messages = resp.get("Messages", [])
+            if not messages:
+                return out
+            out.invocations += 1
+            out.messages += len(messages)
+            event = {"Records": [_sqs_record(m, source.queue_arn) for m in messages]}
+            try:
+                result = self.invoke(fn, event)
+                failed = _failed_ids(result) if source.report_batch_item_failures else set()
+            except Exception:
+                tb = traceback.format_exc()
+                self.errors.append(f"{fn}: {tb}")
+                out.errors.append(tb)
+                print(f"[local stack] {fn} raised; the batch will be retried:\n{tb}", file=sys.stderr)
+                failed = {m["MessageId"] for m in messages}
+            for m in messages:
+                if m["MessageId"] in failed:
+                    out.failed += 1
+                    self.sqs.change_message_visibility(
+                        QueueUrl=source.queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
+                    )
+                else:
+                    out.deleted += 1
+                    self.sqs.delete_message(QueueUrl=source.queue_url, ReceiptHandle=m["ReceiptHandle"])
+        raise RuntimeError(f"{fn}: queue still not empty after {MAX_BATCHES_PER_DRAIN} batches")
+
+    def run_pipeline(self, max_rounds: int = 10) -> dict[str, Any]:
+        """Poll every enabled log type, then run detector and notifier until both queues are quiet."""
+        summary: dict[str, Any] = {
+            "poller": self.tick_poller(),
+            "detector": DrainResult(),
+            "notifier": DrainResult(),
+        }
+        for _ in range(max_rounds):
+            det, note = self.run_detector(), self.run_notifier()
+            for key, res in (("detector", det), ("notifier", note)):
+                total = summary[key]
+                total.invocations += res.invocations
+                total.messages += res.messages
+                total.deleted += res.deleted
+                total.failed += res.failed
+                total.errors += res.errors
+            if det.messages == 0 and note.messages == 0:
+                break
+        return summary
+
+    # ---- what came out -------------------------------------------------------------------------
+    def received_notifications(self) -> list[dict[str, Any]]:
+        """Every SNS notification delivered to the local subscription so far (the SNS envelope:
+        ``Message``, ``MessageAttributes``, ``Subject``...), oldest first."""
+        url = self.resources["alerts_subscription_queue_url"]
+        while True:
+            resp = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            messages = resp.get("Messages", [])
+            if not messages:
+                break
+            for m in messages:
+                self._notifications.append(json.loads(m["Body"]))
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        return list(self._notifications)
+
+    def received_alerts(self) -> list[dict[str, Any]]:
+        """The alert JSON of every notification SNS delivered so far, oldest first."""
+        notes = self.received_notifications()
+        self._alerts = [json.loads(n["Message"]) for n in notes]
+        return list(self._alerts)
+
+    def queue_depth(self, key: str) -> int:
+        """Visible + in-flight messages of a queue named in ``resources`` (e.g. ``raw_dlq_url``)."""
+        attrs = self.sqs.get_queue_attributes(
+            QueueUrl=self.resources[key],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+    def archived_keys(self, prefix: str = "raw/") -> list[str]:
+        """Keys under ``prefix`` in the archive bucket."""
+        keys: list[str] = []
+        paginator = self.s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.resources["bucket"], Prefix=prefix):
+            keys += [o["Key"] for o in page.get("Contents", [])]
+        return keys
+
+    def expire_ttl_items(self, now: float | None = None) -> int:
+        """Delete items whose TTL has passed, as DynamoDB eventually would (moto never does).
+
+        The code must not rely on this happening (expiry is checked on read); tests use it to
+        show that either way the outcome is the same.
+        """
+        now = time.time() if now is None else now
+        deleted = 0
+        deser = TypeDeserializer()
+        for table in self.dynamodb.list_tables()["TableNames"]:
+            ttl = self.dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+            attr = ttl.get("AttributeName")
+            if ttl.get("TimeToLiveStatus") != "ENABLED" or not attr:
+                continue
+            keys = [
+                k["AttributeName"]
+                for k in self.dynamodb.describe_table(TableName=table)["Table"]["KeySchema"]
+            ]
+            for page in self.dynamodb.get_paginator("scan").paginate(TableName=table):
+                for item in page["Items"]:
+                    if attr in item and "N" in item[attr] and float(deser.deserialize(item[attr])) <= now:
+                        self.dynamodb.delete_item(TableName=table, Key={k: item[k] for k in keys})
+                        deleted += 1
+        return deleted
+
+    def close(self) -> None:
+        """Drop the warm handler modules of this stack."""
+        for name in self.functions:
+            sys.modules.pop(_invoke.module_name(name), None)
+
+
+def _failed_ids(result: Any) -> set[str]:
+    if not isinstance(result, dict):
+        return set()
+    return {str(f["itemIdentifier"]) for f in result.get("batchItemFailures", []) or []}
+
+
+def _sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    """An SQS message as Lambda's event source mapping hands it to the function."""
+    attrs = message.get("MessageAttributes", {}) or {}
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": {
+            k: {
+                "stringValue": v.get("StringValue"),
+                "binaryValue": v.get("BinaryValue"),
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": v["DataType"],
+            }
+            for k, v in attrs.items()
+        },
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
+    }
