@@ -1,6 +1,9 @@
 from panther_wiz_helpers import wiz_alert_context, wiz_audit_title, wiz_success
 
-SUSPICIOUS_ACTIONS = ["DeleteIntegration", "UpdateIntegration"]
+SUSPICIOUS_ACTIONS = [
+    "DeleteIntegration",
+    "UpdateIntegration",
+]
 
 
 def rule(event):

@@ -1,16 +1,18 @@
-from panther_wiz_helpers import wiz_alert_context, wiz_success
+from panther_wiz_helpers import wiz_alert_context, wiz_audit_title, wiz_success
+
+SUSPICIOUS_ACTIONS = [
+    "RevokeUserSessions",
+]
 
 
 def rule(event):
     if not wiz_success(event):
         return False
-    return event.get("action", "ACTION_NOT_FOUND") == "RevokeUserSessions"
+    return event.get("action", "ACTION_NOT_FOUND") in SUSPICIOUS_ACTIONS
 
 
 def title(event):
-    # Panther's rule names the user even when a service account acted.
-    name = event.deep_get("user", "name", default="USER_NAME_NOT_FOUND")
-    return f"[Wiz]: [{event.get('action', 'ACTION_NOT_FOUND')}] action performed by user [{name}]"
+    return wiz_audit_title(event)
 
 
 def dedup(event):
