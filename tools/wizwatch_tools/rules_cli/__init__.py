@@ -1,0 +1,1 @@
+"""``wizwatch test`` and ``wizwatch eval``: the rule developer's commands."""

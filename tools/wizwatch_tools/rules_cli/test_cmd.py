@@ -1,0 +1,157 @@
+"""``wizwatch test``: run rule tests in Panther's test mode, with Panther-style output.
+
+Exit status 1 when any rule fails to load, any test fails, or a rule has too few tests for
+``--minimum-tests``; 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from wizwatch.detect.loader import load_rules
+from wizwatch.detect.spec import Rule
+from wizwatch.detect.testing import TestOutcome, check_minimum_tests, run_test
+
+DEFAULT_PATH = Path("functions/detector/rules")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help=f"rule files or folders (default {DEFAULT_PATH})"
+    )
+    parser.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="only rules whose spec KEY has VALUE (comma list = any of them); repeatable, ANDed",
+    )
+    parser.add_argument(
+        "--minimum-tests",
+        type=int,
+        default=0,
+        metavar="N",
+        help="require N tests per rule (N>=2: a true and a false case)",
+    )
+    parser.add_argument(
+        "--test-names", nargs="+", default=None, metavar="NAME", help="only run tests with these names"
+    )
+
+
+def parse_filters(items: list[str]) -> dict[str, list[str]]:
+    filters: dict[str, list[str]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--filter expects KEY=VALUE, got {item!r}")
+        filters.setdefault(key.strip(), []).extend(v.strip() for v in value.split(","))
+    return filters
+
+
+def _matches(rule: Rule, filters: dict[str, list[str]]) -> bool:
+    for key, wanted in filters.items():
+        value = rule.spec.get(key)
+        if key == "Severity":
+            value = rule.severity
+        if key == "Enabled":
+            value = rule.enabled
+        if key == "DedupPeriodMinutes":
+            value = rule.dedup_period_minutes
+        values = value if isinstance(value, list) else [value]
+        text = {str(v).lower() if isinstance(v, bool) else str(v) for v in values}
+        if key == "Severity":
+            text = {t.upper() for t in text}
+            wanted = [w.upper() for w in wanted]
+        if not text & set(wanted):
+            return False
+    return True
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, default=str)
+    return str(value)
+
+
+def print_outcome(out: TextIO, o: TestOutcome) -> None:
+    print(f"\t[{'PASS' if o.passed else 'FAIL'}] {o.test.name}", file=out)
+    for problem in o.problems:
+        print(f"\t\t[ERROR] {problem}", file=out)
+    r = o.result
+    if r is not None and r.matched and o.test.expected:
+        fns = o.rule.runner.functions
+        for name, label, attr in (
+            ("title", "title", "title"),
+            ("dedup", "dedup", "dedup"),
+            ("alert_context", "alertContext", "alert_context"),
+            ("severity", "severity", "severity"),
+            ("description", "description", "description"),
+            ("reference", "reference", "reference"),
+            ("runbook", "runbook", "runbook"),
+            ("destinations", "destinations", "destinations"),
+            ("unique", "unique", "unique"),
+        ):
+            if name in fns:
+                print(f"\t\t[{label}] {_fmt(getattr(r, attr))}", file=out)
+
+
+def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    try:
+        filters = parse_filters(args.filter)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    paths = args.paths or [DEFAULT_PATH]
+    rules: list[Rule] = []
+    load_errors = []
+    for path in paths:
+        loaded, errors = load_rules(path)
+        rules.extend(loaded)
+        load_errors.extend(errors)
+    rules = [r for r in sorted(rules, key=lambda r: r.rule_id) if _matches(r, filters)]
+    passed: list[str] = []
+    failed: dict[str, list[str]] = {}
+    for rule in rules:
+        tests = rule.tests
+        if args.test_names:
+            tests = [t for t in tests if t.name in set(args.test_names)]
+        print(rule.rule_id, file=out)
+        for test in tests:
+            outcome = run_test(rule, test)
+            print_outcome(out, outcome)
+            if not outcome.passed:
+                failed.setdefault(rule.rule_id, []).append(test.name)
+        if args.minimum_tests:
+            for problem in check_minimum_tests(rule, args.minimum_tests):
+                print(f"\t[FAIL] --minimum-tests {args.minimum_tests}: {problem}", file=out)
+                failed.setdefault(rule.rule_id, []).append(f"minimum tests: {problem}")
+        if rule.rule_id not in failed:
+            passed.append(rule.rule_id)
+        print(file=out)
+
+    if failed:
+        print("Failed Tests Summary", file=out)
+        for rule_id, names in failed.items():
+            print(f"\t{rule_id}", file=out)
+            for name in names:
+                print(f"\t\t{name}", file=out)
+        print(file=out)
+    if load_errors:
+        print("Invalid Rules", file=out)
+        for err in load_errors:
+            print(f"\t{err}", file=out)
+        print(file=out)
+    print("--------------------------", file=out)
+    print("Panther CLI Test Summary", file=out)
+    print(f"\tPath: {', '.join(str(p) for p in paths)}", file=out)
+    print(f"\tPassed: {len(passed)}", file=out)
+    print(f"\tFailed: {len(failed)}", file=out)
+    print(f"\tInvalid: {len(load_errors)}", file=out)
+    if not rules and not load_errors:
+        print("no rules matched", file=out)
+        return 1
+    return 1 if failed or load_errors else 0
