@@ -1,0 +1,390 @@
+"""The SDL of the parts of Wiz's GraphQL API that Wizwatch reads, as a real graphql-core schema.
+
+Field and type names follow what public Wiz clients send (the poller's queries in
+``wizwatch/poll/queries.py`` must validate unchanged), so a misspelled field, an unknown fragment
+type or a wrong filter key fails validation here exactly as it would at Wiz. Node fields that
+Wiz documents as nullable are nullable; the enums are the values seen in real payloads.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from graphql import GraphQLError, GraphQLScalarType, GraphQLSchema, build_schema
+from graphql.language import ast
+
+SDL = """
+scalar DateTime
+scalar JSON
+
+enum OrderDirection { ASC DESC }
+
+input DateFilter {
+  "Inclusive lower bound (records at exactly this instant match)."
+  after: DateTime
+  "Exclusive upper bound."
+  before: DateTime
+}
+
+type PageInfo {
+  hasNextPage: Boolean!
+  endCursor: String
+}
+
+type Query {
+  auditLogEntries(first: Int, after: String, filterBy: AuditLogEntryFilters): AuditLogEntryConnection!
+  issuesV2(first: Int, after: String, filterBy: IssueFilters, orderBy: IssueOrder): IssueConnection!
+  vulnerabilityFindings(
+    first: Int, after: String, filterBy: VulnerabilityFindingFilters, orderBy: VulnerabilityFindingOrder
+  ): VulnerabilityFindingConnection!
+}
+
+# --- users, projects ---------------------------------------------------------------------
+
+type User { id: ID! name: String email: String }
+type ServiceAccount { id: ID! name: String }
+type ProjectRiskProfile { businessImpact: String }
+type Project { id: ID! name: String slug: String businessUnit: String riskProfile: ProjectRiskProfile }
+
+# --- audit log -----------------------------------------------------------------------------
+
+enum AuditLogEntryStatus { SUCCESS FAILED INVALID ACCESS_DENIED }
+
+input AuditLogEntryFilters {
+  timestamp: DateFilter
+  user: [String!]
+  serviceAccount: [String!]
+  action: [String!]
+  status: [AuditLogEntryStatus!]
+}
+
+type AuditLogEntry {
+  id: ID!
+  action: String!
+  requestId: String
+  status: AuditLogEntryStatus!
+  timestamp: DateTime!
+  actionParameters: JSON
+  userAgent: String
+  sourceIP: String
+  serviceAccount: ServiceAccount
+  user: User
+}
+
+type AuditLogEntryConnection {
+  nodes: [AuditLogEntry!]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+# --- issues --------------------------------------------------------------------------------
+
+enum IssueStatus { OPEN IN_PROGRESS RESOLVED REJECTED }
+enum IssueSeverity { INFORMATIONAL LOW MEDIUM HIGH CRITICAL }
+enum IssueType { TOXIC_COMBINATION THREAT_DETECTION CLOUD_CONFIGURATION }
+enum IssueOrderField { CREATED_AT SEVERITY RESOLVED_AT }
+
+input IssueFilters {
+  id: [String!]
+  status: [IssueStatus!]
+  severity: [IssueSeverity!]
+  type: [IssueType!]
+  createdAt: DateFilter
+  resolvedAt: DateFilter
+  statusChangedAt: DateFilter
+  "Project ids (the key Wiz really uses is unconfirmed: project and projectId both work)."
+  project: [String!]
+  projectId: [String!]
+}
+
+input IssueOrder { direction: OrderDirection! field: IssueOrderField! }
+
+type SecurityFramework { id: ID name: String }
+type SecurityCategory { id: ID name: String framework: SecurityFramework }
+type SecuritySubCategory { id: ID title: String category: SecurityCategory }
+
+type Control {
+  id: ID!
+  name: String
+  description: String
+  resolutionRecommendation: String
+  securitySubCategories: [SecuritySubCategory!]
+}
+
+type CloudEventRule {
+  id: ID!
+  name: String
+  description: String
+  sourceType: String
+  type: String
+  securitySubCategories: [SecuritySubCategory!]
+}
+
+type CloudConfigurationRule {
+  id: ID!
+  name: String
+  description: String
+  remediationInstructions: String
+  serviceType: String
+  securitySubCategories: [SecuritySubCategory!]
+}
+
+union IssueSourceRule = Control | CloudEventRule | CloudConfigurationRule
+
+type IssueEntitySnapshot {
+  id: ID
+  type: String
+  nativeType: String
+  name: String
+  status: String
+  cloudPlatform: String
+  cloudProviderURL: String
+  providerId: String
+  region: String
+  resourceGroupExternalId: String
+  subscriptionExternalId: String
+  subscriptionName: String
+  subscriptionTags: JSON
+  tags: JSON
+  externalId: String
+}
+
+type ServiceTicket { id: ID externalId: String name: String url: String }
+type IssueNote {
+  id: ID
+  createdAt: DateTime
+  updatedAt: DateTime
+  text: String
+  user: User
+  serviceAccount: ServiceAccount
+}
+
+type Issue {
+  id: ID!
+  sourceRule: IssueSourceRule @deprecated(reason: "Use sourceRules")
+  sourceRules: [IssueSourceRule!]
+  createdAt: DateTime!
+  updatedAt: DateTime!
+  dueAt: DateTime
+  type: IssueType
+  resolvedAt: DateTime
+  statusChangedAt: DateTime
+  projects: [Project!]
+  status: IssueStatus!
+  severity: IssueSeverity!
+  entitySnapshot: IssueEntitySnapshot
+  serviceTickets: [ServiceTicket!]
+  notes: [IssueNote!]
+}
+
+type IssueConnection {
+  nodes: [Issue!]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+# --- vulnerability findings ------------------------------------------------------------------
+
+enum VulnerabilityFindingStatus { OPEN IN_PROGRESS RESOLVED REJECTED }
+enum VulnerabilityFindingOrderField { FIRST_DETECTED_AT UPDATED_AT SEVERITY }
+
+input VulnerabilityFindingFilters {
+  id: [String!]
+  status: [VulnerabilityFindingStatus!]
+  severity: [String!]
+  firstSeenAt: DateFilter
+  updatedAt: DateFilter
+  resolvedAt: DateFilter
+  "Project ids (project and projectId both work; the real key is unconfirmed)."
+  projectId: [String!]
+  project: [String!]
+}
+
+input VulnerabilityFindingOrder { direction: OrderDirection! field: VulnerabilityFindingOrderField! }
+
+type LayerMetadata { id: ID details: String isBaseLayer: Boolean }
+type IgnoreRule { id: ID! name: String enabled: Boolean expiredAt: DateTime }
+
+interface VulnerableAssetBase {
+  id: ID!
+  type: String
+  name: String
+  region: String
+  providerUniqueId: String
+  cloudProviderURL: String
+  cloudPlatform: String
+  status: String
+  subscriptionName: String
+  subscriptionExternalId: String
+  subscriptionId: String
+  tags: JSON
+  hasLimitedInternetExposure: Boolean
+  hasWideInternetExposure: Boolean
+  isAccessibleFromVPN: Boolean
+  isAccessibleFromOtherVnets: Boolean
+  isAccessibleFromOtherSubscriptions: Boolean
+}
+"""
+
+_ASSET_BASE_FIELDS = """
+  id: ID!
+  type: String
+  name: String
+  region: String
+  providerUniqueId: String
+  cloudProviderURL: String
+  cloudPlatform: String
+  status: String
+  subscriptionName: String
+  subscriptionExternalId: String
+  subscriptionId: String
+  tags: JSON
+  hasLimitedInternetExposure: Boolean
+  hasWideInternetExposure: Boolean
+  isAccessibleFromVPN: Boolean
+  isAccessibleFromOtherVnets: Boolean
+  isAccessibleFromOtherSubscriptions: Boolean
+"""
+
+#: The concrete vulnerable-asset types (the members of the ``VulnerableAsset`` union) with
+#: their own fields; every one also implements ``VulnerableAssetBase``.
+ASSET_TYPES: dict[str, str] = {
+    "VulnerableAssetVirtualMachine": "operatingSystem: String ipAddresses: [String!] imageName: String",
+    "VulnerableAssetServerless": "runtime: String",
+    "VulnerableAssetContainerImage": "imageId: String",
+    "VulnerableAssetContainer": (
+        "ImageExternalId: String VmExternalId: String ServerlessContainer: Boolean "
+        "PodNamespace: String PodName: String NodeName: String"
+    ),
+    "VulnerableAssetRepositoryBranch": "repositoryId: String repositoryName: String",
+}
+
+SDL += "".join(
+    f"\ntype {name} implements VulnerableAssetBase {{{_ASSET_BASE_FIELDS}  {extra}\n}}\n"
+    for name, extra in ASSET_TYPES.items()
+)
+SDL += f"\nunion VulnerableAsset = {' | '.join(ASSET_TYPES)}\n"
+SDL += """
+type VulnerabilityFinding {
+  id: ID!
+  portalUrl: String
+  name: String
+  CVEDescription: String
+  CVSSSeverity: String
+  score: Float
+  exploitabilityScore: Float
+  impactScore: Float
+  dataSourceName: String
+  hasExploit: Boolean
+  hasCisaKevExploit: Boolean
+  status: VulnerabilityFindingStatus!
+  vendorSeverity: String
+  firstDetectedAt: DateTime
+  lastDetectedAt: DateTime
+  updatedAt: DateTime
+  resolvedAt: DateTime
+  description: String
+  remediation: String
+  detailedName: String
+  version: String
+  fixedVersion: String
+  detectionMethod: String
+  link: String
+  locationPath: String
+  resolutionReason: String
+  epssSeverity: String
+  epssPercentile: Float
+  epssProbability: Float
+  validatedInRuntime: Boolean
+  layerMetadata: LayerMetadata
+  projects: [Project!]
+  ignoreRules: [IgnoreRule!]
+  vulnerableAsset: VulnerableAsset
+}
+
+type VulnerabilityFindingConnection {
+  nodes: [VulnerabilityFinding!]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+"""
+
+
+def parse_datetime(value: str) -> datetime:
+    """RFC 3339 (``Z`` or offset, 0-9 fractional digits) -> aware UTC datetime; ValueError if not."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    if "." in text:
+        head, _, rest = text.partition(".")
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        frac, zone = rest[:digits], rest[digits:]
+        text = f"{head}.{(frac + '000000')[:6]}{zone}"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        raise ValueError(f"timestamp without a time zone: {value!r}")
+    return parsed.astimezone(UTC)
+
+
+def format_datetime(value: datetime) -> str:
+    """The API's timestamp format: UTC ``Z``, fractional seconds without trailing zeros."""
+    value = value.astimezone(UTC)
+    base = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        base += "." + f"{value.microsecond:06d}".rstrip("0")
+    return base + "Z"
+
+
+def _parse_datetime_value(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    if not isinstance(value, str):
+        raise GraphQLError(f"DateTime cannot represent a non string value: {value!r}")
+    try:
+        return parse_datetime(value)
+    except ValueError as exc:
+        raise GraphQLError(f"DateTime cannot represent an invalid date-time-string {value!r}.") from exc
+
+
+def _parse_datetime_literal(node: ast.ValueNode, _variables: Any = None) -> datetime:
+    if not isinstance(node, ast.StringValueNode):
+        raise GraphQLError("DateTime cannot represent a non string value.", node)
+    return _parse_datetime_value(node.value)
+
+
+def _serialize_datetime(value: Any) -> str:
+    return format_datetime(value) if isinstance(value, datetime) else str(value)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _parse_json_literal(node: ast.ValueNode, variables: Any = None) -> Any:
+    from graphql.utilities import value_from_ast_untyped
+
+    return value_from_ast_untyped(node, variables)
+
+
+def _customise(scalar: Any, serialize: Any, parse_value: Any, parse_literal: Any) -> None:
+    """Give a built scalar its behaviour under both graphql-core 3.2 and 3.3 attribute names."""
+    scalar.serialize = serialize
+    scalar.parse_value = parse_value
+    scalar.parse_literal = parse_literal
+    if hasattr(scalar, "coerce_input_value"):  # graphql-core >= 3.3
+        scalar.coerce_output_value = serialize
+        scalar.coerce_input_value = parse_value
+
+
+@lru_cache(maxsize=1)
+def build() -> GraphQLSchema:
+    """The schema, built once per process (building takes a few milliseconds)."""
+    schema = build_schema(SDL)
+    dt = schema.type_map["DateTime"]
+    js = schema.type_map["JSON"]
+    assert isinstance(dt, GraphQLScalarType) and isinstance(js, GraphQLScalarType)
+    _customise(dt, _serialize_datetime, _parse_datetime_value, _parse_datetime_literal)
+    _customise(js, _identity, _identity, _parse_json_literal)
+    return schema
