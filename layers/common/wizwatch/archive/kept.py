@@ -16,10 +16,10 @@ from wizwatch.archive.keys import MATCHES_PREFIX, QUARANTINE_PREFIX, RAW_PREFIX,
 
 
 def _flat(raw_key: str) -> str:
-    """``raw/Wiz.Audit/dt=.../A_B/page-00001.json.gz`` -> ``Wiz.Audit_dt=..._A_B_page-00001``."""
+    """``raw/Wiz.Audit/dt=.../A_B/page-00001.json.gz`` -> ``Wiz.Audit_A_B_page-00001``."""
     name = raw_key[len(RAW_PREFIX) :] if raw_key.startswith(RAW_PREFIX) else raw_key
     name = name.removesuffix(".json.gz").removesuffix(".json")
-    return name.replace("/", "_")
+    return "_".join(part for part in name.split("/") if not part.startswith("dt="))
 
 
 def _date(raw_key: str, fallback: str) -> str:

@@ -1,0 +1,230 @@
+"""DedupStore against moto's DynamoDB: windows, thresholds, idempotency, races, the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from wizwatch.alerts import clock
+from wizwatch.dedup.model import RULE, AlertFacts, Group, GroupKey, Hit
+from wizwatch.dedup.store import PENDING_GRACE_S, DedupStore
+
+T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+TABLE = "dedup"
+
+
+@pytest.fixture
+def ddb() -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName=TABLE,
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield client
+
+
+@pytest.fixture
+def now(monkeypatch: pytest.MonkeyPatch) -> dict[str, datetime]:
+    current = {"t": T0}
+    monkeypatch.setattr(clock, "now", lambda: current["t"])
+    return current
+
+
+def group(
+    ids: list[str],
+    *,
+    rule: str = "Rule.A",
+    dedup: str = "d1",
+    threshold: int = 1,
+    period: int = 60,
+    uniques: list[str] | None = None,
+    suppressed: bool = False,
+) -> Group:
+    def render(f: AlertFacts) -> dict[str, Any]:
+        return {"alert_id": f.alert_id, "event_count": f.event_count, "first": f.first_event_time}
+
+    hits = [
+        Hit(
+            identity=i,
+            event_time=f"2026-11-22T09:00:{n % 60:02d}.000Z",
+            unique=uniques[n] if uniques else None,
+        )
+        for n, i in enumerate(ids)
+    ]
+    return Group(
+        key=GroupKey(RULE, rule, dedup),
+        period_minutes=period,
+        threshold=threshold,
+        counts_unique=uniques is not None,
+        hits=hits,
+        render=render,
+        suppressed=suppressed,
+    )
+
+
+def alerts(outcomes: dict[GroupKey, Any]) -> list[dict[str, Any]]:
+    return [a for o in outcomes.values() for a in o.alerts]
+
+
+def window(ddb: Any, key: GroupKey) -> dict[str, Any]:
+    return ddb.get_item(TableName=TABLE, Key={"pk": {"S": key.pk}, "sk": {"S": "w"}})["Item"]
+
+
+def test_first_match_opens_a_window_and_alerts_once(ddb: Any, now: Any) -> None:
+    store = DedupStore(ddb, TABLE)
+    out = store.record([group(["e1"])], source="raw/a")
+    sent = alerts(out)
+    assert len(sent) == 1 and sent[0]["event_count"] == 1
+    later = store.record([group(["e2", "e3"])], source="raw/b")
+    assert alerts(later) == []
+    outcome = next(iter(later.values()))
+    assert outcome.event_count == 3 and outcome.alert_id == sent[0]["alert_id"]
+    assert window(ddb, group([]).key)["event_count"] == {"N": "3"}
+
+
+def test_the_same_events_again_are_not_counted_twice(ddb: Any, now: Any) -> None:
+    store = DedupStore(ddb, TABLE)
+    first = store.record([group(["e1", "e2"], threshold=3)], source="raw/a")
+    again = store.record([group(["e1", "e2"], threshold=3)], source="raw/b")  # an overlapping poll
+    assert alerts(first) == alerts(again) == []
+    outcome = next(iter(again.values()))
+    assert outcome.counted == [] and set(outcome.duplicates) == {"e1", "e2"}
+    assert outcome.duplicates["e1"] == (next(iter(first.values())).alert_id, "raw/a")
+    assert outcome.counted_from("e1", "raw/a") and not outcome.counted_from("e1", "raw/b")
+    assert window(ddb, group([]).key)["event_count"] == {"N": "2"}
+
+
+def test_an_event_listed_twice_in_one_page_counts_once(ddb: Any, now: Any) -> None:
+    out = DedupStore(ddb, TABLE).record([group(["e1", "e1", "e2"], threshold=3)], source="raw/a")
+    assert alerts(out) == [] and next(iter(out.values())).event_count == 2
+
+
+def test_threshold_alerts_exactly_once_when_crossed(ddb: Any, now: Any) -> None:
+    store = DedupStore(ddb, TABLE)
+    assert alerts(store.record([group([f"e{i}" for i in range(4)], threshold=5)], source="raw/1")) == []
+    crossed = alerts(store.record([group(["e4"], threshold=5)], source="raw/2"))
+    assert [a["event_count"] for a in crossed] == [5]
+    assert alerts(store.record([group(["e5", "e6"], threshold=5)], source="raw/3")) == []
+
+
+def test_threshold_crossed_inside_one_batch(ddb: Any, now: Any) -> None:
+    out = DedupStore(ddb, TABLE).record([group([f"e{i}" for i in range(7)], threshold=5)], source="raw/1")
+    assert [a["event_count"] for a in alerts(out)] == [7]
+
+
+def test_a_new_window_after_expiry_even_if_ttl_has_not_deleted_the_item(ddb: Any, now: Any) -> None:
+    store = DedupStore(ddb, TABLE)
+    first = alerts(store.record([group(["e1"], period=15)], source="raw/1"))
+    store.mark_sent([(group([]).key, first[0]["alert_id"])])
+    now["t"] = T0 + timedelta(minutes=14, seconds=59)
+    assert alerts(store.record([group(["e2"], period=15)], source="raw/2")) == []
+    now["t"] = T0 + timedelta(minutes=15)
+    second = alerts(store.record([group(["e3"], period=15)], source="raw/3"))
+    assert len(second) == 1 and second[0]["event_count"] == 1
+    assert second[0]["alert_id"] != first[0]["alert_id"]
+
+
+def test_unique_counts_distinct_values(ddb: Any, now: Any) -> None:
+    store = DedupStore(ddb, TABLE)
+    g = group(["e1", "e2", "e3", "e4"], threshold=3, uniques=["a", "b", "a", "b"])
+    assert alerts(store.record([g], source="raw/1")) == []
+    crossed = alerts(store.record([group(["e5"], threshold=3, uniques=["c"])], source="raw/2"))
+    assert [a["event_count"] for a in crossed] == [5]
+
+
+def test_suppressed_rules_count_but_never_alert(ddb: Any, now: Any) -> None:
+    out = DedupStore(ddb, TABLE).record([group(["e1"], suppressed=True)], source="raw/1")
+    assert alerts(out) == []
+    assert window(ddb, group([]).key)["alert_state"] == {"S": "suppressed"}
+
+
+def test_a_racing_detector_that_read_stale_state_joins_instead_of_alerting_again(
+    ddb: Any, now: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, slow = DedupStore(ddb, TABLE), DedupStore(ddb, TABLE)
+    stale = slow._read_windows([group([]).key])  # read before the other detector writes
+    assert len(alerts(fast.record([group(["e1"], threshold=2)], source="raw/1"))) == 0
+    monkeypatch.setattr(slow, "_read_windows", lambda keys: dict(stale))
+    out = slow.record([group(["e2"], threshold=2)], source="raw/2")
+    assert [a["event_count"] for a in alerts(out)] == [2]  # its cancelled write learned count 1
+    assert alerts(fast.record([group(["e3"], threshold=2)], source="raw/3")) == []
+
+
+def test_two_stale_detectors_opening_the_same_window_alert_once(
+    ddb: Any, now: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = DedupStore(ddb, TABLE), DedupStore(ddb, TABLE)
+    empty = a._read_windows([group([]).key])
+    first = alerts(a.record([group(["e1"])], source="raw/1"))
+    monkeypatch.setattr(b, "_read_windows", lambda keys: dict(empty))
+    second = alerts(b.record([group(["e2"])], source="raw/2"))
+    assert len(first) == 1 and second == []
+    assert window(ddb, group([]).key)["event_count"] == {"N": "2"}
+
+
+def test_a_pending_alert_is_requeued_by_the_retry_of_its_object(ddb: Any, now: Any) -> None:
+    store = DedupStore(ddb, TABLE)
+    sent = alerts(store.record([group(["e1"])], source="raw/1"))
+    # Crash before mark_sent: the same object comes back.
+    again = alerts(store.record([group(["e1"])], source="raw/1"))
+    assert again == sent
+    store.mark_sent([(group([]).key, sent[0]["alert_id"])])
+    assert alerts(store.record([group(["e1"])], source="raw/1")) == []
+    assert "alert_body" not in window(ddb, group([]).key)
+
+
+def test_another_objects_pending_alert_waits_for_the_grace_period(ddb: Any, now: Any) -> None:
+    store = DedupStore(ddb, TABLE)
+    sent = alerts(store.record([group(["e1"])], source="raw/1"))
+    assert alerts(store.record([group(["e2"])], source="raw/2")) == []
+    now["t"] = T0 + timedelta(seconds=PENDING_GRACE_S)
+    assert [a["alert_id"] for a in alerts(store.record([group(["e3"])], source="raw/3"))] == [
+        sent[0]["alert_id"]
+    ]
+
+
+def test_mark_sent_leaves_a_newer_window_alone(ddb: Any, now: Any) -> None:
+    store = DedupStore(ddb, TABLE)
+    old = alerts(store.record([group(["e1"], period=1)], source="raw/1"))
+    now["t"] = T0 + timedelta(minutes=2)
+    new = alerts(store.record([group(["e2"], period=1)], source="raw/2"))
+    store.mark_sent([(group([]).key, old[0]["alert_id"])])
+    assert window(ddb, group([]).key)["alert_state"] == {"S": "pending"}
+    store.mark_sent([(group([]).key, new[0]["alert_id"])])
+    assert window(ddb, group([]).key)["alert_state"] == {"S": "sent"}
+
+
+def test_requests_scale_with_pages_not_hits(ddb: Any, now: Any) -> None:
+    store = DedupStore(ddb, TABLE)
+    groups = [group([f"e{i}"], dedup=f"d{i}") for i in range(30)]
+    out = store.record(groups, source="raw/1")
+    assert len(alerts(out)) == 30
+    assert store.requests == 2  # one batch read, one transaction
+    big = DedupStore(ddb, TABLE)
+    out = big.record([group([f"x{i}" for i in range(250)], dedup="big", threshold=100)], source="raw/2")
+    assert [a["event_count"] for a in alerts(out)] == [99 * 2]
+    assert next(iter(out.values())).event_count == 250
+    assert big.requests == 4  # read + three transactions of at most 99 markers
+
+
+def test_markers_and_windows_expire_by_ttl_attribute(ddb: Any, now: Any) -> None:
+    store = DedupStore(ddb, TABLE, idempotency_ttl_s=3600)
+    store.record([group(["e1"], period=10)], source="raw/1")
+    items = ddb.scan(TableName=TABLE)["Items"]
+    expiries = {i["sk"]["S"]: int(i["expires_at"]["N"]) for i in items}
+    assert expiries["w"] > T0.timestamp() + 600
+    assert expiries["e"] == int(T0.timestamp()) + 3600
