@@ -241,7 +241,7 @@ class LogTypeRun:
                             "gap_to": windows.rfc3339(window[0]),
                         },
                     )
-                self.budget.check(2.0, "opening a new window")
+                self.budget.check(1.0, "opening a new window")
                 state = pages.save(functools.partial(CursorState.open_window, start=window[0], end=window[1]))
             self._window(pages, state)
             self.outcome.windows += 1

@@ -119,9 +119,8 @@ def _from_item(log_type: str, item: dict[str, Any] | None) -> CursorState:
 
 def write_cursor(table: str, item: dict[str, Any], condition: str, values: dict[str, Any]) -> None:
     """The one conditional PutItem every cursor change goes through (a crash-test seam)."""
-    aws.client("dynamodb").put_item(
-        TableName=table, Item=item, ConditionExpression=condition, ExpressionAttributeValues=values
-    )
+    kwargs: dict[str, Any] = {"ExpressionAttributeValues": values} if values else {}
+    aws.client("dynamodb").put_item(TableName=table, Item=item, ConditionExpression=condition, **kwargs)
 
 
 def _conditional_failed(exc: ClientError) -> bool:

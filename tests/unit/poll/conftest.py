@@ -1,0 +1,102 @@
+"""Fixtures for the poller's unit tests: moto in-process AWS and the FakeWiz double."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import orjson
+import pytest
+from moto import mock_aws
+from poll_fakewiz import API_URL, TOKEN_URL, FakeWiz
+
+from wizwatch import aws
+from wizwatch.poll import auth, runner
+
+TABLE = "state"
+BUCKET = "raw"
+SECRET = "wiz-creds"
+
+
+class Ctx:
+    """A Lambda-like context with a fixed remaining time."""
+
+    aws_request_id = "req-unit"
+    function_name = "poller"
+
+    def __init__(self, remaining_ms: int = 60_000) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    values = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "WIZ_API_URL": API_URL,
+        "WIZ_TOKEN_URL": TOKEN_URL,
+        "WIZ_CREDENTIALS_SECRET": SECRET,
+        "STATE_TABLE": TABLE,
+        "RAW_BUCKET": BUCKET,
+        "WIZ_SETTLE_SECONDS": "1",
+        "WIZ_OVERLAP_SECONDS": "5",
+        "WIZ_INITIAL_LOOKBACK_HOURS": "2",
+        "WIZ_REQUESTS_PER_SECOND": "50",
+        "WIZ_RETRY_BASE_SECONDS": "0.01",
+        "WIZ_RETRY_MAX_SECONDS": "0.05",
+        "WIZ_TIME_RESERVE_SECONDS": "1",
+        "POWERTOOLS_METRICS_NAMESPACE": "Wizwatch",
+    }
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for k, v in values.items():
+        monkeypatch.setenv(k, v)
+    return values
+
+
+@pytest.fixture
+def aws_env(env: dict[str, str]) -> Iterator[Any]:
+    aws.reset_clients()
+    auth.reset_caches()
+    runner._poller = None
+    with mock_aws():
+        ddb = boto3.client("dynamodb")
+        ddb.create_table(
+            TableName=TABLE,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        boto3.client("s3").create_bucket(Bucket=BUCKET)
+        boto3.client("secretsmanager").create_secret(
+            Name=SECRET,
+            SecretString=orjson.dumps({"client_id": "cid", "client_secret": "s3cret-value"}).decode(),
+        )
+        yield
+    aws.reset_clients()
+    auth.reset_caches()
+    runner._poller = None
+
+
+@pytest.fixture
+def wiz(aws_env: Any) -> FakeWiz:
+    """A FakeWiz mounted on the container's HTTP session (built from the current env)."""
+    fake = FakeWiz()
+    poller = runner.get_poller(runner.load_settings())
+    poller.client._session.mount("https://", fake)
+    return fake
+
+
+def invoke(
+    fake: FakeWiz, event: dict[str, Any] | None = None, remaining_ms: int = 60_000, cold: bool = False
+) -> dict[str, Any]:
+    """Run the handler logic as Lambda would; ``cold`` forgets everything a container caches."""
+    if cold:
+        runner._poller = None
+        auth.reset_caches()
+    runner.get_poller(runner.load_settings()).client._session.mount("https://", fake)
+    return runner.handle(event or {}, Ctx(remaining_ms))

@@ -1,0 +1,98 @@
+"""The shared limiter spaces request starts; back-off grows, jitters, honours Retry-After."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+
+from wizwatch.poll.limiter import RateLimiter
+from wizwatch.poll.retry import Backoff, TimeBudget, parse_retry_after
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 100.0
+        self.lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.t
+
+    def sleep(self, s: float) -> None:
+        with self.lock:
+            self.t += s
+
+
+def test_limiter_spaces_starts_by_interval() -> None:
+    clock = FakeClock()
+    lim = RateLimiter(2.0, clock=clock, sleep=clock.sleep)
+    starts = []
+    for _ in range(5):
+        assert lim.acquire()
+        starts.append(clock.t)
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert all(abs(g - 0.5) < 1e-9 for g in gaps), gaps
+
+
+def test_limiter_refuses_a_slot_past_the_deadline_without_taking_it() -> None:
+    clock = FakeClock()
+    lim = RateLimiter(1.0, clock=clock, sleep=clock.sleep)
+    assert lim.acquire()
+    assert not lim.acquire(deadline=clock.t + 0.5)
+    assert lim.delay() == 1.0  # the refused call did not push the schedule
+    assert lim.acquire(deadline=clock.t + 1.0)
+
+
+def test_limiter_shared_by_threads_never_bursts() -> None:
+    lim = RateLimiter(200.0)  # real clock: 5 ms spacing
+    import time
+
+    starts: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(5):
+            lim.acquire()
+            with lock:
+                starts.append(time.monotonic())
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    starts.sort()
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert len(starts) == 15
+    assert min(gaps) >= 0.005 * 0.8
+
+
+def test_backoff_grows_and_caps_with_jitter() -> None:
+    b = Backoff(base=1.0, cap=8.0, rng=random.Random(1))
+    for attempt, ceiling in ((1, 1), (2, 2), (3, 4), (4, 8), (7, 8)):
+        for _ in range(20):
+            d = b.delay(attempt)
+            assert ceiling / 2 <= d <= ceiling
+    delays = {round(b.delay(3), 6) for _ in range(10)}
+    assert len(delays) > 1  # jittered
+
+
+def test_backoff_honours_retry_after() -> None:
+    b = Backoff(base=0.1, cap=30.0, rng=random.Random(1))
+    assert 5.0 <= b.delay(1, retry_after=5.0) <= 5.1
+    assert b.delay(1, retry_after=120.0) <= 30.1  # capped
+
+
+def test_parse_retry_after() -> None:
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after("1.5") == 1.5
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
+
+
+def test_time_budget_sub_never_exceeds_parent() -> None:
+    clock = FakeClock()
+    parent = TimeBudget(clock.t + 10, clock)
+    assert parent.sub(100).deadline == parent.deadline
+    assert parent.sub(3).remaining() == 3

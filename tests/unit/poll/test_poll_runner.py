@@ -1,0 +1,303 @@
+"""The poll loop against FakeWiz + moto: completeness, resume, restarts, faults, fairness."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import orjson
+import pytest
+from conftest import BUCKET, TABLE, invoke
+from poll_fakewiz import FakeWiz, Scripted
+
+from wizwatch.archive import writer
+from wizwatch.archive.keys import parse_raw_key
+from wizwatch.poll.state import CursorStore
+
+NOW = datetime.now(UTC)
+
+
+def archived(log_type: str | None = None) -> dict[str, dict[str, Any]]:
+    """key -> {"body": parsed page, "meta": metadata} for every raw object."""
+    s3 = boto3.client("s3")
+    out = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix="raw/"):
+        for obj in page.get("Contents", []):
+            if log_type and parse_raw_key(obj["Key"]).log_type != log_type:
+                continue
+            got = s3.get_object(Bucket=BUCKET, Key=obj["Key"])
+            raw = gzip.decompress(got["Body"].read())
+            out[obj["Key"]] = {"raw": raw, "body": orjson.loads(raw), "meta": got["Metadata"]}
+    return out
+
+
+def ids(log_type: str, connection: str) -> set[str]:
+    found = set()
+    for obj in archived(log_type).values():
+        found |= {n["id"] for n in obj["body"]["data"][connection]["nodes"]}
+    return found
+
+
+def emf(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    out = []
+    for line in capsys.readouterr().out.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            out.append(json.loads(line))
+    return out
+
+
+def seed(fake: FakeWiz, connection: str, n: int, span: timedelta = timedelta(minutes=90)) -> set[str]:
+    return {
+        fake.add(connection, NOW - span + span * i / n - timedelta(seconds=5), status="OPEN")["id"]
+        for i in range(n)
+    }
+
+
+def test_every_record_archived_with_contract_keys_and_metadata(
+    wiz: FakeWiz, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("WIZ_PAGE_SIZE", "4")
+    monkeypatch.setenv("WIZ_MAX_WINDOW_SECONDS", "1800")
+    want = {c: seed(wiz, c, 23) for c in ("auditLogEntries", "issues", "vulnerabilityFindings")}
+    result = invoke(wiz)
+    assert result["ok"], result
+    assert ids("Wiz.Audit", "auditLogEntries") == want["auditLogEntries"]
+    assert ids("Wiz.Issues", "issues") == want["issues"]
+    assert ids("Wiz.VulnerabilityFinding", "vulnerabilityFindings") == want["vulnerabilityFindings"]
+    objs = archived("Wiz.Audit")
+    for key, obj in objs.items():
+        rk = parse_raw_key(key)
+        meta = obj["meta"]
+        assert set(meta) >= {
+            "log-type",
+            "window-start",
+            "window-end",
+            "page",
+            "cursor",
+            "request-time",
+            "request-id",
+            "record-count",
+            "wizwatch-version",
+        }
+        assert meta["log-type"] == "Wiz.Audit" and int(meta["page"]) == rk.page
+        assert meta["cursor"] == ("" if rk.page == 1 else f"c:{(rk.page - 1) * 4}")
+        assert int(meta["record-count"]) == len(obj["body"]["data"]["auditLogEntries"]["nodes"])
+    # Issues and findings always ask for every status; audit asks for the count on page 1 only.
+    for req in wiz.requests:
+        if req["connection"] != "auditLogEntries":
+            assert len(req["variables"]["filterBy"]["status"]) == 4
+        else:
+            assert req["variables"]["withCount"] == ("after" not in req["variables"])
+    state = CursorStore(TABLE).read("Wiz.Audit")
+    assert not state.in_window and state.lease_owner is None
+    assert state.committed_end is not None and NOW - state.committed_end < timedelta(seconds=30)
+    blobs = emf(capsys)
+    audit = next(b for b in blobs if b.get("LogType") == "Wiz.Audit")
+    # Overlapping windows may archive a record twice (duplicates, never gaps): count what was written.
+    written = sum(int(o["meta"]["record-count"]) for o in objs.values())
+    assert written >= 23 and audit["RecordsArchived"] == [float(written)] and audit["PollHeartbeat"] == [1.0]
+    assert audit["PagesArchived"] == [float(len(objs))] and audit["ApiRequests"][0] >= len(objs)
+    assert 0 <= audit["IngestionLagSeconds"][0] < 30
+    assert any(b.get("TokenFetches") == [1.0] for b in blobs)
+
+
+def test_archive_body_is_the_exact_response_bytes(wiz: FakeWiz) -> None:
+    seed(wiz, "auditLogEntries", 3, span=timedelta(minutes=5))
+    invoke(wiz, {"log_type": "Wiz.Audit"})
+    (obj,) = archived("Wiz.Audit").values()
+    expected = orjson.dumps({"data": {"auditLogEntries": obj["body"]["data"]["auditLogEntries"]}})
+    assert obj["raw"] == expected
+
+
+def test_second_run_overlaps_and_heartbeats_with_no_records(
+    wiz: FakeWiz, capsys: pytest.CaptureFixture[str]
+) -> None:
+    invoke(wiz, {"log_type": "Wiz.Issues"})
+    first = CursorStore(TABLE).read("Wiz.Issues").committed_end
+    capsys.readouterr()
+    before = len(wiz.requests)
+    time.sleep(1.1)  # one second more is closed (WIZ_SETTLE_SECONDS=1)
+    invoke(wiz, {"log_type": "Wiz.Issues"}, cold=True)
+    assert len(wiz.requests) == before + 1
+    last = wiz.requests[-1]["variables"]["filterBy"]["statusChangedAt"]
+    assert first is not None
+    start = datetime.fromisoformat(last["after"].replace("Z", "+00:00"))
+    assert start == first - timedelta(seconds=5)  # WIZ_OVERLAP_SECONDS
+    blob = next(b for b in emf(capsys) if b.get("LogType") == "Wiz.Issues")
+    assert blob["PollHeartbeat"] == [1.0] and blob["RecordsArchived"] == [0.0]
+    assert archived() == {}  # empty pages are not archived
+    assert wiz.tokens_issued == 1  # the cold start reused the stored token
+
+
+def test_crash_after_a_put_resumes_mid_window_without_loss(
+    wiz: FakeWiz, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WIZ_PAGE_SIZE", "2")
+    want = seed(wiz, "auditLogEntries", 11, span=timedelta(minutes=20))
+    real_put = writer.put_page
+    calls = {"n": 0}
+
+    def flaky(*a: Any, **kw: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("S3 unavailable")
+        real_put(*a, **kw)
+
+    monkeypatch.setattr(writer, "put_page", flaky)
+    res = invoke(wiz, {"log_type": "Wiz.Audit"})
+    assert res["log_types"]["Wiz.Audit"]["status"] == "error"
+    state = CursorStore(TABLE).read("Wiz.Audit")
+    assert state.in_window and state.page == 3 and state.after == "c:4" and state.lease_owner is None
+    res = invoke(wiz, {"log_type": "Wiz.Audit"}, cold=True)
+    assert res["ok"]
+    assert ids("Wiz.Audit", "auditLogEntries") == want
+    resumed = [r for r in wiz.requests if r["variables"].get("after") == "c:4"]
+    assert len(resumed) == 2  # the page whose put failed was fetched again
+
+
+def test_expired_cursor_restarts_the_window(wiz: FakeWiz, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WIZ_PAGE_SIZE", "3")
+    want = seed(wiz, "vulnerabilityFindings", 10, span=timedelta(minutes=20))
+    wiz.expire_next_cursor = True
+    res = invoke(wiz, {"log_type": "Wiz.VulnerabilityFinding"})
+    assert res["ok"], res
+    assert ids("Wiz.VulnerabilityFinding", "vulnerabilityFindings") == want
+    parts = {parse_raw_key(k).part for k in archived()}
+    assert parts == {"", "00000001"}  # the restart wrote next to, not over, the first attempt
+
+
+def test_unauthorized_stops_one_log_type_only(wiz: FakeWiz) -> None:
+    want = seed(wiz, "issues", 5)
+    seed(wiz, "auditLogEntries", 5)
+    wiz.deny = {"auditLogEntries"}
+    res = invoke(wiz)
+    audit = res["log_types"]["Wiz.Audit"]
+    assert audit["status"] == "error" and "admin:audit" in audit["error"]
+    assert res["log_types"]["Wiz.Issues"]["status"] == "ok"
+    assert ids("Wiz.Issues", "issues") == want
+    assert sum(r["connection"] == "auditLogEntries" for r in wiz.requests) == 1  # no hammering
+    assert CursorStore(TABLE).read("Wiz.Audit").committed_end is None
+
+
+def test_unauthenticated_refreshes_the_token_once_and_retries(wiz: FakeWiz) -> None:
+    want = seed(wiz, "issues", 3)
+    invoke(wiz, {"log_type": "Wiz.Audit"})  # gets a token
+    wiz.valid_tokens.clear()  # revoked server-side
+    res = invoke(wiz, {"log_type": "Wiz.Issues"}, cold=True)
+    assert res["ok"] and ids("Wiz.Issues", "issues") == want
+    assert wiz.tokens_issued == 2
+
+
+def test_throttling_and_server_errors_are_retried(wiz: FakeWiz, capsys: pytest.CaptureFixture[str]) -> None:
+    want = seed(wiz, "issues", 3)
+    invoke(wiz, {"log_type": "Wiz.Issues"})  # token + empty caught-up state... then add faults
+    capsys.readouterr()
+    for rec in list(wiz.records["issues"]):
+        rec["statusChangedAt"] = (NOW - timedelta(seconds=3)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    rl = {"errors": [{"message": "slow down", "extensions": {"code": "RATE_LIMIT_EXCEEDED"}}], "data": None}
+    wiz.script = [
+        Scripted(429, rl, {"Retry-After": "0"}),
+        Scripted(429, rl),
+        Scripted(502, b"<html>bad gateway</html>"),
+        Scripted(200, {"errors": [{"message": "boom", "extensions": {"code": "INTERNAL"}}], "data": None}),
+    ]
+    time.sleep(1.1)  # let the window close (settle = 1 s)
+    res = invoke(wiz, {"log_type": "Wiz.Issues"})
+    assert res["ok"], res
+    assert ids("Wiz.Issues", "issues") == want
+    blob = next(b for b in emf(capsys) if b.get("LogType") == "Wiz.Issues")
+    assert blob["ApiThrottles"] == [2.0] and blob["ApiErrors"] == [2.0]
+
+
+def test_gives_up_after_max_attempts_without_moving_the_cursor(
+    wiz: FakeWiz, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WIZ_MAX_ATTEMPTS", "3")
+    seed(wiz, "issues", 3)
+    wiz.script = [Scripted(503, b"down")] * 3
+    res = invoke(wiz, {"log_type": "Wiz.Issues"})
+    assert res["log_types"]["Wiz.Issues"]["status"] == "error"
+    assert "giving up after 3 attempts" in res["log_types"]["Wiz.Issues"]["error"]
+    assert CursorStore(TABLE).read("Wiz.Issues").committed_end is None
+
+
+def test_audit_window_at_the_result_cap_is_split(wiz: FakeWiz) -> None:
+    n = 10_500
+    base = NOW - timedelta(minutes=100)
+    for i in range(n):
+        wiz.add("auditLogEntries", base + timedelta(seconds=i * 0.5))
+    res = invoke(wiz, {"log_type": "Wiz.Audit"}, remaining_ms=120_000)
+    assert res["ok"], res
+    assert len(ids("Wiz.Audit", "auditLogEntries")) == n
+    counted_windows = {(m["window-start"], m["window-end"]) for m in (o["meta"] for o in archived().values())}
+    # No archived window holds as many entries as the cap.
+    for start, end in counted_windows:
+        s = datetime.fromisoformat(start.replace("Z", "+00:00"))
+        e = datetime.fromisoformat(end.replace("Z", "+00:00"))
+        inside = sum(
+            1
+            for r in wiz.records["auditLogEntries"]
+            if s <= datetime.fromisoformat(r["timestamp"].replace("Z", "+00:00")) <= e
+        )
+        assert inside < 10_000
+
+
+def test_time_budget_stops_cleanly_and_the_next_run_resumes(
+    wiz: FakeWiz, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WIZ_PAGE_SIZE", "2")
+    monkeypatch.setenv("WIZ_REQUESTS_PER_SECOND", "5")
+    want = seed(wiz, "auditLogEntries", 60, span=timedelta(minutes=20))
+    issues = seed(wiz, "issues", 1, span=timedelta(minutes=20))
+    res = invoke(wiz, {}, remaining_ms=7_000)  # 6 s of budget after the reserve; audit needs > 6 s
+    assert res["log_types"]["Wiz.Audit"]["status"] == "budget"
+    assert res["log_types"]["Wiz.Issues"]["status"] == "ok"  # not starved by the busy audit
+    assert ids("Wiz.Issues", "issues") == issues
+    state = CursorStore(TABLE).read("Wiz.Audit")
+    assert state.in_window and state.page > 1 and state.lease_owner is None
+    monkeypatch.setenv("WIZ_REQUESTS_PER_SECOND", "50")
+    while (
+        invoke(wiz, {"log_type": "Wiz.Audit"}, remaining_ms=60_000)["log_types"]["Wiz.Audit"]["status"]
+        != "ok"
+    ):
+        pass
+    assert ids("Wiz.Audit", "auditLogEntries") == want
+
+
+def test_a_held_lease_skips_the_log_type(wiz: FakeWiz) -> None:
+    CursorStore(TABLE).acquire("Wiz.Audit", "someone-else", 300)
+    seed(wiz, "auditLogEntries", 2)
+    res = invoke(wiz)
+    assert res["log_types"]["Wiz.Audit"]["status"] == "skipped"
+    assert res["log_types"]["Wiz.Issues"]["status"] == "ok"
+    assert not any(r["connection"] == "auditLogEntries" for r in wiz.requests)
+
+
+def test_project_ids_filter_issues_and_findings_only(wiz: FakeWiz, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WIZ_PROJECT_IDS", "p-1, p-2")
+    monkeypatch.setenv("WIZ_PROJECT_FILTER_KEY_FINDINGS", "project")
+    invoke(wiz)
+    by_conn = {r["connection"]: r["variables"]["filterBy"] for r in wiz.requests}
+    assert by_conn["issues"]["project"] == ["p-1", "p-2"]
+    assert by_conn["vulnerabilityFindings"]["project"] == ["p-1", "p-2"]
+    assert "project" not in by_conn["auditLogEntries"] and "projectId" not in by_conn["auditLogEntries"]
+
+
+def test_single_type_event_gets_its_share_of_the_rate(wiz: FakeWiz) -> None:
+    from wizwatch.poll import runner
+
+    invoke(wiz, {"log_type": "Wiz.Audit"})
+    assert runner.get_poller(runner.load_settings()).limiter.rate == pytest.approx(50 / 3)
+    invoke(wiz, {})
+    assert runner.get_poller(runner.load_settings()).limiter.rate == pytest.approx(50)
+
+
+def test_unknown_event_log_type_is_a_clear_error(wiz: FakeWiz) -> None:
+    from wizwatch.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"Wiz\.Nope"):
+        invoke(wiz, {"log_type": "Wiz.Nope"})
