@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BUCKET, T0, Env, audit, key_for, s3_event, sqs_event
+from conftest import BUCKET, Env, s3_event, sqs_event
+from detector_fixtures import T0, audit, key_for
 
 from wizwatch.alerts import handler as detector_handler
 from wizwatch.alerts.handler import handle
