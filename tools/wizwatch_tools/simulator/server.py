@@ -175,7 +175,7 @@ class WizSimulator:
         server = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
         server.daemon_threads = True
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="wiz-simulator", daemon=True)
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="wiz-simulator", daemon=True)
         self._thread.start()
         return self
 
