@@ -149,7 +149,7 @@ class _PageWriter:
 
         def job() -> CursorState:
             archive()
-            return self._store.save(transition(state), self._lease)
+            return self._store.commit_page(transition(state), self._lease)
 
         self._pending = self._executor.submit(job)
 

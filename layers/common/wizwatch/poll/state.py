@@ -194,6 +194,10 @@ class CursorStore:
             raise
         return new
 
+    def commit_page(self, state: CursorState, lease_seconds: float) -> CursorState:
+        """:meth:`save` for the cursor move after an archived page (its own name: a crash seam)."""
+        return self.save(state, lease_seconds)
+
     def release(self, state: CursorState) -> CursorState:
         """Give the lease back so the next scheduled run need not wait for it to lapse."""
         new = dataclasses.replace(state, version=state.version + 1, lease_owner=None, lease_expires_at=0.0)
