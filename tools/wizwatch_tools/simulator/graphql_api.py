@@ -247,6 +247,15 @@ class GraphQLEndpoint:
         base.body = orjson.dumps({"data": data})
         return base
 
+    def _execute_for_test(self, query: str, variables: dict[str, Any]) -> Any:
+        """The ``data`` this endpoint answers for a valid query, without HTTP or auth (tests)."""
+        parsed = self._parse(query)
+        assert parsed.document is not None and not parsed.validation_errors, parsed.validation_errors
+        op = self._operation(parsed.document, None)
+        assert op is not None
+        answer = self._execute(Answer(200, b""), parsed.document, op, variables, self.clock())
+        return orjson.loads(answer.body)["data"]
+
     @staticmethod
     def _error(base: Answer, error: ApiError) -> Answer:
         base.status = error.http_status
