@@ -21,7 +21,7 @@ from wizwatch.detect.result import RuleResult
 from wizwatch.detect.runner import RuleRunner
 from wizwatch.detect.simple import ci_get
 from wizwatch.detect.spec import Rule
-from wizwatch.errors import InvalidPage, InvalidRecord, RuleLoadError
+from wizwatch.errors import InvalidPage, RuleLoadError
 
 _MISSING = object()
 
@@ -30,10 +30,13 @@ class _LogTypeIndex:
     """Rules of one log type filed by the value of their index key."""
 
     def __init__(self, runners: list[RuleRunner]) -> None:
-        counts: Counter[str] = Counter()
+        # A key is more selective the more distinct values the rules ask of it (``action``: dozens;
+        # ``status``: one or two), so each rule is filed under its most selective key.
+        distinct: dict[str, set[Any]] = {}
         for r in runners:
-            for key in {k for k, _ in r.index_terms}:
-                counts[key] += 1
+            for key, values in r.index_terms:
+                distinct.setdefault(key, set()).update(values)
+        counts: Counter[str] = Counter({k: len(v) for k, v in distinct.items()})
         self.by_key: dict[str, dict[Any, list[RuleRunner]]] = {}
         self.always: list[RuleRunner] = []
         for r in runners:
@@ -69,23 +72,19 @@ class _LogTypeIndex:
 
 
 @dataclass
-class RecordOutcome:
-    """One record of a page: its normalised event and results, or why it is invalid."""
-
-    index: int
-    event: dict[str, Any] | None = None
-    results: list[RuleResult] = field(default_factory=list)
-    invalid: str | None = None
-
-
-@dataclass
 class PageOutcome:
-    records: list[RecordOutcome]
-    connection: str | None = None
+    """A page's records after normalisation and rules.
 
-    @property
-    def invalid(self) -> list[RecordOutcome]:
-        return [r for r in self.records if r.invalid is not None]
+    ``events[i]`` is record i's normalised event (None when invalid, with the reason in
+    ``invalid[i]``); ``results`` holds only the records some rule matched or failed on. Sparse on
+    purpose: most records match nothing, and building an object per record would cost more than
+    the rules themselves.
+    """
+
+    events: list[dict[str, Any] | None]
+    results: dict[int, list[RuleResult]] = field(default_factory=dict)
+    invalid: dict[int, str] = field(default_factory=dict)
+    connection: str | None = None
 
 
 class Engine:
@@ -130,6 +129,10 @@ class Engine:
         candidates = self._index(log_type).candidates(event)
         if not candidates:
             return []
+        return self._run(candidates, event)
+
+    @staticmethod
+    def _run(candidates: list[RuleRunner], event: dict[str, Any]) -> list[RuleResult]:
         out: list[RuleResult] = []
         wrapped: PantherEvent | None = None
         for runner in candidates:
@@ -138,13 +141,16 @@ class Engine:
                 continue
             if wrapped is None:
                 wrapped = PantherEvent(event)
-            result = runner.run(event, wrapped)
+            result = runner.run(event, wrapped, prefiltered=True)
             if result is not None:
                 out.append(result)
         return out
 
     def evaluate_page(self, log_type: str, body: bytes, parse_time: str | None = None) -> PageOutcome:
-        """Gzip (or plain) page bytes -> per-record outcomes; raises InvalidPage for unreadable pages."""
+        """Gzip (or plain) page bytes -> normalised events and rule results; raises InvalidPage.
+
+        Records that fail validation are reported in ``invalid`` with their reason, never dropped.
+        """
         from wizwatch.parse.normalize import Normalizer
         from wizwatch.parse.pages import read_page
         from wizwatch.parse.timestamps import now_panther
@@ -154,22 +160,19 @@ class Engine:
         if normalizer is None:
             normalizer = self._normalizers[log_type] = Normalizer(log_type)
         parse_time = parse_time or now_panther()
-        index = self._index(log_type)
-        outcomes: list[RecordOutcome] = []
-        append = outcomes.append
-        normalize = normalizer.normalize
-        evaluate = self.evaluate
-        for i, record in enumerate(page.records):
-            try:
-                event = normalize(record, parse_time)
-            except InvalidRecord as exc:
-                append(RecordOutcome(index=i, invalid=exc.reason))
+        candidates_of = self._index(log_type).candidates
+        run = self._run
+        events, invalid = normalizer.normalize_page(page.records, parse_time)
+        results: dict[int, list[RuleResult]] = {}
+        for i, event in enumerate(events):
+            if event is None:
                 continue
-            if index.candidates(event):
-                append(RecordOutcome(index=i, event=event, results=evaluate(log_type, event)))
-            else:
-                append(RecordOutcome(index=i, event=event))
-        return PageOutcome(records=outcomes, connection=page.connection)
+            candidates = candidates_of(event)
+            if candidates:
+                found = run(candidates, event)
+                if found:
+                    results[i] = found
+        return PageOutcome(events=events, results=results, invalid=invalid, connection=page.connection)
 
 
-__all__ = ["Engine", "InvalidPage", "PageOutcome", "RecordOutcome"]
+__all__ = ["Engine", "InvalidPage", "PageOutcome"]

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from wizwatch.detect import simple
-from wizwatch.detect.event import PantherEvent, unwrap
+from wizwatch.detect.event import ImmutableCaseInsensitiveDict, ImmutableList, PantherEvent, unwrap
 from wizwatch.detect.result import RuleFunctionError, RuleResult
 from wizwatch.detect.spec import SEVERITIES, Rule
 
@@ -46,6 +46,8 @@ def truncate(value: str) -> str:
 
 
 def _json_default(value: Any) -> Any:
+    if isinstance(value, ImmutableCaseInsensitiveDict | ImmutableList):
+        return value._data  # plain JSON underneath: serialised as is, no copy
     plain = unwrap(value)
     if plain is value:
         if isinstance(value, set | frozenset):
@@ -143,9 +145,14 @@ class RuleRunner:
     def passes_prefilter(self, event: dict[str, Any]) -> bool:
         return self.prefilter is None or self.prefilter(event)
 
-    def run(self, event: dict[str, Any], wrapped: PantherEvent | None = None) -> RuleResult | None:
-        """The result for an event (None when the rule does not match and did not fail)."""
-        if self.filter is not None and not self.filter.predicate(event):
+    def run(
+        self, event: dict[str, Any], wrapped: PantherEvent | None = None, *, prefiltered: bool = False
+    ) -> RuleResult | None:
+        """The result for an event (None when the rule does not match and did not fail).
+
+        ``prefiltered``: the caller already checked :attr:`prefilter` (filters and detection).
+        """
+        if not prefiltered and self.filter is not None and not self.filter.predicate(event):
             return None
         ev = wrapped if wrapped is not None else PantherEvent(event)
         if self._python:
@@ -160,6 +167,8 @@ class RuleRunner:
                         f"rule returned {type(matched).__name__} ({matched!r:.100}), expected bool",
                     )
                 )
+        elif prefiltered:
+            matched = True  # the prefilter included the detection
         else:
             assert self.detection is not None
             matched = self.detection.predicate(event)
@@ -293,8 +302,7 @@ class RuleRunner:
         if value is _FAILED:
             err = errors["alert_context"]
             return {"_error": f"{err.type}({err.message!r})"}
-        value = unwrap(value)
-        if not isinstance(value, dict):
+        if not isinstance(value, dict | ImmutableCaseInsensitiveDict):
             errors["alert_context"] = _type_error("alert_context", value, "a mapping")
             return {"_error": f"alert_context returned {type(value).__name__}, expected a mapping"}
         try:
