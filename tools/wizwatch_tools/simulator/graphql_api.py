@@ -26,7 +26,7 @@ from wizwatch_tools.simulator.connections import CONNECTION_SCOPE, ConnectionRes
 from wizwatch_tools.simulator.cursors import INVALID_CURSOR
 from wizwatch_tools.simulator.errors import ApiError, envelope
 from wizwatch_tools.simulator.faults import Fault, Faults
-from wizwatch_tools.simulator.projector import Projector
+from wizwatch_tools.simulator.projector import Projector, SubPlan
 from wizwatch_tools.simulator.tokens import TokenIssuer
 
 GATEWAY_PAGE = "<html><head><title>{0}</title></head><body><center><h1>{0}</h1></center></body></html>\n"
@@ -86,6 +86,46 @@ def fault_answer(fault: Fault, operation: str | None = None) -> Answer | None:
     return None
 
 
+class _ConnectionPlan:
+    """A compiled connection selection plus the serialized form of each node it has shaped.
+
+    Stored record versions never change (a status change is a new version), so a node's JSON
+    for a given selection can be computed once and reused on every page that carries it.
+    """
+
+    MAX_CACHED_NODES = 200_000
+
+    def __init__(self, sub: SubPlan) -> None:
+        ((self.type_name, self.plan),) = sub.items()
+        self._nodes: dict[int, orjson.Fragment] = {}
+        self._lock = threading.Lock()
+
+    def _node(self, child: SubPlan, record: dict[str, Any]) -> orjson.Fragment:
+        key = id(record)  # records live as long as the store, so ids are stable
+        hit = self._nodes.get(key)
+        if hit is None:
+            hit = orjson.Fragment(orjson.dumps(Projector.apply(child, record)))
+            with self._lock:
+                if len(self._nodes) >= self.MAX_CACHED_NODES:
+                    self._nodes.clear()
+                self._nodes[key] = hit
+        return hit
+
+    def apply(self, connection: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, name, child in self.plan:
+            value = connection.get(name)
+            if name == "__typename":
+                out[key] = self.type_name
+            elif child is None or value is None:
+                out[key] = value
+            elif name == "nodes":
+                out[key] = [self._node(child, record) for record in value]
+            else:
+                out[key] = Projector.apply(child, value)
+        return out
+
+
 class GraphQLEndpoint:
     """Answers POST /graphql bodies; thread-safe (shared state lives in its collaborators)."""
 
@@ -104,6 +144,7 @@ class GraphQLEndpoint:
         self.page_delay_seconds = 0.0
         self._parsed: OrderedDict[str, _Parsed] = OrderedDict()
         self._parse_lock = threading.Lock()
+        self._plans: dict[tuple[Any, ...], _ConnectionPlan] = {}
 
     # --- parse/validate cache ------------------------------------------------------------
 
@@ -195,7 +236,7 @@ class GraphQLEndpoint:
                     f"Client token scopes does not permit this action (needs {', '.join(missing)})",
                 ),
             )
-        answer = self._execute(base, parsed.document, op, variables, now)  # type: ignore[arg-type]
+        answer = self._execute(base, request["query"], parsed.document, op, variables, now)  # type: ignore[arg-type]
         if self.page_delay_seconds > 0:
             time.sleep(self.page_delay_seconds)
         return answer
@@ -203,6 +244,7 @@ class GraphQLEndpoint:
     def _execute(
         self,
         base: Answer,
+        query: str,
         document: ast.DocumentNode,
         op: ast.OperationDefinitionNode,
         variables: dict[str, Any],
@@ -238,12 +280,25 @@ class GraphQLEndpoint:
         data: dict[str, Any] = dict(result.data or {})
         query_type = self.schema.query_type
         assert isinstance(query_type, GraphQLObjectType)
-        projector = Projector(self.schema, document, variables)
+        # Plans depend on the document and on the Boolean variables (@include/@skip) only.
+        flags = tuple(sorted((k, v) for k, v in variables.items() if isinstance(v, bool)))
+        projector: Projector | None = None
         for key, nodes, full in captured:
-            conn_type = query_type.fields[nodes[0].name.value].type
-            named = getattr(conn_type, "of_type", conn_type)
-            sub = projector.plan_for(named, [n.selection_set for n in nodes if n.selection_set])
-            data[key] = Projector.apply(sub, full)
+            plan_key = (query, op.name.value if op.name else None, key, flags)
+            with self._parse_lock:
+                cached = self._plans.get(plan_key)
+            if cached is None:
+                projector = projector or Projector(self.schema, document, variables)
+                conn_type = query_type.fields[nodes[0].name.value].type
+                named = getattr(conn_type, "of_type", conn_type)
+                cached = _ConnectionPlan(
+                    projector.plan_for(named, [n.selection_set for n in nodes if n.selection_set])
+                )
+                with self._parse_lock:
+                    if len(self._plans) > 256:
+                        self._plans.clear()
+                    self._plans[plan_key] = cached
+            data[key] = cached.apply(full)
         base.body = orjson.dumps({"data": data})
         return base
 
@@ -253,7 +308,7 @@ class GraphQLEndpoint:
         assert parsed.document is not None and not parsed.validation_errors, parsed.validation_errors
         op = self._operation(parsed.document, None)
         assert op is not None
-        answer = self._execute(Answer(200, b""), parsed.document, op, variables, self.clock())
+        answer = self._execute(Answer(200, b""), query, parsed.document, op, variables, self.clock())
         return orjson.loads(answer.body)["data"]
 
     @staticmethod

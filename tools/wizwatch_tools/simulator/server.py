@@ -175,7 +175,9 @@ class WizSimulator:
         server = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
         server.daemon_threads = True
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="wiz-simulator", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(0.05,), name="wiz-simulator", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -285,6 +287,7 @@ def _handler_for(sim: WizSimulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive: clients reuse connections as with Wiz
         server_version = "WizSimulator/1.0"
+        disable_nagle_algorithm = True  # headers and body go out as separate writes
 
         def _serve(self, method: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)

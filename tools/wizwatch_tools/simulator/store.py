@@ -76,6 +76,16 @@ def _utc(value: datetime | str) -> datetime:
     return value.astimezone(UTC)
 
 
+def _public(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Deep copies as the API shows them (the union's ``__typename`` is only a type tag here)."""
+    out: list[dict[str, Any]] = orjson.loads(orjson.dumps(records))
+    for rec in out:
+        asset = rec.get("vulnerableAsset")
+        if isinstance(asset, dict):
+            asset.pop("__typename", None)
+    return out
+
+
 @dataclass(slots=True)
 class Version:
     """One version of a record as the API would serve it, and from when it is visible."""
@@ -209,6 +219,11 @@ class RecordStore:
         return record
 
     @staticmethod
+    def _copy(record: dict[str, Any]) -> dict[str, Any]:
+        """A caller's copy: stored versions are immutable (the API caches their JSON)."""
+        return _public([record])[0]
+
+    @staticmethod
     def _ts(value: Any) -> str:
         return format_datetime(_utc(value)) if isinstance(value, datetime) else str(value)
 
@@ -221,7 +236,7 @@ class RecordStore:
             self._rng, self.actors, ts, fields.pop("action", None), fields.pop("status", None)
         )
         record.update(fields)
-        return self._put(AUDIT, record, visible_at, delay)
+        return self._copy(self._put(AUDIT, record, visible_at, delay))
 
     def add_issue(
         self, *, visible_at: datetime | str | None = None, delay: float | None = None, **fields: Any
@@ -231,7 +246,7 @@ class RecordStore:
         record = datagen.issue(self._rng, created, fields.get("status", "OPEN"))
         record.update({k: self._ts(v) if k.endswith("At") and v else v for k, v in fields.items()})
         record.setdefault("statusChangedAt", record["createdAt"])
-        return self._put(ISSUES, record, visible_at, delay)
+        return self._copy(self._put(ISSUES, record, visible_at, delay))
 
     def add_finding(
         self, *, visible_at: datetime | str | None = None, delay: float | None = None, **fields: Any
@@ -240,7 +255,7 @@ class RecordStore:
         detected = _utc(fields.get("firstDetectedAt") or fields.get("updatedAt") or self.clock())
         record = datagen.finding(self._rng, detected, fields.get("status", "OPEN"))
         record.update({k: self._ts(v) if k.endswith("At") and v else v for k, v in fields.items()})
-        return self._put(VULNERABILITY_FINDING, record, visible_at, delay)
+        return self._copy(self._put(VULNERABILITY_FINDING, record, visible_at, delay))
 
     def change_status(
         self,
@@ -269,7 +284,7 @@ class RecordStore:
             record["statusChangedAt"] = ts
         else:
             record["resolutionReason"] = "Fixed" if status == "RESOLVED" else None
-        return self._put(log_type, record, visible_at, delay)
+        return self._copy(self._put(log_type, record, visible_at, delay))
 
     def new_id(self) -> str:
         """A UUID from the store's deterministic random source."""
@@ -420,12 +435,7 @@ class RecordStore:
                 chosen = list(table.latest.values())
             picked = [v for v in chosen if (lo is None or v.time >= lo) and (hi is None or v.time < hi)]
         picked.sort(key=lambda v: (v.time, v.rid), reverse=True)
-        out: list[dict[str, Any]] = orjson.loads(orjson.dumps([v.record for v in picked]))
-        for rec in out:
-            asset = rec.get("vulnerableAsset")
-            if isinstance(asset, dict):
-                asset.pop("__typename", None)
-        return out
+        return _public([v.record for v in picked])
 
     def count(self, log_type: str) -> int:
         """How many distinct records (ids) exist, visible or not."""
