@@ -1,0 +1,27 @@
+"""Helpers of Wizwatch's own audit rules (not part of Panther's helper set)."""
+
+from panther_wiz_helpers import wiz_actor
+
+
+def audit_principal(event):
+    """(kind, id, name) of whoever the entry is about.
+
+    Failed logins often carry neither ``user`` nor ``serviceAccount``; the attempted identity is
+    then only in ``actionParameters`` (``userEmail`` / ``userID``, as in Wiz's failed-login
+    entries), so fall back to those rather than lumping every unknown principal together.
+    """
+    actor = wiz_actor(event)
+    if actor["type"] != "unknown":
+        return actor["type"], actor.get("id") or actor.get("name"), actor.get("name")
+    params = event.get("actionParameters") or {}
+    if hasattr(params, "get"):
+        email = params.get("userEmail")
+        user_id = params.get("userID")
+        if email or user_id:
+            return "attempted", email or user_id, email or user_id
+    return "unknown", "<unknown principal>", "<unknown principal>"
+
+
+def principal_label(event):
+    kind, _, name = audit_principal(event)
+    return f"{kind} [{name}]"
