@@ -103,3 +103,15 @@ def test_bad_fault_definitions_are_refused_clearly() -> None:
         faults.add("rate_limit", status=500)
     with pytest.raises(ValueError, match="500, 502, 503 or 504"):
         faults.add("server_error", status=418)
+
+
+def test_tenant_rate_limit_throttles_beyond_the_bucket(sim: WizSimulator, api: Api) -> None:
+    ticks = [0.0]
+    sim.set_rate_limit(2.0, burst=2, retry_after=None, monotonic=lambda: ticks[0])
+    api.fetch_token()
+    statuses = [api.page("Wiz.Audit", {}).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    ticks[0] += 0.5  # one token refilled at 2/s
+    assert [api.page("Wiz.Audit", {}).status_code for _ in range(2)] == [200, 429]
+    sim.rate_limit_per_second = None
+    assert api.page("Wiz.Audit", {}).status_code == 200

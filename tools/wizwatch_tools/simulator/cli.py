@@ -55,6 +55,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--token-lifetime", type=float, default=86400, help="expires_in of tokens (s)")
     parser.add_argument("--cursor-ttl", type=float, default=None, help="reject cursors older than this (s)")
     parser.add_argument("--page-delay", type=float, default=0.0, help="added latency per GraphQL answer (s)")
+    parser.add_argument(
+        "--rate-limit", type=float, default=None, help="429 GraphQL requests beyond this many per second"
+    )
     parser.add_argument("--history-hours", type=float, default=24.0, help="hours of seeded past data")
     parser.add_argument(
         "--static", action="store_true", help="no live traffic: serve only the seeded history"
@@ -72,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         token_lifetime_seconds=args.token_lifetime,
         cursor_ttl_seconds=args.cursor_ttl,
         page_delay_seconds=args.page_delay,
+        rate_limit_per_second=args.rate_limit,
         live=not args.static,
     )
     try:

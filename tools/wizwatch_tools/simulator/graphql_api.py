@@ -27,6 +27,7 @@ from wizwatch_tools.simulator.cursors import INVALID_CURSOR
 from wizwatch_tools.simulator.errors import ApiError, envelope
 from wizwatch_tools.simulator.faults import Fault, Faults
 from wizwatch_tools.simulator.projector import Projector, SubPlan
+from wizwatch_tools.simulator.ratelimit import TokenBucket
 from wizwatch_tools.simulator.tokens import TokenIssuer
 
 GATEWAY_PAGE = "<html><head><title>{0}</title></head><body><center><h1>{0}</h1></center></body></html>\n"
@@ -142,6 +143,7 @@ class GraphQLEndpoint:
         self.faults = faults
         self.clock = clock
         self.page_delay_seconds = 0.0
+        self.rate_limiter: TokenBucket | None = None
         self._parsed: OrderedDict[str, _Parsed] = OrderedDict()
         self._parse_lock = threading.Lock()
         self._plans: dict[tuple[Any, ...], _ConnectionPlan] = {}
@@ -212,6 +214,10 @@ class GraphQLEndpoint:
                 assert forced is not None
                 forced.variables = variables
                 return forced
+        if self.rate_limiter is not None and not self.rate_limiter.allow():
+            retry = self.rate_limiter.retry_after
+            headers = {"Retry-After": f"{retry:g}"} if retry is not None else {}
+            return self._error(base, ApiError("RATE_LIMIT_EXCEEDED", headers=headers))
         now = self.clock()
         try:
             token = self.tokens.check(authorization, now)

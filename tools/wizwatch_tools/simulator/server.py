@@ -24,6 +24,7 @@ from wizwatch_tools.simulator.connections import ConnectionResolver, Limits
 from wizwatch_tools.simulator.cursors import CursorCodec
 from wizwatch_tools.simulator.faults import Faults
 from wizwatch_tools.simulator.graphql_api import Answer, GraphQLEndpoint, fault_answer, json_answer
+from wizwatch_tools.simulator.ratelimit import TokenBucket
 from wizwatch_tools.simulator.store import LOG_TYPES, RecordStore, _utc
 from wizwatch_tools.simulator.tokens import DEFAULT_AUDIENCES, DEFAULT_SCOPES, Client, TokenIssuer
 
@@ -94,6 +95,7 @@ class WizSimulator:
         cursor_ttl_seconds: float | None = None,
         page_delay_seconds: float = 0.0,
         max_first: dict[str, int] | None = None,
+        rate_limit_per_second: float | None = None,
         live: bool = False,
     ) -> None:
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
@@ -114,6 +116,7 @@ class WizSimulator:
             ConnectionResolver(self.store, CursorCodec(), self.limits), self.tokens, self.faults, self.clock
         )
         self.graphql.page_delay_seconds = page_delay_seconds
+        self.set_rate_limit(rate_limit_per_second)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -142,6 +145,27 @@ class WizSimulator:
     @page_delay_seconds.setter
     def page_delay_seconds(self, value: float) -> None:
         self.graphql.page_delay_seconds = value
+
+    @property
+    def rate_limit_per_second(self) -> float | None:
+        bucket = self.graphql.rate_limiter
+        return bucket.rate if bucket is not None else None
+
+    @rate_limit_per_second.setter
+    def rate_limit_per_second(self, value: float | None) -> None:
+        """Throttle GraphQL requests tenant-wide (None: never); see ``set_rate_limit`` for more."""
+        self.set_rate_limit(value)
+
+    def set_rate_limit(
+        self,
+        per_second: float | None,
+        burst: float | None = None,
+        retry_after: float | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.graphql.rate_limiter = (
+            None if per_second is None else TokenBucket(per_second, burst, retry_after, monotonic)
+        )
 
     @property
     def max_first(self) -> dict[str, int]:
@@ -250,6 +274,12 @@ class WizSimulator:
             records = self.store.records(log_type, start, end, visible)
             return json_answer(200, records)
         if path == "/_sim/config" and method == "POST":
+            if "rate_limit_per_second" in payload:
+                self.set_rate_limit(
+                    payload["rate_limit_per_second"],
+                    payload.get("rate_limit_burst"),
+                    payload.get("rate_limit_retry_after"),
+                )
             for key in ("token_lifetime_seconds", "cursor_ttl_seconds", "page_delay_seconds"):
                 if key in payload:
                     setattr(self, key, payload[key])
