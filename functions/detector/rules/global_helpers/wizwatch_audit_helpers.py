@@ -2,6 +2,8 @@
 
 from panther_wiz_helpers import wiz_actor
 
+_last = [None, None]  # (event, principal): the rule functions of one alert ask several times
+
 
 def audit_principal(event):
     """(kind, id, name) of whoever the entry is about.
@@ -10,6 +12,14 @@ def audit_principal(event):
     then only in ``actionParameters`` (``userEmail`` / ``userID``, as in Wiz's failed-login
     entries), so fall back to those rather than lumping every unknown principal together.
     """
+    if _last[0] is event:
+        return _last[1]
+    found = _principal(event)
+    _last[0], _last[1] = event, found
+    return found
+
+
+def _principal(event):
     actor = wiz_actor(event)
     if actor["type"] != "unknown":
         return actor["type"], actor.get("id") or actor.get("name"), actor.get("name")

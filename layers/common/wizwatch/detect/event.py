@@ -12,6 +12,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 _MISSING = object()
+#: lower-cased key -> the stored key it resolved to last time (a hint, always re-checked).
+_ALIASES: dict[str, str] = {}
 
 
 def wrap(value: Any) -> Any:
@@ -70,7 +72,10 @@ class ImmutableList(Sequence[Any]):
 
 
 class ImmutableCaseInsensitiveDict(Mapping[str, Any]):
-    """Read-only mapping; an exact key wins, otherwise keys match case-insensitively."""
+    """Read-only mapping; an exact key wins, otherwise keys match case-insensitively.
+
+    (Which of several case-variants of one key a miss returns is unspecified; Wiz records have none.)
+    """
 
     __slots__ = ("_data", "_lower")
 
@@ -84,14 +89,20 @@ class ImmutableCaseInsensitiveDict(Mapping[str, Any]):
             return key
         if not isinstance(key, str):
             return _MISSING
+        low = key.lower()
+        # Most misses are the same few lower-cased names (rules written for Panther's lower-cased
+        # test logs) over records with the same keys: try the key that matched last time first.
+        alias = _ALIASES.get(low)
+        if alias is not None and alias in self._data and self._lower is None:
+            return alias
         lower = self._lower
         if lower is None:
-            lower = {}
-            for k in self._data:
-                if isinstance(k, str):
-                    lower.setdefault(k.lower(), k)
-            self._lower = lower
-        return lower.get(key.lower(), _MISSING)
+            # Reversed, so the first of several case-variants of one key wins.
+            lower = self._lower = {k.lower(): k for k in reversed(self._data) if type(k) is str}
+        real = lower.get(low, _MISSING)
+        if real is not _MISSING and len(_ALIASES) < 4096:
+            _ALIASES[low] = real
+        return real
 
     def __getitem__(self, key: str) -> Any:
         real = self._resolve(key)
@@ -109,7 +120,12 @@ class ImmutableCaseInsensitiveDict(Mapping[str, Any]):
             if real is _MISSING:
                 return default
             value = data[real]
-        if isinstance(value, dict | list):
+        t = type(value)
+        if t is dict:
+            return ImmutableCaseInsensitiveDict(value)
+        if t is list:
+            return ImmutableList(value)
+        if t is not str and isinstance(value, dict | list):
             return wrap(value)
         return value
 

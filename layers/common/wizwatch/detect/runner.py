@@ -88,6 +88,7 @@ class RuleRunner:
             terms.extend(self.detection.index_terms)
         #: (key, values) terms that must hold for the rule to match: the engine's index.
         self.index_terms = terms
+        self._bind()
         preds = [c.predicate for c in (self.filter, self.detection) if c is not None]
         self.prefilter: Callable[[Any], bool] | None = None
         if len(preds) == 1:
@@ -101,13 +102,14 @@ class RuleRunner:
     def _compile_simple_outputs(self, spec: dict[str, Any]) -> None:
         title = spec.get("AlertTitle")
         if isinstance(title, str):
-            self.functions["title"] = lambda ev: simple.render_title(title, ev._data)
+            render = simple.compile_title(title)
+            self.functions["title"] = lambda ev: render(ev._data)
         group_by = spec.get("GroupBy")
         if group_by:
-            paths = [g["Key"] if isinstance(g, dict) else str(g) for g in group_by]
+            getters = [simple.compile_lookup(g["Key"] if isinstance(g, dict) else str(g)) for g in group_by]
 
             def dedup(ev: PantherEvent) -> str:
-                return ":".join("" if (v := simple.lookup(ev._data, p)) is None else str(v) for p in paths)
+                return ":".join("" if (v := get(ev._data)) is None else str(v) for get in getters)
 
             self.functions["dedup"] = dedup
         context = spec.get("AlertContext")
@@ -116,10 +118,11 @@ class RuleRunner:
             for c in context:
                 kv = c.get("KeyValue", {})
                 path = kv.get("Key") if isinstance(kv, dict) else kv
-                items.append((str(c["KeyName"]), str(path)))
+                items.append((str(c["KeyName"]), simple.compile_lookup(str(path))))
 
             def alert_context(ev: PantherEvent) -> dict[str, Any]:
-                return {name: simple.lookup(ev._data, path) for name, path in items}
+                data = ev._data
+                return {name: get(data) for name, get in items}
 
             self.functions["alert_context"] = alert_context
         dyn = spec.get("DynamicSeverities")
@@ -197,39 +200,63 @@ class RuleRunner:
             errors[name] = RuleFunctionError.from_exception(exc)
             return _FAILED
 
+    def _bind(self) -> None:
+        """Resolve the function table and the defaults once; alert() runs on every match."""
+        rule = self.rule
+        fns = self.functions
+        self._title_fn = fns.get("title")
+        self._dedup_fn = fns.get("dedup")
+        self._severity_fn = fns.get("severity")
+        self._context_fn = fns.get("alert_context")
+        self._destinations_fn = fns.get("destinations")
+        self._unique_fn = fns.get("unique")
+        self._default_title = truncate(rule.display_name or rule.rule_id)
+        self._default_dedup = f"defaultDedupString:{rule.rule_id}"
+        self._defaults = (truncate(rule.description), truncate(rule.reference), truncate(rule.runbook))
+        self._text_fns = tuple(
+            (i, name, fns[name])
+            for i, name in enumerate(("description", "reference", "runbook"))
+            if name in fns
+        )
+
     def alert(self, ev: PantherEvent) -> RuleResult:
         """Every alert field for a matched event, with Panther's fallbacks."""
         rule = self.rule
-        fns = self.functions
         errors: dict[str, RuleFunctionError] = {}
-        default_title = rule.display_name or rule.rule_id
 
-        title = default_title
-        if "title" in fns:
-            value = self._call("title", ev, errors)
-            if value is _FAILED:
+        title = self._default_title
+        fn = self._title_fn
+        if fn is not None:
+            try:
+                value = fn(ev)
+            except Exception as exc:
+                errors["title"] = RuleFunctionError.from_exception(exc)
                 title = rule.rule_id
-            elif not isinstance(value, str):
-                errors["title"] = _type_error("title", value, "str")
-                title = rule.rule_id
-            elif value:
-                title = value
-        title = truncate(title)
+            else:
+                if type(value) is not str:
+                    errors["title"] = _type_error("title", value, "str")
+                    title = rule.rule_id
+                elif value:
+                    title = truncate(value)
 
         dedup = title
-        if "dedup" in fns:
-            value = self._call("dedup", ev, errors)
-            if value is _FAILED or value == "":
-                dedup = f"defaultDedupString:{rule.rule_id}"
-            elif not isinstance(value, str):
-                errors["dedup"] = _type_error("dedup", value, "str")
-                dedup = f"defaultDedupString:{rule.rule_id}"
+        fn = self._dedup_fn
+        if fn is not None:
+            try:
+                value = fn(ev)
+            except Exception as exc:
+                errors["dedup"] = RuleFunctionError.from_exception(exc)
+                dedup = self._default_dedup
             else:
-                dedup = value
-        dedup = truncate(dedup)
+                if type(value) is not str:
+                    errors["dedup"] = _type_error("dedup", value, "str")
+                    dedup = self._default_dedup
+                else:
+                    dedup = truncate(value) if value else self._default_dedup
 
         severity = rule.severity
-        if "severity" in fns:
+        fn = self._severity_fn
+        if fn is not None:
             value = self._call("severity", ev, errors)
             if isinstance(value, str):
                 upper = value.upper()
@@ -244,30 +271,25 @@ class RuleRunner:
             elif value is not _FAILED:
                 errors["severity"] = _type_error("severity", value, "str")
 
-        context: dict[str, Any] = {}
-        if "alert_context" in fns:
-            context = self._context(ev, errors)
+        context: dict[str, Any] = {} if self._context_fn is None else self._context(ev, errors)
 
-        texts = {}
-        for name, default in (
-            ("description", rule.description),
-            ("reference", rule.reference),
-            ("runbook", rule.runbook),
-        ):
-            text = default
-            if name in fns:
-                value = self._call(name, ev, errors)
-                if value is _FAILED:
-                    text = ""
-                elif not isinstance(value, str):
+        texts = self._defaults
+        if self._text_fns:
+            out = list(texts)
+            for i, name, fn in self._text_fns:
+                try:
+                    value = fn(ev)
+                except Exception as exc:
+                    errors[name] = RuleFunctionError.from_exception(exc)
+                    value = ""
+                if not isinstance(value, str):
                     errors[name] = _type_error(name, value, "str")
-                    text = ""
-                else:
-                    text = value
-            texts[name] = truncate(text)
+                    value = ""
+                out[i] = truncate(value)
+            texts = (out[0], out[1], out[2])
 
         destinations: list[str] | None = None
-        if "destinations" in fns:
+        if self._destinations_fn is not None:
             value = self._call("destinations", ev, errors)
             if isinstance(value, list | tuple) and all(isinstance(d, str) for d in value):
                 destinations = list(value)[:MAX_DESTINATIONS]
@@ -275,26 +297,32 @@ class RuleRunner:
                 errors["destinations"] = _type_error("destinations", value, "list[str]")
 
         unique: str | None = None
-        if "unique" in fns:
-            value = self._call("unique", ev, errors)
-            if isinstance(value, str):
-                unique = value
-            elif value is not _FAILED:
-                errors["unique"] = _type_error("unique", value, "str")
+        fn = self._unique_fn
+        if fn is not None:
+            try:
+                value = fn(ev)
+            except Exception as exc:
+                errors["unique"] = RuleFunctionError.from_exception(exc)
+            else:
+                if type(value) is str:
+                    unique = value
+                else:
+                    errors["unique"] = _type_error("unique", value, "str")
 
         return RuleResult(
-            rule=rule,
-            matched=True,
-            title=title,
-            dedup=dedup,
-            severity=severity,
-            alert_context=context,
-            description=texts["description"],
-            reference=texts["reference"],
-            runbook=texts["runbook"],
-            destinations=destinations,
-            unique=unique,
-            function_errors=errors,
+            rule,
+            True,
+            None,
+            title,
+            dedup,
+            severity,
+            context,
+            texts[0],
+            texts[1],
+            texts[2],
+            destinations,
+            unique,
+            errors,
         )
 
     def _context(self, ev: PantherEvent, errors: dict[str, RuleFunctionError]) -> dict[str, Any]:

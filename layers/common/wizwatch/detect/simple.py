@@ -325,20 +325,47 @@ def _list_condition(expr: dict[str, Any], cond: str, where: str) -> Predicate:
     return lambda d: not any(sub(e) for e in elements(d))
 
 
+def compile_lookup(path: str) -> Callable[[Any], Any]:
+    """A getter for a dotted path's value (None when absent), for templates and GroupBy."""
+    get = _path_getter(path.split("."))
+
+    def lookup(d: Any) -> Any:
+        v = get(d)
+        return None if v is _MISSING else v
+
+    return lookup
+
+
 def lookup(d: Any, path: str) -> Any:
-    """A dotted path's value for templates and GroupBy (None when absent)."""
-    v = _path_getter(path.split("."))(d)
-    return None if v is _MISSING else v
+    """A dotted path's value (None when absent)."""
+    return compile_lookup(path)(d)
 
 
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
 
 
-def render_title(template: str, d: Any) -> str:
+def compile_title(template: str) -> Callable[[Any], str]:
     """``AlertTitle`` with ``{field.path}`` placeholders; absent fields render as ``<unknown>``."""
+    parts: list[str | Callable[[Any], Any]] = []
+    pos = 0
+    for m in _TEMPLATE.finditer(template):
+        parts.append(template[pos : m.start()])
+        parts.append(compile_lookup(m.group(1).strip()))
+        pos = m.end()
+    parts.append(template[pos:])
 
-    def sub(m: re.Match[str]) -> str:
-        v = lookup(d, m.group(1).strip())
-        return "<unknown>" if v is None else str(v)
+    def render(d: Any) -> str:
+        out = []
+        for part in parts:
+            if isinstance(part, str):
+                out.append(part)
+            else:
+                v = part(d)
+                out.append("<unknown>" if v is None else str(v))
+        return "".join(out)
 
-    return _TEMPLATE.sub(sub, template)
+    return render
+
+
+def render_title(template: str, d: Any) -> str:
+    return compile_title(template)(d)
