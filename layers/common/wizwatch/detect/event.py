@@ -99,8 +99,10 @@ class ImmutableCaseInsensitiveDict(Mapping[str, Any]):
         if lower is None:
             # Reversed, so the first of several case-variants of one key wins.
             lower = self._lower = {k.lower(): k for k in reversed(self._data) if type(k) is str}
-        real = lower.get(low, _MISSING)
-        if real is not _MISSING and len(_ALIASES) < 4096:
+        real = lower.get(low)
+        if real is None:
+            return _MISSING
+        if len(_ALIASES) < 4096:
             _ALIASES[low] = real
         return real
 

@@ -1,0 +1,66 @@
+import json
+
+import pytest
+
+from wizwatch.detect.event import ImmutableCaseInsensitiveDict, ImmutableList, PantherEvent
+from wizwatch.detect.helpers import deep_get, deep_walk
+from wizwatch.detect.runner import to_json
+
+RAW = {
+    "sourceIP": "1.2.3.4",
+    "user": {"ID": "u1", "name": None},
+    "actionParameters": {"input": {"list": [{"Id": "a"}, {"id": "b"}, {"id": "a"}]}},
+    "nothing": None,
+}
+
+
+def test_lookup_is_case_insensitive_at_every_level_and_exact_key_wins() -> None:
+    ev = PantherEvent(RAW)
+    assert ev.get("sourceip") == "1.2.3.4"
+    assert ev["SOURCEIP"] == "1.2.3.4"
+    assert ev.get("user").get("id") == "u1"
+    assert ev.deep_get("USER", "Id") == "u1"
+    assert ev.get("actionparameters").get("INPUT").get("list")[0].get("id") == "a"
+    both = PantherEvent({"Key": 1, "key": 2})
+    assert both.get("key") == 2 and both.get("Key") == 1
+    assert "SourceIp" in ev and "absent" not in ev
+
+
+def test_get_default_only_when_absent_deep_get_also_on_none() -> None:
+    ev = PantherEvent(RAW)
+    assert ev.get("nothing", "d") is None
+    assert ev.get("absent", "d") == "d"
+    assert ev.deep_get("nothing", default="d") == "d"
+    assert ev.deep_get("user", "name", default="d") == "d"
+    assert ev.deep_get("sourceIP", "deeper", default="d") == "d"
+    assert deep_get({"a": {"b": 0}}, "a", "b", default="d") == 0
+
+
+def test_deep_walk_descends_lists_and_deduplicates() -> None:
+    ev = PantherEvent(RAW)
+    assert ev.deep_walk("actionParameters", "input", "list", "id") == ["a", "b"]
+    assert ev.deep_walk("actionParameters", "input", "list", "id", return_val="last") == "b"
+    assert deep_walk({"x": [{"y": 1}]}, "x", "y") == 1
+    assert deep_walk({"x": []}, "x", "y", default="d") == "d"
+
+
+def test_event_is_read_only() -> None:
+    ev = PantherEvent(RAW)
+    with pytest.raises(TypeError):
+        ev["sourceIP"] = "x"  # type: ignore[index]
+    nested = ev.get("user")
+    assert isinstance(nested, ImmutableCaseInsensitiveDict)
+    with pytest.raises(TypeError):
+        nested["ID"] = "x"  # type: ignore[index]
+    lst = ev.deep_get("actionParameters", "input", "list")
+    assert isinstance(lst, ImmutableList)
+    assert not hasattr(lst, "append")
+
+
+def test_wrapped_values_serialise_as_plain_json() -> None:
+    ev = PantherEvent(RAW)
+    assert json.loads(to_json({"p": ev.get("actionParameters"), "u": ev.get("user")})) == {
+        "p": RAW["actionParameters"],
+        "u": RAW["user"],
+    }
+    assert ev.to_dict() == RAW

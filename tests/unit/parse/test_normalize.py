@@ -1,0 +1,214 @@
+"""Validation + p_ fields; the audit fast path must agree with the pydantic reference path."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import random
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wizwatch.errors import InvalidRecord
+from wizwatch.parse import normalize as N
+from wizwatch.parse.normalize import Normalizer, indicators
+
+SHARED = Path(__file__).resolve().parents[4] / "shared"
+SAMPLES = SHARED / "samples" / "wiz"
+CONFORMANCE = SHARED / "conformance" / "panther-wiz"
+
+SAMPLE_TYPES = {
+    "audit": "Wiz.Audit",
+    "issue": "Wiz.Issues",
+    "vulnerability": "Wiz.VulnerabilityFinding",
+    "webhook": "Wiz.IssuesWebhook",
+}
+
+
+def _samples() -> list[tuple[str, Path]]:
+    out = []
+    for folder, log_type in SAMPLE_TYPES.items():
+        for p in sorted((SAMPLES / folder).glob("*.json")):
+            if not p.name.startswith("PARTIAL"):
+                out.append((log_type, p))
+    return out
+
+
+@pytest.mark.parametrize(("log_type", "path"), _samples(), ids=lambda v: getattr(v, "name", v))
+def test_every_real_sample_is_valid_and_keeps_its_keys(log_type: str, path: Path) -> None:
+    record = json.loads(path.read_text())
+    event = Normalizer(log_type).normalize(record, parse_time="2026-01-01 00:00:00.000000000")
+    added = set(event) - set(record)
+    assert all(k.startswith("p_") for k in added), added  # nothing invented outside p_ fields
+    own = {k: v for k, v in record.items() if not k.startswith("p_")}  # p_ fields are ours to set
+    assert {k: event[k] for k in own} == own
+    assert event["p_log_type"] == log_type
+    assert len(event["p_row_id"]) == 30
+    assert event["p_parse_time"] == "2026-01-01 00:00:00.000000000"
+    assert len(event["p_event_time"]) == len("2024-06-27 09:19:08.731355000")
+
+
+def test_conformance_logs_of_every_type_are_valid() -> None:
+    for path in CONFORMANCE.glob("Wiz.*.json"):
+        for case in json.loads(path.read_text()):
+            log_type = {
+                "Wiz.Alert.Passthrough": "Wiz.Issues",
+                "Wiz.Issue.Alert.Passthrough": "Wiz.IssuesWebhook",
+                "Wiz.Defend.Alert.Passthrough": "Wiz.Detections",
+            }.get(path.stem, "Wiz.Audit")
+            Normalizer(log_type).normalize(case["log"])
+
+
+def test_audit_indicators_and_event_time() -> None:
+    record = json.loads((SAMPLES / "audit" / "panther_analysis_CreateUser_user_actor.json").read_text())
+    event = Normalizer("Wiz.Audit").normalize(record)
+    assert event["p_any_ip_addresses"] == ["8.8.8.8"]
+    assert event["p_any_actor_ids"] == ["someuser@company.com"]
+    assert event["p_any_usernames"] == ["someuser@company.com"]
+    assert event["p_any_emails"] == ["someuser@company.com"]
+    assert event["p_event_time"] == "2024-07-29 09:40:15.666430000"
+
+
+def test_lower_cased_keys_are_accepted_and_indicators_still_found() -> None:
+    path = SAMPLES / "audit" / "panther_analysis_DeleteCloudConfigurationRule_lowercase_keys.json"
+    event = Normalizer("Wiz.Audit").normalize(json.loads(path.read_text()))
+    assert event["p_any_ip_addresses"] == ["8.8.8.8"]
+    assert event["p_event_time"] == "2024-03-24 10:58:31.347000000"
+
+
+def test_vulnerability_and_detection_indicators() -> None:
+    vuln = json.loads(
+        (SAMPLES / "vulnerability" / "elastic_integrations_test-vulnerability.json").read_text()
+    )
+    ind = indicators("Wiz.VulnerabilityFinding", vuln)
+    assert ind["p_any_ip_addresses"] == ["89.160.20.112", "89.160.20.128"]
+    assert "us-east-1.console.aws.amazon.com" in ind["p_any_domain_names"]
+    assert "app.wiz.io" in ind["p_any_domain_names"]
+    det = json.loads((CONFORMANCE / "Wiz.Defend.Alert.Passthrough.json").read_text())[0]["log"]
+    d = indicators("Wiz.Detections", det)
+    # The same indicator values Panther's own parser stored on this event.
+    assert d["p_any_ip_addresses"] == det["p_any_ip_addresses"]
+    assert d["p_any_actor_ids"] == det["p_any_actor_ids"]
+    assert sorted(d["p_any_domain_names"]) == sorted(det["p_any_domain_names"])
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        (["not", "a", "dict"], "expected an object"),
+        ({"id": "x", "action": "Login", "status": "SUCCESS"}, "timestamp: Field required"),
+        ({"id": "x", "action": "Login", "status": "SUCCESS", "timestamp": "soon"}, "timestamp"),
+        ({"id": 5, "action": "Login", "status": "SUCCESS", "timestamp": "2024-01-01T00:00:00Z"}, "id"),
+        (
+            {"id": "x", "action": "Login", "status": "S", "timestamp": "2024-01-01T00:00:00Z", "user": "bob"},
+            "user",
+        ),
+    ],
+)
+def test_invalid_records_raise_with_a_reason(record: Any, reason: str) -> None:
+    with pytest.raises(InvalidRecord, match=reason):
+        Normalizer("Wiz.Audit").normalize(record)
+
+
+def test_event_time_falls_back_to_parse_time() -> None:
+    event = Normalizer("Wiz.Issues").normalize(
+        {"id": "i", "status": "OPEN", "severity": "LOW"}, parse_time="P"
+    )
+    assert event["p_event_time"] == "P"
+
+
+# --- fast path == reference path ------------------------------------------------------------
+
+
+def _corpus_nodes(n: int) -> list[dict[str, Any]]:
+    spec = importlib.util.spec_from_file_location("make_corpus", SHARED / "bench" / "make_corpus.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    rnd = random.Random(7)
+    t = datetime(2026, 11, 1, tzinfo=UTC)
+    return [mod.audit_node(rnd, t) for _ in range(n)]
+
+
+def _mutations(record: dict[str, Any], rnd: random.Random) -> list[dict[str, Any]]:
+    out = []
+    for key, value in [
+        ("id", 7),
+        ("status", None),
+        ("timestamp", "2026-02-30T00:00:00Z"),
+        ("timestamp", "2026-11-01T00:00:00+01:00"),
+        ("timestamp", "2026-11-01 00:00:00.123"),
+        ("sourceIP", "::1"),
+        ("sourceIP", "01.2.3.4"),
+        ("sourceIP", "not-an-ip"),
+        ("sourceIP", 5),
+        ("user", {"id": 3, "name": "x"}),
+        ("user", {"id": "bob@example.com", "name": "Bob Smith"}),
+        ("user", "bob"),
+        ("serviceAccount", {"id": "sa", "name": None}),
+        ("userAgent", ["x"]),
+        ("requestId", None),
+    ]:
+        m = copy.deepcopy(record)
+        m[key] = value
+        out.append(m)
+    m = copy.deepcopy(record)
+    m.pop(rnd.choice(sorted(m)))
+    out.append(m)
+    return out
+
+
+def _reference(record: Any) -> dict[str, Any] | str:
+    norm = Normalizer("Wiz.Audit")
+    try:
+        norm.validate(record)
+    except InvalidRecord as exc:
+        return "invalid: " + exc.reason
+    event = dict(record)
+    event.update(indicators("Wiz.Audit", record))
+    event["p_event_time"] = norm.event_time(record)
+    return event
+
+
+def test_fast_audit_path_agrees_with_pydantic_reference() -> None:
+    rnd = random.Random(1)
+    records: list[dict[str, Any]] = []
+    for node in _corpus_nodes(300):
+        records.append(node)
+        records.extend(_mutations(node, rnd) if rnd.random() < 0.2 else [])
+    fast_hits = 0
+    for record in records:
+        fast = N._fast_audit(copy.deepcopy(record), True)
+        ref = _reference(copy.deepcopy(record))
+        if fast is not None:
+            fast_hits += 1
+            assert fast == ref, record
+        # The public path gives the reference answer either way.
+        try:
+            event = Normalizer("Wiz.Audit").normalize(copy.deepcopy(record), parse_time="P")
+        except InvalidRecord as exc:
+            assert ref == "invalid: " + exc.reason
+        else:
+            assert isinstance(ref, dict)
+            for k, v in ref.items():
+                assert event[k] == v
+    assert fast_hits >= 300  # the API shape really takes the fast path
+
+
+def test_normalize_page_matches_normalize() -> None:
+    nodes = [*_corpus_nodes(50), {"id": 1}, "x"]
+    norm = Normalizer("Wiz.Audit")
+    events, invalid = norm.normalize_page(copy.deepcopy(nodes), "P")
+    assert sorted(invalid) == [50, 51]
+    for i, node in enumerate(nodes[:50]):
+        single = norm.normalize(copy.deepcopy(node), "P")
+        page_event = events[i]
+        assert page_event is not None
+        assert {k: v for k, v in page_event.items() if k != "p_row_id"} == {
+            k: v for k, v in single.items() if k != "p_row_id"
+        }
+    ids = [e["p_row_id"] for e in events if e]
+    assert len(set(ids)) == len(ids)
