@@ -99,7 +99,8 @@ def print_outcome(out: TextIO, o: TestOutcome) -> None:
                 print(f"\t\t[{label}] {_fmt(getattr(r, attr))}", file=out)
 
 
-def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     try:
         filters = parse_filters(args.filter)
     except ValueError as exc:

@@ -1,0 +1,176 @@
+"""``wizwatch test`` and ``wizwatch eval`` through the real console entry point."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from wizwatch_tools.cli import main
+
+ROOT = Path(__file__).resolve().parents[3]
+CONFORMANCE = ROOT.parent / "shared" / "conformance" / "panther-wiz"
+
+
+def rule_dir(tmp_path: Path, *, expected: bool = True, tests: list[dict[str, Any]] | None = None) -> Path:
+    (tmp_path / "r.py").write_text(
+        "def rule(e):\n    return e.get('action') == 'Login'\n\ndef title(e):\n    return 'T'\n"
+    )
+    spec = {
+        "AnalysisType": "rule",
+        "RuleID": "Cli.Rule",
+        "Enabled": True,
+        "LogTypes": ["Wiz.Audit"],
+        "Severity": "Low",
+        "Filename": "r.py",
+        "Tests": tests
+        if tests is not None
+        else [
+            {"Name": "login", "ExpectedResult": expected, "Log": {"action": "Login"}},
+            {"Name": "other", "ExpectedResult": False, "Log": {"action": "Other"}},
+        ],
+    }
+    (tmp_path / "r.yml").write_text(yaml.safe_dump(spec))
+    return tmp_path
+
+
+def run_test_cmd(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(["test", *args])
+    return code, capsys.readouterr().out
+
+
+def test_passing_rules_exit_0_with_panther_style_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = run_test_cmd(capsys, str(rule_dir(tmp_path)), "--minimum-tests", "2")
+    assert code == 0
+    assert "Cli.Rule\n\t[PASS] login\n\t\t[title] T\n\t[PASS] other" in out
+    assert "Passed: 1" in out and "Failed: 0" in out
+
+
+def test_a_failing_test_exits_1_and_is_summarised(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run_test_cmd(capsys, str(rule_dir(tmp_path, expected=False)))
+    assert code == 1
+    assert "[FAIL] login" in out and "expected rule() to return False, got True" in out
+    assert "Failed Tests Summary" in out and "Failed: 1" in out
+
+
+def test_minimum_tests_demands_true_and_false_cases(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    only_true = [{"Name": "login", "ExpectedResult": True, "Log": {"action": "Login"}}]
+    d = rule_dir(tmp_path, tests=only_true)
+    assert run_test_cmd(capsys, str(d))[0] == 0
+    code, out = run_test_cmd(capsys, str(d), "--minimum-tests", "2")
+    assert code == 1 and "at least 2 required" in out and "expecting false" in out
+
+
+def test_filter_and_test_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = rule_dir(tmp_path, expected=False)
+    code, out = run_test_cmd(capsys, str(d), "--test-names", "other")
+    assert code == 0 and "[PASS] other" in out and "login" not in out
+    code, out = run_test_cmd(capsys, str(d), "--filter", "Severity=High,Critical")
+    assert code == 1 and "no rules matched" in out
+    code, out = run_test_cmd(capsys, str(d), "--filter", "Severity=low", "--test-names", "other")
+    assert code == 0
+
+
+def test_invalid_rule_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "bad.yml").write_text(
+        "AnalysisType: rule\nRuleID: Bad\nLogTypes: [Wiz.Audit]\nSeverity: Loud\n"
+    )
+    code, out = run_test_cmd(capsys, str(tmp_path))
+    assert code == 1 and "Invalid: 1" in out and "Severity" in out
+
+
+def test_all_shipped_rules_pass_with_minimum_two_tests() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "wizwatch_tools.cli", "test", "--minimum-tests", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    passed = int(proc.stdout.split("Passed: ")[1].split()[0])
+    assert passed >= 27
+
+
+def _eval(args: list[str], stdin: bytes) -> tuple[int, list[dict[str, Any]]]:
+    from wizwatch_tools.rules_cli import eval_cmd
+
+    parser = __import__("argparse").ArgumentParser()
+    eval_cmd.configure(parser)
+    out = io.BytesIO()
+    code = eval_cmd.run(parser.parse_args(args), stdin=io.BytesIO(stdin), stdout=out)
+    return code, [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def _audit_logs() -> list[dict[str, Any]]:
+    return [
+        c["log"] for c in json.loads((CONFORMANCE / "Wiz.Integration.Updated.Or.Deleted.json").read_text())
+    ]
+
+
+def test_eval_prints_one_line_per_record_in_contract_shape() -> None:
+    records = [*_audit_logs(), {"id": "no-action"}]
+    code, lines = _eval(["--log-type", "Wiz.Audit", "-"], json.dumps(records).encode())
+    assert code == 0
+    assert [line["index"] for line in lines] == [0, 1, 2, 3]
+    first = lines[0]
+    assert set(first) == {"index", "alerts", "errors"}
+    (alert,) = [a for a in first["alerts"] if a["rule_id"] == "Wiz.Integration.Updated.Or.Deleted"]
+    assert set(alert) == {
+        "rule_id", "title", "dedup", "severity", "alert_context", "description", "reference", "runbook",
+    }  # fmt: skip
+    assert alert["dedup"] == "62e490d5-484c-4c21-a2ed-b6ebcaaa5aad"
+    # CreateUser as GLOBAL_ADMIN: Panther's rule and Wizwatch's sharper one.
+    assert sorted(a["rule_id"] for a in lines[1]["alerts"]) == [
+        "Wiz.User.Created.Or.Deleted",
+        "Wizwatch.Audit.Global.Admin.User.Created",
+    ]
+    assert lines[2] == {"index": 2, "alerts": [], "errors": []}
+    assert set(lines[3]) == {"index", "invalid"} and "action" in lines[3]["invalid"]
+
+
+def test_eval_accepts_json_lines_and_gzip_graphql_pages(tmp_path: Path) -> None:
+    logs = _audit_logs()
+    jsonl = b"\n".join(json.dumps(r).encode() for r in logs)
+    assert len(_eval(["--log-type", "Wiz.Audit"], jsonl)[1]) == 3
+    page = {"data": {"auditLogEntries": {"nodes": logs, "pageInfo": {"hasNextPage": False}}}}
+    path = tmp_path / "page.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(page).encode()))
+    code, lines = _eval(["--log-type", "Wiz.Audit", str(path)], b"")
+    assert code == 0 and len(lines) == 3 and lines[0]["alerts"]
+
+
+def test_eval_reports_rule_errors(tmp_path: Path) -> None:
+    (tmp_path / "boom.py").write_text("def rule(e):\n    raise RuntimeError('boom')\n")
+    (tmp_path / "boom.yml").write_text(
+        yaml.safe_dump(
+            {
+                "AnalysisType": "rule",
+                "RuleID": "Boom",
+                "LogTypes": ["Wiz.Audit"],
+                "Severity": "Low",
+                "Filename": "boom.py",
+            }
+        )
+    )
+    code, lines = _eval(
+        ["--log-type", "Wiz.Audit", "--rules", str(tmp_path), "-"], json.dumps(_audit_logs()[:1]).encode()
+    )
+    assert code == 0
+    assert lines[0]["errors"] == [{"rule_id": "Boom", "error_type": "RuntimeError", "message": "boom"}]
+
+
+def test_eval_unreadable_input_exits_nonzero() -> None:
+    code, lines = _eval(["--log-type", "Wiz.Audit"], b"{not json\n")
+    assert code == 1 and lines == []
