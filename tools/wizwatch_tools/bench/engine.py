@@ -21,7 +21,7 @@ from wizwatch.logtypes import AUDIT
 
 ROOT = Path(__file__).resolve().parents[3]
 RULES = ROOT / "functions" / "detector" / "rules"
-ROUNDS = 5
+ROUNDS = 7
 
 
 def _floor(bodies: list[bytes]) -> int:

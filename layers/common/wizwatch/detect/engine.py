@@ -48,10 +48,11 @@ class _LogTypeIndex:
             for v in values:
                 table.setdefault(v, []).append(r)
         self.keys = tuple(self.by_key.items())
-        self.single = len(self.keys) == 1 and not self.always
 
     def candidates(self, event: dict[str, Any]) -> list[RuleRunner]:
-        found: list[RuleRunner] = []
+        """The rules that may match this event, in load order (an empty tuple-like list if none)."""
+        result: list[RuleRunner] | None = None
+        sources = 0
         for key, table in self.keys:
             value = event.get(key, _MISSING)
             if value is _MISSING:
@@ -61,14 +62,23 @@ class _LogTypeIndex:
             except TypeError:  # unhashable (a list or dict): no Equals/IsIn term can match it
                 continue
             if hit:
-                if self.single:
-                    return hit
-                found.extend(hit)
+                sources += 1
+                result = hit if result is None else result + hit
         if self.always:
-            found.extend(self.always)
-        if len(self.keys) > 1 or self.always:
-            found.sort(key=lambda r: r.rule.ordinal)
-        return found
+            sources += 1
+            result = self.always if result is None else result + self.always
+        if result is None:
+            return _NONE
+        if sources > 1:
+            result = sorted(result, key=_ordinal)
+        return result
+
+
+_NONE: list[RuleRunner] = []
+
+
+def _ordinal(r: RuleRunner) -> int:
+    return r.rule.ordinal
 
 
 @dataclass
