@@ -68,6 +68,10 @@ _NEXT_FINDING_STATUS = {
 }
 
 
+#: How far back a request's clock may be behind the last one before the visible set is rebuilt.
+_CLOCK_JITTER = timedelta(seconds=1)
+
+
 def _utc(value: datetime | str) -> datetime:
     if isinstance(value, str):
         return parse_datetime(value)
@@ -124,7 +128,10 @@ class _Table:
 
     def advance(self, now: datetime) -> None:
         if self.applied_at is not None and now < self.applied_at:
-            self._rebuild(now)
+            # Concurrent requests read the clock a hair apart: serving one of them a few
+            # milliseconds "ahead" is harmless; a clock really set back rebuilds the view.
+            if self.applied_at - now > _CLOCK_JITTER:
+                self._rebuild(now)
             return
         self.applied_at = now
         changed = False
