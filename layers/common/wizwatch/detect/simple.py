@@ -216,10 +216,21 @@ def compile_expressions(exprs: Any, where: str = "Detection") -> Compiled:
         raise DetectionSyntaxError(f"{where} must be a non-empty list of match expressions")
     preds = [compile_expression(e, f"{where}[{i}]") for i, e in enumerate(exprs)]
     terms = [t for e in exprs if (t := _index_term(e)) is not None]
+    return Compiled(_and(preds), terms)
+
+
+def _and(preds: list[Predicate]) -> Predicate:
+    """AND of predicates without a generator per call (two or three terms are the common case)."""
     if len(preds) == 1:
-        return Compiled(preds[0], terms)
-    pt = tuple(preds)
-    return Compiled(lambda d: all(p(d) for p in pt), terms)
+        return preds[0]
+    if len(preds) == 2:
+        a, b = preds
+        return lambda d: a(d) and b(d)
+    if len(preds) == 3:
+        a, b, c = preds
+        return lambda d: a(d) and b(d) and c(d)
+    head, rest = preds[0], _and(preds[1:])
+    return lambda d: head(d) and rest(d)
 
 
 def _index_term(expr: Any) -> tuple[str, frozenset[Any]] | None:
@@ -251,7 +262,7 @@ def compile_expression(expr: Any, where: str) -> Predicate:
                 raise DetectionSyntaxError(f"{where}.{comb}: needs a non-empty list")
             ps = tuple(compile_expression(s, f"{where}.{comb}[{i}]") for i, s in enumerate(subs))
             if comb == "All":
-                return lambda d: all(p(d) for p in ps)
+                return _and(list(ps))
             if comb == "Any":
                 return lambda d: any(p(d) for p in ps)
             if comb == "OnlyOne":

@@ -279,16 +279,36 @@ def _fast_audit(record: dict[str, Any], copy: bool = True) -> dict[str, Any] | N
     ip = g("sourceIP")
     if ip is not None and type(ip) is not str:
         return None
-    ids: list[str] = []
-    names: list[str] = []
-    emails: list[str] = []
     user = g("user")
-    if user is not None and not _add_principal(user, ids, names, emails):
-        return None
     sa = g("serviceAccount")
-    if sa is not None and not _add_principal(sa, ids, names, None):
-        return None
-    event = dict(record) if copy else record
+    event = record if not copy else dict(record)
+    if user is not None:
+        # The usual shape is inlined (this runs for every record); anything else -> slow path.
+        if type(user) is not dict:
+            return None
+        ui = user.get("id")
+        un = user.get("name")
+        if (ui is not None and type(ui) is not str) or (un is not None and type(un) is not str):
+            return None
+        if sa is not None:
+            ids: list[str] = []
+            names: list[str] = []
+            emails: list[str] = []
+            _add_principal(user, ids, names, emails)
+            if not _add_principal(sa, ids, names, None):
+                return None
+        else:
+            ids = [ui] if ui else []
+            names = [un] if un else []
+            emails = [ui] if ui and "@" in ui and " " not in ui else []
+            if un and un != ui and "@" in un and " " not in un:
+                emails.append(un)
+    elif sa is not None:
+        ids, names, emails = [], [], []
+        if not _add_principal(sa, ids, names, None):
+            return None
+    else:
+        ids = names = emails = []
     if ip and _is_ip_fast(ip):
         event["p_any_ip_addresses"] = [ip]
     if ids:
