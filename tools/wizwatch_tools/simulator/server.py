@@ -10,6 +10,7 @@ Binds 127.0.0.1 only; port 0 picks a free port.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -196,8 +197,7 @@ class WizSimulator:
     def start(self) -> WizSimulator:
         if self._server is not None:
             return self
-        server = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
-        server.daemon_threads = True
+        server = _Server((self.host, self.port), _handler_for(self))
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, args=(0.05,), name="wiz-simulator", daemon=True
@@ -311,6 +311,17 @@ class WizSimulator:
             RequestRecord(time.monotonic(), path, answer.operation, answer.variables, answer.status)
         )
         return answer
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (timeout during a ``slow`` fault) is normal here, not an error."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
 
 def _handler_for(sim: WizSimulator) -> type[BaseHTTPRequestHandler]:
