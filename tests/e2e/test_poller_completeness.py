@@ -36,9 +36,10 @@ def test_completeness_over_cold_starts_with_live_traffic_and_late_records(stack:
         )
         time.sleep(1.2)
     time.sleep(1.5)
+    as_of = datetime.now(UTC)
     poll_until_ok(stack, {}, env, fresh=True)
     for log_type in ALL:
-        assert missing(stack, wiz_sim, log_type, start=covered_from) == set(), log_type
+        assert missing(stack, wiz_sim, log_type, as_of, start=covered_from) == set(), log_type
     archived_audit = archived_versions(stack, "Wiz.Audit")
     assert {rec["id"] for rec in late} <= {rid for rid, _ in archived_audit}
     assert wiz_sim.stats.tokens_issued == 1  # five cold starts, one Login in the tenant's audit log

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gzip
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -63,17 +63,26 @@ def cursor_item(stack: Any, log_type: str) -> dict[str, Any]:
     ).get("Item", {})
 
 
-def missing(stack: Any, sim: Any, log_type: str, start: datetime | None = None) -> set[tuple[str, str]]:
-    """Records the simulator shows (current versions, delta time before the committed end) that
-    the archive lacks: must be empty."""
+def missing(
+    stack: Any, sim: Any, log_type: str, as_of: datetime, start: datetime | None = None
+) -> set[tuple[str, str]]:
+    """Records the API showed at ``as_of`` (taken just before the last poll started) with a delta
+    time in [``start``, committed end) that the archive lacks: must be empty. ``start`` defaults
+    to where the first run's look-back began (older backlog is not in the covered period)."""
     end = committed_end(stack, log_type)
     assert end is not None, f"{log_type} never committed a window"
+    if start is None:
+        start = as_of - timedelta(hours=float(FAST["WIZ_INITIAL_LOOKBACK_HOURS"])) + timedelta(minutes=2)
     truth = {
         (r["id"], _norm(r[_time_field(log_type)]))
-        for r in sim.store.records(log_type, start=start, end=end, visible_only=True)
+        for r in sim.store.records(log_type, start=start, end=end, visible_only=True, now=as_of)
     }
     assert truth, f"no ground truth for {log_type}: the test proves nothing"
     return truth - archived_versions(stack, log_type)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
 
 
 def poll_until_ok(

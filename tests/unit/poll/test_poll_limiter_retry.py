@@ -80,7 +80,8 @@ def test_backoff_grows_and_caps_with_jitter() -> None:
 def test_backoff_honours_retry_after() -> None:
     b = Backoff(base=0.1, cap=30.0, rng=random.Random(1))
     assert 5.0 <= b.delay(1, retry_after=5.0) <= 5.1
-    assert b.delay(1, retry_after=120.0) <= 30.1  # capped
+    assert 120.0 <= b.delay(1, retry_after=120.0) <= 120.1  # the server's word beats our own cap
+    assert b.delay(1, retry_after=10_000.0) <= 300.1  # but not without limit
 
 
 def test_parse_retry_after() -> None:

@@ -154,9 +154,9 @@ class GraphQLClient:
             token = self._tokens.get(budget)
             if not self._limiter.acquire(deadline=budget.deadline - 1.0):
                 raise TimeBudgetExceeded("stopping: no request slot left within the time budget")
-            timeout = min(self._http_timeout, budget.remaining())
-            if timeout < 1.0:
+            if budget.remaining() < 1.0:
                 raise TimeBudgetExceeded("stopping: not enough time left for another request")
+            timeout = min(self._http_timeout, budget.remaining())
             request_id = str(uuid.uuid4())
             request_time = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             stats.on_request()

@@ -42,6 +42,10 @@ class TimeBudget:
             raise TimeBudgetExceeded(f"stopping before {what}: {self.remaining():.1f}s of budget left")
 
 
+#: Longest ``Retry-After`` honoured; beyond it the run would rather stop and resume next time.
+RETRY_AFTER_CAP = 300.0
+
+
 @dataclass(frozen=True)
 class Backoff:
     """Exponential back-off with equal jitter, capped."""
@@ -53,8 +57,9 @@ class Backoff:
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Delay before retry number ``attempt`` (1 = first retry)."""
         if retry_after is not None and retry_after >= 0:
-            # The server said when; add a little jitter so parallel pollers do not re-sync.
-            return min(self.cap, retry_after) + self.rng.uniform(0, min(1.0, self.base))
+            # The server said when: wait that long (the time budget still bounds it), plus a little
+            # jitter so parallel pollers do not re-synchronise.
+            return min(RETRY_AFTER_CAP, retry_after) + self.rng.uniform(0, min(1.0, self.base))
         ceiling = min(self.cap, self.base * (2 ** (attempt - 1)))
         return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
 

@@ -1,0 +1,144 @@
+"""Every fault the simulator can inject: the run recovers (or stops the one log type with a clear
+error), nothing is lost, and the request rate never exceeds the configured limit."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any
+
+import pytest
+from test_poller_support import FAST, missing, now
+
+AUDIT = {"log_type": "Wiz.Audit"}
+
+
+def all_ok(result: dict[str, Any]) -> bool:
+    """Every polled log type finished (not merely stopped for the budget)."""
+    return all(v["status"] == "ok" for v in result["log_types"].values())
+
+
+def graphql_requests(sim: Any) -> list[Any]:
+    return [r for r in sim.stats.requests if r.path == "/graphql"]
+
+
+def statuses(sim: Any) -> list[int]:
+    return [r.status for r in graphql_requests(sim)]
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "count", "expect_status"),
+    [
+        ("rate_limit", {"retry_after": None}, 3, 429),
+        ("server_error", {"status": 500}, 2, 500),
+        ("server_error", {"status": 502}, 3, 502),
+        ("server_error", {"status": 503}, 1, 503),
+        ("server_error", {"status": 504}, 1, 504),
+        ("graphql_error", {"code": "INTERNAL"}, 2, 200),
+        ("graphql_error", {"code": "RATE_LIMIT_EXCEEDED"}, 2, 200),
+    ],
+)
+def test_transient_faults_are_retried_without_loss(
+    stack: Any, wiz_sim: Any, kind: str, params: dict[str, Any], count: int, expect_status: int
+) -> None:
+    wiz_sim.faults.add(kind, count=count, **params)
+    as_of = now()
+    result = stack.invoke("poller", AUDIT, env_overrides=FAST)
+    assert result["log_types"]["Wiz.Audit"]["status"] == "ok", result
+    assert statuses(wiz_sim)[:count] == [expect_status] * count
+    assert missing(stack, wiz_sim, "Wiz.Audit", as_of) == set()
+
+
+def test_retry_after_is_honoured(stack: Any, wiz_sim: Any) -> None:
+    wiz_sim.faults.add("rate_limit", count=1, retry_after=1)
+    as_of = now()
+    result = stack.invoke("poller", AUDIT, env_overrides=FAST)
+    assert all_ok(result), result
+    first, second = graphql_requests(wiz_sim)[:2]
+    assert first.status == 429 and second.status == 200
+    assert second.time - first.time >= 1.0  # not the 50 ms base back-off
+    assert missing(stack, wiz_sim, "Wiz.Audit", as_of) == set()
+
+
+def test_slow_answers_time_out_and_are_retried(stack: Any, wiz_sim: Any) -> None:
+    wiz_sim.faults.add("slow", count=1, delay=2.0)
+    as_of = now()
+    result = stack.invoke("poller", AUDIT, env_overrides={**FAST, "WIZ_HTTP_TIMEOUT_SECONDS": "0.8"})
+    assert all_ok(result), result
+    assert len(graphql_requests(wiz_sim)) >= 2
+    assert missing(stack, wiz_sim, "Wiz.Audit", as_of) == set()
+
+
+def test_expired_token_is_refreshed_once_and_the_page_retried(stack: Any, wiz_sim: Any) -> None:
+    stack.invoke("poller", {"log_type": "Wiz.Issues"}, env_overrides=FAST)
+    assert wiz_sim.stats.tokens_issued == 1
+    wiz_sim.faults.add("token_expired", count=1)
+    as_of = now()
+    result = stack.invoke("poller", AUDIT, env_overrides=FAST, fresh_process=True)
+    assert all_ok(result), result
+    assert wiz_sim.stats.tokens_issued == 2
+    assert 401 in statuses(wiz_sim)
+    assert missing(stack, wiz_sim, "Wiz.Audit", as_of) == set()
+
+
+def test_short_token_lifetimes_are_refreshed_ahead_of_expiry(stack: Any, wiz_sim: Any) -> None:
+    wiz_sim.token_lifetime_seconds = 3
+    for _ in range(4):
+        result = stack.invoke("poller", AUDIT, env_overrides=FAST, fresh_process=True)
+        assert all_ok(result), result
+        time.sleep(0.5)
+    assert 401 not in statuses(wiz_sim)  # never presented an expired token
+    assert 2 <= wiz_sim.stats.tokens_issued <= 4
+
+
+def test_expired_page_cursor_restarts_the_window(stack: Any, wiz_sim: Any) -> None:
+    wiz_sim.faults.add("cursor_expired", count=1)
+    env = {**FAST, "WIZ_PAGE_SIZE": "100"}
+    as_of = now()
+    result = stack.invoke("poller", AUDIT, env_overrides=env)
+    assert all_ok(result), result
+    assert any(
+        r.status in (200, 400) and r.variables and r.variables.get("after") for r in graphql_requests(wiz_sim)
+    )
+    parts = {k.split("/")[3].count("_") for k in stack.archived_keys("raw/Wiz.Audit/")}
+    assert parts == {1, 2}  # first attempt's pages and the restart's (with a part suffix)
+    assert missing(stack, wiz_sim, "Wiz.Audit", as_of) == set()
+
+
+def test_cursor_ttl_shorter_than_a_pause_restarts_cleanly(stack: Any, wiz_sim: Any) -> None:
+    """A run stopped mid-window resumes later with a cursor the API has since expired."""
+    wiz_sim.cursor_ttl_seconds = 1
+    env = {**FAST, "WIZ_PAGE_SIZE": "100", "WIZ_REQUESTS_PER_SECOND": "6", "WIZ_TIME_RESERVE_SECONDS": "0.5"}
+    first = stack.invoke("poller", AUDIT, env_overrides=env, remaining_ms=2_000)
+    assert first["log_types"]["Wiz.Audit"]["status"] == "budget", first
+    time.sleep(1.2)
+    as_of = now()
+    result = stack.invoke("poller", AUDIT, env_overrides={**env, "WIZ_REQUESTS_PER_SECOND": "50"})
+    assert all_ok(result), result
+    assert missing(stack, wiz_sim, "Wiz.Audit", as_of) == set()
+
+
+def test_unauthorized_stops_only_that_log_type_with_the_scope_to_add(stack: Any, wiz_sim: Any) -> None:
+    wiz_sim.faults.add("graphql_error", count=1, code="UNAUTHORIZED", connection="auditLogEntries")
+    as_of = now()
+    result = stack.invoke("poller", {}, env_overrides=FAST)
+    audit = result["log_types"]["Wiz.Audit"]
+    assert audit["status"] == "error" and "admin:audit" in audit["error"]
+    assert [r.status for r in graphql_requests(wiz_sim) if r.operation == "auditLogEntries"] == [200]
+    assert result["log_types"]["Wiz.Issues"]["status"] == "ok"
+    assert result["log_types"]["Wiz.VulnerabilityFinding"]["status"] == "ok"
+    assert missing(stack, wiz_sim, "Wiz.Issues", as_of) == set()
+
+
+def test_request_rate_never_exceeds_the_limit(stack: Any, wiz_sim: Any) -> None:
+    env = {**FAST, "WIZ_REQUESTS_PER_SECOND": "4", "WIZ_MAX_WINDOW_SECONDS": "7200"}
+    stack.invoke("poller", {}, env_overrides=env)
+    wiz_sim.faults.add("rate_limit", count=2, retry_after=0)  # retries count against the limit too
+    time.sleep(1.1)
+    stack.invoke("poller", {}, env_overrides=env)  # the warm container keeps the same limiter
+    times = sorted(r.time for r in graphql_requests(wiz_sim))
+    assert len(times) >= 12
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= 0.25 * 0.8, min(gaps)
+    for i, t in enumerate(times):  # no one-second span holds more than the limit allows
+        assert sum(1 for u in times[i:] if u - t < 0.95) <= 4  # (5% for network jitter)
