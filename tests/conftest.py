@@ -7,8 +7,9 @@ Every engineer's end-to-end tests code against exactly these (see docs/ARCHITECT
 - ``wiz_sim``: a started, seeded :class:`wizwatch_tools.simulator.WizSimulator`, stopped after the
   test; tests may set faults and knobs on it.
 - ``stack``: moto state reset, every resource of template.yaml provisioned, the credentials
-  secret holding ``wiz_sim``'s client id/secret and the poller pointed at ``wiz_sim``; a
-  :class:`wizwatch_tools.localstack.LocalStack`.
+  secret holding ``wiz_sim``'s client id/secret and the poller pointed at ``wiz_sim`` (first
+  poll reaching back over the seeded history, request budget raised for the simulator: see
+  ``LocalStack.for_simulator``); a :class:`wizwatch_tools.localstack.LocalStack`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ SIM_CLIENT_ID = "wizwatch-test-client"
 SIM_CLIENT_SECRET = "wizwatch-test-secret-not-real"
 SIM_SEED = 20261122
 #: Hours of history the simulator is seeded with (the poller's first window reaches back 24h).
-SIM_HISTORY_HOURS = 6
+SIM_HISTORY_HOURS = 2
 
 _E2E_DIR = Path(__file__).parent / "e2e"
 
@@ -74,12 +75,12 @@ def wiz_sim() -> Iterator[Any]:
 def stack(moto_server: str, wiz_sim: Any) -> Iterator[Any]:
     from wizwatch_tools.localstack import LocalStack
 
-    local = LocalStack.for_wiz(
+    local = LocalStack.for_simulator(
         moto_server,
-        wiz_api_url=wiz_sim.api_url,
-        wiz_token_url=wiz_sim.token_url,
+        wiz_sim,
         client_id=SIM_CLIENT_ID,
         client_secret=SIM_CLIENT_SECRET,
+        history_hours=SIM_HISTORY_HOURS,
         reset=True,
     )
     try:

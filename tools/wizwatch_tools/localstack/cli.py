@@ -62,6 +62,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         p.add_argument("--wiz-api-url", help="use a real Wiz tenant's GraphQL URL instead of the simulator")
         p.add_argument("--wiz-token-url", help="the real tenant's token URL (with --wiz-api-url)")
         p.add_argument("--client-id", help="the real tenant's client id (with --wiz-api-url)")
+        p.add_argument("--wiz-audience", help="OAuth audience, only for a token URL that is not Wiz's own")
         p.add_argument("--client-secret-env", metavar="VAR", help="variable holding the real client secret")
         p.add_argument("--log-types", help="comma list of log types to poll (default: the template's)")
         if name == "demo":

@@ -58,6 +58,7 @@ def local_session(args: argparse.Namespace, *, echo: bool = False) -> Iterator[S
     with contextlib.ExitStack() as stop:
         server = MotoServer().start()
         stop.callback(server.stop)
+        params = {"WizLogTypes": args.log_types} if args.log_types else {}
         if real is None:
             from wizwatch_tools.simulator import WizSimulator
 
@@ -66,18 +67,27 @@ def local_session(args: argparse.Namespace, *, echo: bool = False) -> Iterator[S
             sim.store.seed_history(datetime.now(UTC), hours=args.hours)
             sim.start()
             stop.callback(sim.stop)
-            api_url, token_url = sim.api_url, sim.token_url
+            api_url = sim.api_url
+            stack = LocalStack.for_simulator(
+                server.endpoint,
+                sim,
+                client_id=client_id,
+                client_secret=client_secret,
+                history_hours=args.hours,
+                parameters=params,
+                echo=echo,
+            )
         else:
             api_url, token_url, client_id, client_secret = real
-        params = {"WizLogTypes": args.log_types} if args.log_types else {}
-        stack = LocalStack.for_wiz(
-            server.endpoint,
-            wiz_api_url=api_url,
-            wiz_token_url=token_url,
-            client_id=client_id,
-            client_secret=client_secret,
-            parameters=params,
-            echo=echo,
-        )
+            stack = LocalStack.for_wiz(
+                server.endpoint,
+                wiz_api_url=api_url,
+                wiz_token_url=token_url,
+                client_id=client_id,
+                client_secret=client_secret,
+                wiz_audience=args.wiz_audience or "",
+                parameters=params,
+                echo=echo,
+            )
         stop.callback(stack.close)
         yield Session(server=server, stack=stack, sim=sim, wiz_api_url=api_url)

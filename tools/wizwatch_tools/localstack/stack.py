@@ -11,6 +11,7 @@ delivered are read back from a subscribed queue.
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 import traceback
@@ -35,6 +36,8 @@ from wizwatch_tools.localstack.recorder import Recorder
 from wizwatch_tools.localstack.server import reset as reset_server
 
 SECRET_ID = "WizCredentialsSecret"
+SIMULATOR_AUDIENCE = "wiz-api"
+SIMULATOR_REQUESTS_PER_SECOND = "50"
 #: A safety net against a handler that fails forever: Lambda would stop at the DLQ too.
 MAX_BATCHES_PER_DRAIN = 500
 
@@ -71,7 +74,10 @@ class LocalStack:
         stack_name: str = "wizwatch",
         reset: bool = False,
         echo: bool = True,
+        function_env: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
+        """``function_env`` adds variables to a function's template environment (e.g. a faster
+        request budget against the simulator); ``echo`` shows handler output on stdout."""
         if reset:
             reset_server(endpoint)
         self.endpoint = endpoint
@@ -84,6 +90,7 @@ class LocalStack:
         )
         self.resources: dict[str, str] = self.provisioned.resources
         self.functions: dict[str, FunctionSpec] = self.provisioned.functions
+        self.function_env = {fn: dict(extra) for fn, extra in (function_env or {}).items()}
         self.recorder = Recorder()
         self.errors: list[str] = []
         self.s3 = aws_client("s3", endpoint)
@@ -91,7 +98,9 @@ class LocalStack:
         self.sns = aws_client("sns", endpoint)
         self.dynamodb = aws_client("dynamodb", endpoint)
         self.secretsmanager = aws_client("secretsmanager", endpoint)
-        self._function_keys = {k for spec in self.functions.values() for k in spec.environment}
+        self._function_keys = {k for spec in self.functions.values() for k in spec.environment} | {
+            k for extra in self.function_env.values() for k in extra
+        }
         self._runner = _invoke.InProcessRunner(self.recorder, self._function_keys, echo=echo)
         self._alerts: list[dict[str, Any]] = []
         self._notifications: list[dict[str, Any]] = []
@@ -105,14 +114,57 @@ class LocalStack:
         wiz_token_url: str,
         client_id: str,
         client_secret: str,
+        wiz_audience: str = "",
         parameters: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> LocalStack:
         """The stack with the poller pointed at a Wiz API (the simulator or a real tenant) and
-        the credentials secret holding that API's client id and secret."""
-        params = {"WizApiUrl": wiz_api_url, "WizTokenUrl": wiz_token_url, **(parameters or {})}
+        the credentials secret holding that API's client id and secret. ``wiz_audience`` is
+        needed only for a token URL that is not one of Wiz's own hosts (the simulator's)."""
+        params = {
+            "WizApiUrl": wiz_api_url,
+            "WizTokenUrl": wiz_token_url,
+            "WizAudience": wiz_audience,
+            **(parameters or {}),
+        }
         secret = json.dumps({"client_id": client_id, "client_secret": client_secret})
         return cls(endpoint, parameters=params, secret_values={SECRET_ID: secret}, **kwargs)
+
+    @classmethod
+    def for_simulator(
+        cls,
+        endpoint: str,
+        sim: Any,
+        *,
+        client_id: str,
+        client_secret: str,
+        history_hours: float,
+        **kwargs: Any,
+    ) -> LocalStack:
+        """The stack against a running :class:`WizSimulator` seeded with ``history_hours``.
+
+        The first poll reaches back exactly over the seeded history, and the poller's request
+        budget is raised (``WIZ_REQUESTS_PER_SECOND``): it protects the real Wiz, while the
+        simulator only throttles when a test asks it to.
+        """
+        params = {
+            "InitialLookbackHours": str(max(1, math.ceil(history_hours))),
+            **kwargs.pop("parameters", {}),
+        }
+        function_env = {"poller": {"WIZ_REQUESTS_PER_SECOND": SIMULATOR_REQUESTS_PER_SECOND}}
+        for fn, extra in (kwargs.pop("function_env", None) or {}).items():
+            function_env.setdefault(fn, {}).update(extra)
+        return cls.for_wiz(
+            endpoint,
+            wiz_api_url=sim.api_url,
+            wiz_token_url=sim.token_url,
+            wiz_audience=SIMULATOR_AUDIENCE,
+            client_id=client_id,
+            client_secret=client_secret,
+            parameters=params,
+            function_env=function_env,
+            **kwargs,
+        )
 
     # ---- environment and invocation ----------------------------------------------------------
     def spec(self, fn: str) -> FunctionSpec:
@@ -124,9 +176,11 @@ class LocalStack:
             ) from None
 
     def env(self, fn: str) -> dict[str, str]:
-        """The template's environment for ``fn`` + the local endpoint, dummy credentials, region."""
+        """The template's environment for ``fn`` (+ ``function_env``) + the local endpoint, dummy
+        credentials and region."""
         return {
             **self.spec(fn).environment,
+            **self.function_env.get(fn, {}),
             "AWS_ENDPOINT_URL": self.endpoint,
             **DUMMY_CREDENTIALS,
             "AWS_DEFAULT_REGION": REGION,
