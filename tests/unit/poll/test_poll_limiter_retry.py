@@ -43,28 +43,27 @@ def test_limiter_refuses_a_slot_past_the_deadline_without_taking_it() -> None:
     assert lim.acquire(deadline=clock.t + 1.0)
 
 
-def test_limiter_shared_by_threads_never_bursts() -> None:
-    lim = RateLimiter(200.0)  # real clock: 5 ms spacing
-    import time
-
-    starts: list[float] = []
+def test_limiter_shared_by_threads_hands_out_distinct_spaced_slots() -> None:
+    waits: list[float] = []
     lock = threading.Lock()
+
+    def record(seconds: float) -> None:
+        with lock:
+            waits.append(seconds)
+
+    lim = RateLimiter(200.0, clock=lambda: 100.0, sleep=record)  # a frozen clock: waits = slot offsets
 
     def worker() -> None:
         for _ in range(5):
             lim.acquire()
-            with lock:
-                starts.append(time.monotonic())
 
     threads = [threading.Thread(target=worker) for _ in range(3)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    starts.sort()
-    gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert len(starts) == 15
-    assert min(gaps) >= 0.005 * 0.8
+    # 15 requests: the first starts at once, the others at 5 ms steps, no two in the same slot.
+    assert sorted(round(w, 6) for w in waits) == [round(0.005 * i, 6) for i in range(1, 15)]
 
 
 def test_backoff_grows_and_caps_with_jitter() -> None:

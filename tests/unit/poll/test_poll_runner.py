@@ -301,3 +301,26 @@ def test_unknown_event_log_type_is_a_clear_error(wiz: FakeWiz) -> None:
 
     with pytest.raises(ConfigError, match=r"Wiz\.Nope"):
         invoke(wiz, {"log_type": "Wiz.Nope"})
+
+
+def test_no_secret_or_token_in_logs_or_results(wiz: FakeWiz, capsys: pytest.CaptureFixture[str]) -> None:
+    seed(wiz, "issues", 3)
+    wiz.deny = {"auditLogEntries"}
+    wiz.script = [
+        Scripted(401, {"errors": [{"message": "expired", "extensions": {"code": "UNAUTHENTICATED"}}]})
+    ]
+    res = invoke(wiz)
+    out = capsys.readouterr().out + json.dumps(res)
+    assert wiz.tokens_issued == 2
+    assert "s3cret-value" not in out
+    assert "tok-" not in out  # neither the rejected nor the current token
+    assert "admin:audit" in out  # but the operator is told what to fix
+
+
+def test_bad_credentials_stop_every_log_type_with_the_fix(wiz: FakeWiz) -> None:
+    wiz.client_secret = "rotated"
+    res = invoke(wiz)
+    for outcome in res["log_types"].values():
+        assert outcome["status"] == "error"
+        assert "WIZ_CREDENTIALS_SECRET" in outcome["error"]
+        assert "s3cret-value" not in outcome["error"]

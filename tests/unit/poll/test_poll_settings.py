@@ -88,3 +88,14 @@ def test_cross_field_checks() -> None:
         load_settings({**BASE, "WIZ_OVERLAP_SECONDS": "600", "WIZ_MAX_WINDOW_SECONDS": "300"})
     with pytest.raises(ConfigError, match="WIZ_PAGE_SIZE"):
         load_settings({**BASE, "WIZ_PAGE_SIZE": "5000"})
+
+
+def test_every_setting_is_documented_in_the_poll_readme() -> None:
+    from pathlib import Path
+
+    from wizwatch.config import describe
+    from wizwatch.poll.settings import PollerSettings
+
+    readme = (Path(__file__).resolve().parents[3] / "layers/common/wizwatch/poll/README.md").read_text()
+    for env, _, _ in describe(PollerSettings):
+        assert f"`{env}`" in readme, env
