@@ -212,3 +212,32 @@ def test_normalize_page_matches_normalize() -> None:
         }
     ids = [e["p_row_id"] for e in events if e]
     assert len(set(ids)) == len(ids)
+
+
+def test_normalize_page_fast_loop_agrees_with_normalize_on_odd_records() -> None:
+    """The page loop's inlined API shape must give normalize()'s event, key order included."""
+    rnd = random.Random(11)
+    nodes: list[Any] = []
+    for node in _corpus_nodes(120):
+        nodes.append(node)
+        nodes.extend(_mutations(node, rnd))
+    both = copy.deepcopy(nodes[0])
+    both["serviceAccount"] = {"id": "sa-1", "name": "sa@example.com"}
+    nodes += [both, {**copy.deepcopy(nodes[0]), "user": None, "serviceAccount": None}]
+    nodes.append({**copy.deepcopy(nodes[0]), "timestamp": "2028-02-29T23:59:60.123456789Z"})
+    nodes.append({**copy.deepcopy(nodes[0]), "timestamp": "2027-02-29T00:00:00Z"})
+    norm = Normalizer("Wiz.Audit")
+    events, invalid = norm.normalize_page(copy.deepcopy(nodes), "P")
+    for i, node in enumerate(nodes):
+        try:
+            single = norm.normalize(copy.deepcopy(node), "P")
+        except InvalidRecord as exc:
+            assert invalid[i] == exc.reason
+            assert events[i] is None
+            continue
+        page_event = events[i]
+        assert page_event is not None and i not in invalid
+        assert [(k, v) for k, v in page_event.items() if k != "p_row_id"] == [
+            (k, v) for k, v in single.items() if k != "p_row_id"
+        ]
+        assert list(page_event)[-1] == "p_row_id"
