@@ -93,6 +93,8 @@ class Provisioned:
     resources: dict[str, str]
     functions: dict[str, FunctionSpec]
     skipped: dict[str, str]
+    #: Resolves intrinsics of any part of the template against what was created (e.g. IAM policies).
+    resolver: Resolver
 
     def summary(self) -> dict[str, Any]:
         """The JSON printed by ``wizwatch local provision``."""
@@ -223,6 +225,7 @@ class _Provisioner:
             resources=friendly,
             functions=self.functions,
             skipped=self.skipped,
+            resolver=self.resolver,
         )
 
     # ---- translators -----------------------------------------------------------------------
@@ -296,7 +299,16 @@ class _Provisioner:
 
     def bucket_policy(self, lid: str, props: dict[str, Any]) -> None:
         p = self.resolver.resolve(props)
-        self.client("s3").put_bucket_policy(Bucket=p["Bucket"], Policy=json.dumps(p["PolicyDocument"]))
+        doc = dict(p["PolicyDocument"])
+        statements = doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]
+        # The local endpoint is plain HTTP, and moto enforces bucket policies: a TLS-only deny
+        # would refuse every call. It is reported as skipped rather than silently dropped.
+        kept = [st for st in statements if not _denies_plain_http(st)]
+        if len(kept) < len(statements):
+            self.skipped[f"{lid}.TLS-only"] = "deny without aws:SecureTransport (the local endpoint is HTTP)"
+        if kept:
+            doc["Statement"] = kept
+            self.client("s3").put_bucket_policy(Bucket=p["Bucket"], Policy=json.dumps(doc))
         self.resolver.refs[lid] = p["Bucket"]
 
     def queue(self, lid: str, props: dict[str, Any]) -> None:
@@ -367,6 +379,15 @@ class _Provisioner:
         self.resolver.refs[lid] = arn
         self.resolver.attrs[(lid, "Id")] = arn
 
+    def kms_key(self, lid: str, props: dict[str, Any]) -> None:
+        p = self.resolver.resolve(props)
+        meta = self.client("kms").create_key(
+            Description=str(p.get("Description", lid)), Policy=json.dumps(p["KeyPolicy"])
+        )["KeyMetadata"]
+        self.resolver.refs[lid] = meta["KeyId"]
+        self.resolver.attrs[(lid, "Arn")] = meta["Arn"]
+        self.resolver.attrs[(lid, "KeyId")] = meta["KeyId"]
+
     def function(self, lid: str, props: dict[str, Any]) -> None:
         glob = (self.template.get("Globals") or {}).get("Function", {}) or {}
         r = self.resolver.resolve
@@ -417,6 +438,11 @@ class _Provisioner:
         self.functions[spec.name] = spec
         self.resolver.refs[lid] = name
         self.resolver.attrs[(lid, "Arn")] = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
+
+
+def _denies_plain_http(statement: dict[str, Any]) -> bool:
+    cond = statement.get("Condition", {}).get("Bool", {})
+    return statement.get("Effect") == "Deny" and str(cond.get("aws:SecureTransport", "")).lower() == "false"
 
 
 def _env_str(value: Any) -> str:
@@ -479,6 +505,7 @@ _TRANSLATORS: dict[str, Callable[[_Provisioner, str, dict[str, Any]], None]] = {
     "AWS::SNS::TopicPolicy": _Provisioner.topic_policy,
     "AWS::SNS::Subscription": _Provisioner.subscription,
     "AWS::SecretsManager::Secret": _Provisioner.secret,
+    "AWS::KMS::Key": _Provisioner.kms_key,
     "AWS::Serverless::Function": _Provisioner.function,
 }
 

@@ -129,7 +129,21 @@ _installed = False
 
 
 def _resource_of(params: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted((k, str(params[k])) for k in _RESOURCE_PARAMS if k in params))
+    """The parameters that say which resources a call touches (IAM checks each of them)."""
+    found = {k: str(params[k]) for k in _RESOURCE_PARAMS if k in params}
+    if "RequestItems" in params:  # BatchGetItem / BatchWriteItem
+        found["TableName"] = ",".join(sorted(params["RequestItems"]))
+    if "TransactItems" in params:  # IAM authorises each item's own action (PutItem, UpdateItem...)
+        kinds = {kind for item in params["TransactItems"] for kind in item}
+        tables = {body["TableName"] for item in params["TransactItems"] for body in item.values()}
+        found["TransactItems"] = ",".join(sorted(kinds))
+        found["TableName"] = ",".join(sorted(tables))
+    source = params.get("CopySource")
+    if isinstance(source, dict):
+        found["CopySource"] = f"{source['Bucket']}/{source['Key']}"
+    elif source:
+        found["CopySource"] = str(source)
+    return tuple(sorted(found.items()))
 
 
 def install_call_hook() -> None:
