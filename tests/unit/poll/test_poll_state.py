@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -74,24 +73,27 @@ def test_save_renews_the_lease(aws_env: Any) -> None:
         store.acquire(LT, "b", 30)
 
 
-def test_concurrent_acquires_exactly_one_wins(aws_env: Any) -> None:
+def test_of_two_runs_that_read_the_same_version_only_one_takes_the_lease(
+    aws_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race, made deterministic: both read version v with the lease free; A writes first."""
     store = CursorStore(TABLE)
-    store.release(store.acquire(LT, "seed", 60))  # item exists, lease free
-    results: list[str] = []
-    barrier = threading.Barrier(6)
+    store.release(store.acquire(LT, "seed", 60))
+    seen_by_both = store.read(LT)
+    winner = store.acquire(LT, "run-a", 60)
+    monkeypatch.setattr(store, "read", lambda log_type: seen_by_both)  # B still sees version v
+    with pytest.raises(LeaseHeldError, match="lost the race"):
+        store.acquire(LT, "run-b", 60)
+    monkeypatch.undo()
+    assert store.read(LT).lease_owner == "run-a" and store.read(LT).version == winner.version
 
-    def go(name: str) -> None:
-        barrier.wait()
-        try:
-            store.acquire(LT, name, 60)
-            results.append(name)
-        except LeaseHeldError:
-            results.append("held")
 
-    threads = [threading.Thread(target=go, args=(f"r{i}",)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    winners = [r for r in results if r != "held"]
-    assert len(winners) == 1 and store.read(LT).lease_owner == winners[0]
+def test_first_ever_acquire_race_is_decided_by_item_creation(
+    aws_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = CursorStore(TABLE)
+    empty = store.read(LT)
+    store.acquire(LT, "run-a", 60)
+    monkeypatch.setattr(store, "read", lambda log_type: empty)
+    with pytest.raises(LeaseHeldError):
+        store.acquire(LT, "run-b", 60)
