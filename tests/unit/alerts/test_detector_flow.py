@@ -9,8 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BUCKET, Env, s3_event, sqs_event
-from detector_fixtures import T0, audit, key_for
+from detector_fixtures import (  # noqa: F401  (env_fixture, now_fixture: pytest fixtures)
+    BUCKET,
+    T0,
+    Env,
+    audit,
+    env_fixture,
+    key_for,
+    now_fixture,
+    s3_event,
+    sqs_event,
+)
 
 from wizwatch.alerts import handler as detector_handler
 from wizwatch.alerts.handler import handle
