@@ -104,7 +104,7 @@ def emitted(stack: Any) -> tuple[Any, Emitted]:
     return stack, emitted_metrics(stack)
 
 
-def test_every_wizwatch_alarm_watches_an_emitted_metric(emitted: tuple[Any, Emitted]) -> None:
+def test_alarms_and_dashboard_watch_emitted_metrics(emitted: tuple[Any, Emitted]) -> None:
     stack, metrics = emitted
     alarms = [a for a in alarm_metrics(stack) if a[1] == NAMESPACE]
     assert len(alarms) == 3 * len(API_LOG_TYPES)  # stalled, heartbeat, lag per log type
@@ -113,9 +113,6 @@ def test_every_wizwatch_alarm_watches_an_emitted_metric(emitted: tuple[Any, Emit
             f"{lid} watches {name} {dims}, which the code never emitted"
         )
 
-
-def test_dashboard_plots_emitted_metrics(emitted: tuple[Any, Emitted]) -> None:
-    stack, metrics = emitted
     rows, searches = dashboard_metrics(stack)
     ours = [r for r in rows if r[0] == NAMESPACE]
     assert ours and searches

@@ -9,6 +9,7 @@ alarms, dashboards) are reported as skipped and get a placeholder for ``Ref``/``
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import uuid
@@ -109,8 +110,13 @@ class Provisioned:
         }
 
 
+@functools.lru_cache(maxsize=64)
 def aws_client(service: str, endpoint: str) -> Any:
-    """A boto3 client on ``endpoint`` with the local stack's fixed region and dummy credentials."""
+    """A boto3 client on ``endpoint`` with the local stack's fixed region and dummy credentials.
+
+    Cached: creating a client loads botocore's service model (tens of milliseconds), and clients
+    are thread-safe, so every stack on the same endpoint shares them.
+    """
     return boto3.session.Session(
         aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
@@ -160,12 +166,9 @@ class _Provisioner:
         self.secret_values = dict(secret_values)
         self.skipped: dict[str, str] = {}
         self.functions: dict[str, FunctionSpec] = {}
-        self._clients: dict[str, Any] = {}
 
     def client(self, service: str) -> Any:
-        if service not in self._clients:
-            self._clients[service] = aws_client(service, self.endpoint)
-        return self._clients[service]
+        return aws_client(service, self.endpoint)
 
     def _name(self, logical_id: str, given: Any, suffix: str = "") -> str:
         return str(given) if given else f"{self.stack_name}-{logical_id}{suffix}"
