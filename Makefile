@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SAM_VENV := .sam-venv
 SAM := $(SAM_VENV)/bin/sam
+# sam build needs the Lambda runtime's Python (3.12) on PATH; pyenv installs are picked up.
+PY312_BIN ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin))
+export SAM_CLI_TELEMETRY := 0
 
 .PHONY: venv demo test test-fast bench lint build clean
 
@@ -35,7 +38,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/cfn-lint template.yaml
 	@if [ -x $(SAM) ]; then $(SAM) validate --lint --template template.yaml; else echo "sam: not installed (make build installs it into $(SAM_VENV))"; fi
-	@if [ -x $(SAM_VENV)/bin/checkov ]; then $(SAM_VENV)/bin/checkov --quiet --compact -f template.yaml; fi
+	@if [ -x $(SAM_VENV)/bin/checkov ]; then $(SAM_VENV)/bin/checkov --quiet --compact --skip-download -f template.yaml; else echo "checkov: not installed (make build installs it into $(SAM_VENV))"; fi
 
 $(SAM):
 	$(PYTHON) -m venv $(SAM_VENV)
@@ -43,7 +46,7 @@ $(SAM):
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli checkov
 
 build: $(SAM)
-	$(SAM) build --template template.yaml
+	PATH="$(if $(PY312_BIN),$(PY312_BIN):)$$PATH" $(SAM) build --template template.yaml
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
