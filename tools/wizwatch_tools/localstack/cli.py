@@ -57,7 +57,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         p = sub.add_parser(name, help=text, description=text)
         p.add_argument("--seed", type=int, default=7, help="simulator seed (default: %(default)s)")
         p.add_argument(
-            "--hours", type=int, default=6, help="hours of simulated history (default: %(default)s)"
+            "--hours", type=int, default=3, help="hours of simulated history (default: %(default)s)"
         )
         p.add_argument("--wiz-api-url", help="use a real Wiz tenant's GraphQL URL instead of the simulator")
         p.add_argument("--wiz-token-url", help="the real tenant's token URL (with --wiz-api-url)")

@@ -84,7 +84,7 @@ def summary_tables(session: Session, outcome: dict[str, Any]) -> list[Any]:
     processed = metric_totals(stack.recorder, "detector", "EventsProcessed", "LogType")
     pages = Counter(key.split("/")[1] for key in stack.archived_keys("raw/"))
     events = Table(title="Events per log type", title_justify="left")
-    events.add_column("log type")
+    events.add_column("log type", no_wrap=True)
     events.add_column("records archived", justify="right")
     events.add_column("pages archived", justify="right")
     events.add_column("events evaluated", justify="right")
@@ -97,11 +97,12 @@ def summary_tables(session: Session, outcome: dict[str, Any]) -> list[Any]:
     for alert in outcome["alerts"]:
         by_rule[alert["rule_id"]].append(alert)
     alerts = Table(title="Alerts delivered through SNS, by rule", title_justify="left")
+    # Cells are shortened here rather than by column options (no_wrap columns collapse others).
     alerts.add_column("severity")
-    alerts.add_column("rule", no_wrap=True)
+    alerts.add_column("rule")
     alerts.add_column("alerts", justify="right")
     alerts.add_column("events", justify="right")
-    alerts.add_column("latest title", no_wrap=True, overflow="ellipsis")
+    alerts.add_column("latest title")
 
     def order(item: tuple[str, list[dict[str, Any]]]) -> tuple[int, str]:
         sev = item[1][0].get("severity", "INFO")
@@ -111,10 +112,10 @@ def summary_tables(session: Session, outcome: dict[str, Any]) -> list[Any]:
         sev = str(items[0].get("severity", "?"))
         alerts.add_row(
             f"[{SEVERITY_STYLE.get(sev, '')}]{sev}[/]",
-            rule_id,
+            _shorten(rule_id, 40),
             str(len(items)),
             str(sum(int(a.get("event_count", 1)) for a in items)),
-            str(items[-1].get("title", "")),
+            _shorten(str(items[-1].get("title", "")), 44),
         )
     bucket = stack.resources["bucket"]
     where = Table.grid(padding=(0, 2))
@@ -129,8 +130,13 @@ def summary_tables(session: Session, outcome: dict[str, Any]) -> list[Any]:
     return [events, alerts, Panel(where, title="Where things are", title_align="left")]
 
 
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def run_demo(args: argparse.Namespace) -> int:
-    console = Console()
+    # Tables need room: never narrower than 120 columns (pipes and CI report 80).
+    console = Console(width=max(120, Console().width))
     started = time.monotonic()
     console.rule("[bold]Wizwatch demo[/]: Wiz → poller → S3 → detector → alert queue → notifier → SNS")
     with console.status("starting the moto server, the Wiz simulator and provisioning template.yaml..."):
