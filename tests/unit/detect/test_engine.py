@@ -83,3 +83,31 @@ def test_rules_for_lists_enabled_rules_of_the_type() -> None:
     assert len(audit) >= 16 + 5
     assert all(r.enabled and "Wiz.Audit" in r.log_types for r in audit)
     assert len(engine.rules_for("Wiz.VulnerabilityFinding")) >= 3
+
+
+def test_remembered_candidates_equal_running_every_rule_for_odd_key_values() -> None:
+    """The (action, status) memo must not change answers: repeats, case variants, odd values."""
+    engine = Engine.from_directory(RULES)
+    base = {
+        "id": "1",
+        "timestamp": "2024-01-01T00:00:00Z",
+        "user": {"id": "u@example.com", "name": "u@example.com"},
+        "serviceAccount": None,
+        "sourceIP": "1.2.3.4",
+        "actionParameters": {},
+    }
+    variants: list[dict[str, Any]] = []
+    for action in ("DeleteIntegration", "Login", "CreateUser", "RunGraphQuery", ["x"], None, 7):
+        for status in ("SUCCESS", "FAILED", "ACCESS_DENIED", {"a": 1}, None):
+            variants.append({**base, "action": action, "status": status})
+            variants.append({**base, "ACTION": action, "status": status})
+            variants.append({**base, "action": action, "Status": status})
+            variants.append({**base, "action": action})
+    variants.append(dict(base))
+    matched = 0
+    for _ in range(2):  # the second pass answers from the memo
+        for event in variants:
+            got = [(r.rule.rule_id, r.dedup, r.title) for r in engine.evaluate("Wiz.Audit", event)]
+            assert got == _brute_force(engine, "Wiz.Audit", event), event
+            matched += bool(got)
+    assert matched > 10

@@ -10,7 +10,9 @@ the same as running every rule (``tests/unit/detect`` checks this).
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,9 +50,34 @@ class _LogTypeIndex:
             for v in values:
                 table.setdefault(v, []).append(r)
         self.keys = tuple(self.by_key.items())
+        # The candidates depend only on the index keys' values, and events repeat a few
+        # (action, status) pairs: remember each pair's answer. Only events holding every index key
+        # under its exact name use it (the case-insensitive fallback stays in _lookup).
+        names = tuple(self.by_key)
+        self._values: Callable[[dict[str, Any]], Any] | None = operator.itemgetter(*names) if names else None
+        self._memo: dict[Any, list[RuleRunner]] = {}
 
     def candidates(self, event: dict[str, Any]) -> list[RuleRunner]:
         """The rules that may match this event, in load order (an empty tuple-like list if none)."""
+        values_of = self._values
+        if values_of is None:
+            return self.always if self.always else _NONE
+        try:
+            values = values_of(event)
+        except KeyError:  # an index key absent or in another case
+            return self._lookup(event)
+        try:
+            return self._memo[values]
+        except KeyError:
+            pass
+        except TypeError:  # unhashable value (a list or dict): nothing to remember
+            return self._lookup(event)
+        found = self._lookup(event)
+        if len(self._memo) < _MEMO_MAX:
+            self._memo[values] = found
+        return found
+
+    def _lookup(self, event: dict[str, Any]) -> list[RuleRunner]:
         result: list[RuleRunner] | None = None
         sources = 0
         for key, table in self.keys:
@@ -75,6 +102,8 @@ class _LogTypeIndex:
 
 
 _NONE: list[RuleRunner] = []
+#: Distinct index-key value combinations remembered per log type (bounded against odd input).
+_MEMO_MAX = 4096
 
 
 def _ordinal(r: RuleRunner) -> int:
