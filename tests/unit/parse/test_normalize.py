@@ -226,6 +226,22 @@ def test_normalize_page_fast_loop_agrees_with_normalize_on_odd_records() -> None
     nodes += [both, {**copy.deepcopy(nodes[0]), "user": None, "serviceAccount": None}]
     nodes.append({**copy.deepcopy(nodes[0]), "timestamp": "2028-02-29T23:59:60.123456789Z"})
     nodes.append({**copy.deepcopy(nodes[0]), "timestamp": "2027-02-29T00:00:00Z"})
+    # Same minute as a good timestamp first (the page loop remembers good minutes), then odd tails.
+    for ts in (
+        "2026-11-01T07:08:00Z",
+        "2026-11-01T07:08:59.5Z",
+        "2026-11-01T07:08:60Z",
+        "2026-11-01T07:08:61Z",
+        "2026-11-01T07:08:5\u0663Z",
+        "2026-11-01T07:08:01.\u0663\u0663Z",
+        "2026-11-01T07:08:01.Z",
+        "2026-11-01T07:08:01.1234567890Z",
+        "2026-11-01T07:08:01.123456789Z",
+        "2026-11-01T07:08Z",
+        "2026-11-01T07:08:01z",
+        "2026-11-01T07:08:01.5+00:00",
+    ):
+        nodes.append({**copy.deepcopy(nodes[0]), "timestamp": ts})
     norm = Normalizer("Wiz.Audit")
     events, invalid = norm.normalize_page(copy.deepcopy(nodes), "P")
     for i, node in enumerate(nodes):
