@@ -215,46 +215,55 @@ class LogTypeRun:
                 extra={"log_type": self.log_type, "error": str(exc)},
             )
 
-    def _windows(self, pages: _PageWriter) -> None:
-        retention = windows.retention_for(self.log_type, AUDIT_RETENTION_SECONDS)
-        while True:
-            state = pages.wait()
-            if not state.in_window:
-                window = windows.next_window(
-                    log_type=self.log_type,
-                    committed_end=state.committed_end,
-                    now=datetime.now(UTC),
-                    settle_seconds=self.s.settle_seconds,
-                    overlap_seconds=self.s.overlap_seconds,
-                    max_window_seconds=self.s.max_window_seconds,
-                    initial_lookback_hours=self.s.initial_lookback_hours,
-                    retention_seconds=retention,
-                )
-                if window is None:
-                    return  # caught up to now - settle
-                if state.committed_end and window[0] > state.committed_end:
-                    logger.warning(
-                        "audit entries between the last window and the retention limit have expired",
-                        extra={
-                            "log_type": self.log_type,
-                            "gap_from": windows.rfc3339(state.committed_end),
-                            "gap_to": windows.rfc3339(window[0]),
-                        },
-                    )
-                self.budget.check(1.0, "opening a new window")
-                state = pages.save(functools.partial(CursorState.open_window, start=window[0], end=window[1]))
-            self._window(pages, state)
-            self.outcome.windows += 1
+    def _next_window(self, committed_end: datetime | None) -> tuple[datetime, datetime] | None:
+        """The window after ``committed_end`` (None while nothing new is closed)."""
+        window = windows.next_window(
+            log_type=self.log_type,
+            committed_end=committed_end,
+            now=datetime.now(UTC),
+            settle_seconds=self.s.settle_seconds,
+            overlap_seconds=self.s.overlap_seconds,
+            max_window_seconds=self.s.max_window_seconds,
+            initial_lookback_hours=self.s.initial_lookback_hours,
+            retention_seconds=windows.retention_for(self.log_type, AUDIT_RETENTION_SECONDS),
+        )
+        if window and committed_end and window[0] > committed_end:
+            logger.warning(
+                "audit entries between the last window and the retention limit have expired",
+                extra={
+                    "log_type": self.log_type,
+                    "gap_from": windows.rfc3339(committed_end),
+                    "gap_to": windows.rfc3339(window[0]),
+                },
+            )
+        return window
 
-    def _window(self, pages: _PageWriter, state: CursorState) -> None:
-        assert state.window_start is not None and state.window_end is not None
-        start, end = state.window_start, state.window_end
-        page, after, part = state.page, state.after, (f"{state.attempt:08x}" if state.attempt else "")
-        log = {
+    def _log(self, start: datetime, end: datetime) -> dict[str, Any]:
+        return {
             "log_type": self.log_type,
             "window_start": windows.rfc3339(start),
             "window_end": windows.rfc3339(end),
         }
+
+    def _windows(self, pages: _PageWriter) -> None:
+        """Fetch windows until caught up (or out of time), resuming an open window first.
+
+        The last page of a window commits "close this window, open the next" in one cursor write
+        on the archive thread, so fetching the next window's first page overlaps it.
+        """
+        state = pages.wait()
+        if state.in_window:
+            assert state.window_start is not None and state.window_end is not None
+            start, end = state.window_start, state.window_end
+        else:
+            window = self._next_window(state.committed_end)
+            if window is None:
+                return  # caught up to now - settle
+            self.budget.check(1.0, "opening a new window")
+            start, end = window
+            state = pages.save(functools.partial(CursorState.open_window, start=start, end=end))
+        page, after, part = state.page, state.after, (f"{state.attempt:08x}" if state.attempt else "")
+        log = self._log(start, end)
         while True:
             variables = windows.build_variables(
                 self.spec,
@@ -291,7 +300,7 @@ class LogTypeRun:
                     )
                     state = pages.save(functools.partial(CursorState.shrink_window, end=new_end))
                     end = new_end
-                    log["window_end"] = windows.rfc3339(end)
+                    log = self._log(start, end)
                     continue
                 logger.error(
                     "a one-second audit window exceeds the 10,000-result cap; entries beyond it "
@@ -304,21 +313,37 @@ class LogTypeRun:
                     f"{self.log_type}: hasNextPage without a new endCursor; the API is "
                     "misbehaving, the window will be retried next run"
                 )
-            transition: Callable[[CursorState], CursorState] = (
-                functools.partial(CursorState.next_page, after=end_cursor or "")
-                if has_next
-                else CursorState.close_window
-            )
+            following: tuple[datetime, datetime] | None = None
+            transition: Callable[[CursorState], CursorState]
+            if has_next:
+                transition = functools.partial(CursorState.next_page, after=end_cursor or "")
+            else:
+                following = self._next_window(end)
+                if following is None or self.budget.remaining() < 1.0:
+                    transition = CursorState.close_window
+                else:
+                    transition = functools.partial(
+                        CursorState.close_and_open, start=following[0], end=following[1]
+                    )
             if nodes:
                 pages.submit(self._archiver(answer, start, end, page, after, part, nodes), transition)
             else:
                 pages.save(transition)
-            if not has_next:
+            if has_next:
+                page += 1
+                after = end_cursor or ""
+                continue
+            self.outcome.windows += 1
+            logger.info("window complete", extra={**log, "pages": page})
+            if following is None:
                 pages.wait()
-                logger.info("window complete", extra={**log, "pages": page})
-                return
-            page += 1
-            after = end_cursor or ""
+                return  # caught up to now - settle
+            if transition is CursorState.close_window:
+                pages.wait()
+                self.budget.check(1.0, "opening a new window")
+            start, end = following
+            page, after, part = 1, "", ""
+            log = self._log(start, end)
 
     def _archiver(
         self, answer: Answer, start: datetime, end: datetime, page: int, after: str, part: str, records: int

@@ -60,6 +60,10 @@ class CursorState:
     def open_window(self, start: datetime, end: datetime) -> CursorState:
         return dataclasses.replace(self, window_start=start, window_end=end, page=1, after="", attempt=0)
 
+    def close_and_open(self, start: datetime, end: datetime) -> CursorState:
+        """Close the finished window and open the next in one write (saves a round trip)."""
+        return self.close_window().open_window(start, end)
+
     def next_page(self, after: str) -> CursorState:
         return dataclasses.replace(self, page=self.page + 1, after=after)
 
