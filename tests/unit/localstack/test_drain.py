@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from wizwatch_tools.localstack import LocalStack
+from wizwatch_tools.localstack.stack import _sqs_record
 
 
 def _send(stack: LocalStack, bodies: list[dict[str, object]]) -> str:
@@ -36,21 +37,17 @@ def test_reported_failures_are_retried_then_land_in_the_dlq(tiny_stack: LocalSta
 
 def test_records_look_like_lambda_sqs_events(tiny_stack: LocalStack) -> None:
     _send(tiny_stack, [{"n": 1}])
-    tiny_stack.drain("worker")
-    [call] = [c for c in tiny_stack.recorder.calls["worker"]] or [None]
-    assert call is None  # the fake worker makes no AWS calls; the event shape is checked below
-    from wizwatch_tools.localstack.stack import _sqs_record
-
-    msg = {
-        "MessageId": "m1",
-        "ReceiptHandle": "r",
-        "Body": "{}",
-        "Attributes": {"ApproximateReceiveCount": "1"},
-    }
-    record = _sqs_record(msg, "arn:aws:sqs:us-east-1:123456789012:q")
+    received = tiny_stack.sqs.receive_message(
+        QueueUrl=tiny_stack.provisioned.physical["WorkQueue"], AttributeNames=["All"]
+    )["Messages"][0]
+    record = _sqs_record(received, "arn:aws:sqs:us-east-1:123456789012:tiny-WorkQueue")
     assert record["eventSource"] == "aws:sqs"
-    assert record["messageId"] == "m1"
-    assert record["eventSourceARN"].endswith(":q")
+    assert record["messageId"] == received["MessageId"]
+    assert record["receiptHandle"] == received["ReceiptHandle"]
+    assert json.loads(record["body"]) == {"n": 1}
+    assert record["attributes"]["ApproximateReceiveCount"] == "1"
+    assert record["eventSourceARN"].endswith(":tiny-WorkQueue")
+    assert record["awsRegion"] == "us-east-1"
 
 
 def test_tick_uses_the_schedule_input(tiny_stack: LocalStack) -> None:
