@@ -209,7 +209,7 @@ def test_throttling_and_server_errors_are_retried(wiz: FakeWiz, capsys: pytest.C
 
 
 def test_gives_up_after_max_attempts_without_moving_the_cursor(
-    wiz: FakeWiz, monkeypatch: pytest.MonkeyPatch
+    wiz: FakeWiz, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("WIZ_MAX_ATTEMPTS", "3")
     seed(wiz, "issues", 3)
@@ -218,6 +218,10 @@ def test_gives_up_after_max_attempts_without_moving_the_cursor(
     assert res["log_types"]["Wiz.Issues"]["status"] == "error"
     assert "giving up after 3 attempts" in res["log_types"]["Wiz.Issues"]["error"]
     assert CursorStore(TABLE).read("Wiz.Issues").committed_end is None
+    # The operator's log line says what failed, where (log type, window, page) and that it retries.
+    (failure,) = [vars(r) for r in caplog.records if r.levelname == "ERROR"]
+    assert failure["log_type"] == "Wiz.Issues" and failure["page"] == 1 and "window_start" in failure
+    assert "giving up after 3 attempts" in failure["error"] and "next run retries" in failure["msg"]
 
 
 def test_audit_window_at_the_result_cap_is_split(wiz: FakeWiz) -> None:

@@ -166,6 +166,8 @@ class LogTypeRun:
         self.invocation_id = invocation_id
         self.outcome = Outcome()
         self.restarts = 0
+        #: Where the run is (window and page), for the log line of a failure.
+        self.position: dict[str, Any] = {}
         metrics = poller.metrics
         lt = self.log_type
         self.stats = CallStats(
@@ -265,6 +267,7 @@ class LogTypeRun:
         page, after, part = state.page, state.after, (f"{state.attempt:08x}" if state.attempt else "")
         log = self._log(start, end)
         while True:
+            self.position = {**log, "page": page}
             variables = windows.build_variables(
                 self.spec,
                 start=start,
@@ -329,6 +332,7 @@ class LogTypeRun:
                 pages.submit(self._archiver(answer, start, end, page, after, part, nodes), transition)
             else:
                 pages.save(transition)
+            logger.debug("page fetched", extra={**log, "page": page, "records": nodes, "has_next": has_next})
             if has_next:
                 page += 1
                 after = end_cursor or ""
@@ -437,6 +441,7 @@ def _poll_one(poller: Poller, log_type: str, budget: TimeBudget, invocation_id: 
         run.run()
         poller.metrics.heartbeat(log_type)
     except TimeBudgetExceeded as exc:
+        extra.update(run.position)
         outcome.status = "budget"
         poller.metrics.heartbeat(log_type)
         logger.info(
@@ -447,12 +452,15 @@ def _poll_one(poller: Poller, log_type: str, budget: TimeBudget, invocation_id: 
         outcome.status = "skipped"
         logger.info(str(exc), extra=extra)
     except StaleStateError as exc:
+        extra.update(run.position)
         outcome.status = "lost_lease"
         logger.warning(str(exc), extra=extra)
     except WizAuthorizationError as exc:
+        extra.update(run.position)
         outcome.status, outcome.error = "error", str(exc)
         logger.error("log type stopped: missing permission", extra={**extra, "error": str(exc)})
     except WizwatchError as exc:
+        extra.update(run.position)
         outcome.status, outcome.error = "error", f"{type(exc).__name__}: {exc}"
         action = next((a for t, a in _ACTIONS.items() if isinstance(exc, t)), None)
         logger.error(
@@ -460,6 +468,7 @@ def _poll_one(poller: Poller, log_type: str, budget: TimeBudget, invocation_id: 
             extra={**extra, "error": outcome.error, **({"action": action} if action else {})},
         )
     except Exception as exc:
+        extra.update(run.position)
         outcome.status, outcome.error = "error", f"{type(exc).__name__}: {exc}"
         logger.exception("log type failed unexpectedly; the next run retries", extra=extra)
     return outcome
