@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 
@@ -69,17 +68,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
             p.add_argument("--verbose", action="store_true", help="show the handlers' own log lines")
 
 
-def _secret_from_env(var: str | None) -> str | None:
-    if not var:
-        return None
-    value = os.environ.get(var)
-    if not value:
-        raise SystemExit(f"--client-secret-env {var}: that environment variable is not set or empty")
-    return value
-
-
 def run_provision(args: argparse.Namespace) -> int:
     from wizwatch_tools.localstack.provision import provision
+    from wizwatch_tools.localstack.session import secret_from_env
     from wizwatch_tools.localstack.stack import SECRET_ID
 
     params = _parameters(args.parameter)
@@ -87,7 +78,7 @@ def run_provision(args: argparse.Namespace) -> int:
     if args.wiz_token_url:
         params.setdefault("WizTokenUrl", args.wiz_token_url)
     secrets = {}
-    client_secret = _secret_from_env(args.client_secret_env)
+    client_secret = secret_from_env(args.client_secret_env)
     if args.client_id or client_secret:
         if not (args.client_id and client_secret):
             raise SystemExit("--client-id and --client-secret-env go together")

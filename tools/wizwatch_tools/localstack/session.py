@@ -34,6 +34,16 @@ class Session:
         }
 
 
+def secret_from_env(var: str | None) -> str | None:
+    """The client secret from the named variable: never taken from the command line itself."""
+    if not var:
+        return None
+    value = os.environ.get(var)
+    if not value:
+        raise SystemExit(f"--client-secret-env {var}: that environment variable is not set or empty")
+    return value
+
+
 def _real_wiz(args: argparse.Namespace) -> tuple[str, str, str, str] | None:
     """(api url, token url, client id, client secret) when the user asked for a real tenant."""
     given = [args.wiz_api_url, args.wiz_token_url, args.client_id, args.client_secret_env]
@@ -44,9 +54,8 @@ def _real_wiz(args: argparse.Namespace) -> tuple[str, str, str, str] | None:
             "a real Wiz tenant needs all of --wiz-api-url, --wiz-token-url, --client-id and "
             "--client-secret-env VAR (the secret is read from that variable, never from the command line)"
         )
-    secret = os.environ.get(args.client_secret_env)
-    if not secret:
-        raise SystemExit(f"--client-secret-env {args.client_secret_env}: that variable is not set or empty")
+    secret = secret_from_env(args.client_secret_env)
+    assert secret is not None
     return args.wiz_api_url, args.wiz_token_url, args.client_id, secret
 
 

@@ -52,6 +52,14 @@ class DrainResult:
     failed: int = 0
     errors: list[str] = field(default_factory=list)
 
+    def add(self, other: DrainResult) -> None:
+        """Fold another drain's counts into this one."""
+        self.invocations += other.invocations
+        self.messages += other.messages
+        self.deleted += other.deleted
+        self.failed += other.failed
+        self.errors += other.errors
+
 
 class LocalStack:
     """Resources of template.yaml on an AWS endpoint, and the real handlers run against them.
@@ -294,13 +302,8 @@ class LocalStack:
         }
         for _ in range(max_rounds):
             det, note = self.run_detector(), self.run_notifier()
-            for key, res in (("detector", det), ("notifier", note)):
-                total = summary[key]
-                total.invocations += res.invocations
-                total.messages += res.messages
-                total.deleted += res.deleted
-                total.failed += res.failed
-                total.errors += res.errors
+            summary["detector"].add(det)
+            summary["notifier"].add(note)
             if det.messages == 0 and note.messages == 0:
                 break
         return summary
