@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from test_poller_support import FAST, missing, now, poll_until_ok
 
 
 def test_overlapping_invocations_never_both_advance(stack: Any, wiz_sim: Any) -> None:
-    wiz_sim.page_delay_seconds = 0.15  # each run takes a few seconds: they surely overlap
+    wiz_sim.page_delay_seconds = 0.25  # the first run takes seconds: the second starts during it
     env = {**FAST, "WIZ_PAGE_SIZE": "100", "WIZ_MAX_WINDOW_SECONDS": "3600"}
     event = {"log_type": "Wiz.Audit"}
     results: list[Any] = []
-    barrier = threading.Barrier(2)
 
     def run() -> None:
-        barrier.wait()
         results.append(stack.invoke("poller", event, env_overrides=env, fresh_process=True))
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
+    first = threading.Thread(target=run)
+    first.start()
+    deadline = time.monotonic() + 30
+    while not any(r.path == "/graphql" for r in wiz_sim.stats.requests):  # the first run holds the lease
+        assert time.monotonic() < deadline, "the first invocation never reached the API"
+        time.sleep(0.05)
+    second = threading.Thread(target=run)
+    second.start()
+    for t in (first, second):
         t.join()
     statuses = sorted(r["log_types"]["Wiz.Audit"]["status"] for r in results)
     assert statuses == ["ok", "skipped"], results
