@@ -257,3 +257,13 @@ def test_normalize_page_fast_loop_agrees_with_normalize_on_odd_records() -> None
             (k, v) for k, v in single.items() if k != "p_row_id"
         ]
         assert list(page_event)[-1] == "p_row_id"
+
+
+@pytest.mark.parametrize("start", [1, 4090, 4095, 4096, 0xFFFFF, 123_456_789])
+@pytest.mark.parametrize("n", [0, 1, 7, 500, 9000])
+def test_row_ids_are_the_counter_in_hex_across_block_boundaries(
+    start: int, n: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(N, "_ROW_NEXT", [start])
+    assert N._reserve_row_ids(n) == [f"{N._ROW_PREFIX}{i:016x}" for i in range(start, start + n)]
+    assert N._ROW_NEXT[0] == start + n

@@ -9,10 +9,12 @@ def wiz_success(event):
 
 def wiz_actor(event):
     """Who did it: the user if present, else the service account, else unknown."""
-    for kind, key in (("user", "user"), ("serviceaccount", "serviceAccount")):
-        who = event.get(key)
-        if who is not None:
-            return {"type": kind, "id": who.get("id"), "name": who.get("name")}
+    who = event.get("user")
+    if who is not None:
+        return {"type": "user", "id": who.get("id"), "name": who.get("name")}
+    who = event.get("serviceAccount")
+    if who is not None:
+        return {"type": "serviceaccount", "id": who.get("id"), "name": who.get("name")}
     return {"type": "unknown", "id": "<Unknown ID>", "name": "<Unknown Name>"}
 
 

@@ -115,9 +115,8 @@ class ImmutableCaseInsensitiveDict(Mapping[str, Any]):
     def get(self, key: str, default: Any = None) -> Any:
         """Default only when the key is absent; a JSON null gives None."""
         data = self._data
-        if key in data:
-            value = data[key]
-        else:
+        value = data.get(key, _MISSING)
+        if value is _MISSING:
             real = self._resolve(key)
             if real is _MISSING:
                 return default

@@ -56,8 +56,13 @@ def _json_default(value: Any) -> Any:
     return plain
 
 
+_dumps = orjson.dumps
+_loads = orjson.loads
+_NON_STR_KEYS = orjson.OPT_NON_STR_KEYS
+
+
 def to_json(value: Any) -> bytes:
-    return orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS)
+    return _dumps(value, default=_json_default, option=_NON_STR_KEYS)
 
 
 class RuleRunner:
@@ -334,7 +339,7 @@ class RuleRunner:
             errors["alert_context"] = _type_error("alert_context", value, "a mapping")
             return {"_error": f"alert_context returned {type(value).__name__}, expected a mapping"}
         try:
-            raw = to_json(value)
+            raw = _dumps(value, default=_json_default, option=_NON_STR_KEYS)
         except TypeError as exc:
             errors["alert_context"] = RuleFunctionError.from_exception(exc)
             return {"_error": f"alert_context is not JSON serializable: {exc}"}
@@ -343,7 +348,7 @@ class RuleRunner:
                 "_error": f"alert_context size is {len(raw)} characters, bigger than maximum of "
                 f"{MAX_CONTEXT // 1024} KB"
             }
-        plain: dict[str, Any] = orjson.loads(raw)
+        plain: dict[str, Any] = _loads(raw)
         return plain
 
 

@@ -74,12 +74,24 @@ _ROW_LOCK = threading.Lock()
 _ROW_NEXT = [1]
 
 
+#: The last three hex digits of a row id, so a page's ids are one concatenation each.
+_HEX3 = [f"{i:03x}" for i in range(4096)]
+
+
 def _reserve_row_ids(n: int) -> list[str]:
-    """n fresh row ids, formatted in one go (the page-level hot path)."""
+    """n fresh row ids (``f"{_ROW_PREFIX}{i:016x}"``), formatted in one go (the page hot path)."""
     with _ROW_LOCK:
         start = _ROW_NEXT[0]
         _ROW_NEXT[0] = start + n
-    return [f"{_ROW_PREFIX}{i:016x}" for i in range(start, start + n)]
+    out: list[str] = []
+    i, end = start, start + n
+    while i < end:
+        high = i >> 12
+        stop = min(end, (high + 1) << 12)
+        head = f"{_ROW_PREFIX}{high:013x}"
+        out += [head + low for low in _HEX3[i & 0xFFF : ((stop - 1) & 0xFFF) + 1]]
+        i = stop
+    return out
 
 
 def new_row_id() -> str:
