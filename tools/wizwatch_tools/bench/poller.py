@@ -2,11 +2,12 @@
 
 The Wiz simulator and the moto server each run in their own process, so this process holds only
 the poller (the real handler code, in-process like a warm Lambda container) and its RSS and CPU
-are the poller's. Throughput: the simulator answers each page a fixed 100 ms after the request arrived
-(its own work included) and the limiter is set well above 10/s, so 10 pages/s is the API-bound ceiling; the poller
-reaches it only if archiving page N overlaps fetching page N+1. Memory: with no added latency,
-RSS after page 1,000 must be within 30 MB of RSS after page 10 (re-polling the same history, the
-cursor item deleted between passes, as a warm container would see over many invocations).
+are the poller's. Throughput: the simulator answers each page a fixed 100 ms after the request
+arrived (its own work included) and the limiter is set well above 10/s, so 10 pages/s is the
+API-bound ceiling; the poller reaches it only if archiving page N overlaps fetching page N+1.
+Memory: with no added latency, RSS after page 1,000 must be within 30 MB of RSS after page 10
+(re-polling the same history, the cursor item deleted between passes, as a warm container would
+see over many invocations).
 """
 
 from __future__ import annotations
