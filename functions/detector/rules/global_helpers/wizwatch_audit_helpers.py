@@ -1,7 +1,5 @@
 """Helpers of Wizwatch's own audit rules (not part of Panther's helper set)."""
 
-from panther_wiz_helpers import wiz_actor
-
 _last = [None, None]  # (event, principal): the rule functions of one alert ask several times
 
 
@@ -20,9 +18,15 @@ def audit_principal(event):
 
 
 def _principal(event):
-    actor = wiz_actor(event)
-    if actor["type"] != "unknown":
-        return actor["type"], actor.get("id") or actor.get("name"), actor.get("name")
+    # wiz_actor's choice (user, else service account), without building its dict.
+    who = event.get("user")
+    kind = "user"
+    if who is None:
+        who = event.get("serviceAccount")
+        kind = "serviceaccount"
+    if who is not None:
+        name = who.get("name")
+        return kind, who.get("id") or name, name
     params = event.get("actionParameters") or {}
     if hasattr(params, "get"):
         email = params.get("userEmail")

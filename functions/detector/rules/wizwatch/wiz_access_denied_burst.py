@@ -1,4 +1,4 @@
-from wizwatch_audit_helpers import audit_principal, principal_label
+from wizwatch_audit_helpers import audit_principal
 
 
 def rule(event):
@@ -6,7 +6,8 @@ def rule(event):
 
 
 def title(event):
-    return f"Wiz: burst of ACCESS_DENIED for {principal_label(event)}"
+    kind, _, name = audit_principal(event)
+    return f"Wiz: burst of ACCESS_DENIED for {kind} [{name}]"
 
 
 def dedup(event):
