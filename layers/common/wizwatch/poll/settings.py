@@ -114,7 +114,10 @@ class PollerSettings:
         "WIZ_SETTLE_SECONDS", "how far behind now a window ends, so late records are visible", default=120
     )
     overlap_seconds: int = setting(
-        "WIZ_OVERLAP_SECONDS", "how far before the last window's end the next window starts", default=300
+        "WIZ_OVERLAP_SECONDS",
+        "how far before the last window's end the next window starts; Wiz indexes some records minutes"
+        " after their timestamp, and settle + overlap is how late a record may be and still be read",
+        default=1200,
     )
     max_window_seconds: int = setting(
         "WIZ_MAX_WINDOW_SECONDS", "longest time window one query covers", default=3600
