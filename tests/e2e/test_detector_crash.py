@@ -6,13 +6,10 @@ the events; the retry of the object finds it there and queues it with the same `
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "alerts"))
 from detector_fixtures import audit, key_for, page_body, write_rules
 
 from wizwatch_tools.localstack import CrashResult

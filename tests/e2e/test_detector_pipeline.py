@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import gzip
 import json
-import sys
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "alerts"))
 from detector_fixtures import T0, audit, key_for, page_body, write_rules
 
 from wizwatch.alerts import clock

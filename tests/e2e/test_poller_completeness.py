@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from test_poller_support import ALL, FAST, archived_versions, committed_end, missing, poll_until_ok
+from poller_e2e_support import ALL, FAST, archived_versions, committed_end, missing, poll_until_ok
 
 
 def test_completeness_over_cold_starts_with_live_traffic_and_late_records(stack: Any, wiz_sim: Any) -> None:

@@ -6,7 +6,7 @@ import threading
 import time
 from typing import Any
 
-from test_poller_support import FAST, missing, now, poll_until_ok
+from poller_e2e_support import FAST, missing, now, poll_until_ok
 
 
 def test_overlapping_invocations_never_both_advance(stack: Any, wiz_sim: Any) -> None:

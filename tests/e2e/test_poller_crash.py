@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 import pytest
-from test_poller_support import FAST, cursor_item, missing, now, poll_until_ok
+from poller_e2e_support import FAST, cursor_item, missing, now, poll_until_ok
 
 from wizwatch_tools.localstack.invoke import CrashResult
 

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import pytest
-from test_poller_support import FAST, missing, now
+from poller_e2e_support import FAST, missing, now
 
 AUDIT = {"log_type": "Wiz.Audit"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from test_poller_support import FAST, archived_versions, committed_end, now
+from poller_e2e_support import FAST, archived_versions, committed_end, now
 
 PAYMENTS = "af52828c-4eb1-5c4e-847c-ebc3a5ead531"
 

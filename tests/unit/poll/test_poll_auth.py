@@ -8,8 +8,8 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from conftest import SECRET, TABLE
 from poll_fakewiz import TOKEN_URL, FakeWiz, Scripted
+from poll_unit_support import SECRET, TABLE
 
 from wizwatch.errors import ConfigError, WizCredentialsError
 from wizwatch.poll import auth

@@ -11,8 +11,8 @@ from typing import Any
 import boto3
 import orjson
 import pytest
-from conftest import BUCKET, TABLE, invoke
 from poll_fakewiz import FakeWiz, Scripted
+from poll_unit_support import BUCKET, TABLE, invoke
 
 from wizwatch.archive import writer
 from wizwatch.archive.keys import parse_raw_key

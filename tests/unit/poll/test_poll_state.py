@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from conftest import TABLE
+from poll_unit_support import TABLE
 
 from wizwatch.errors import LeaseHeldError, StaleStateError
 from wizwatch.poll.state import CursorStore

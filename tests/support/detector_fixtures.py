@@ -241,8 +241,8 @@ class Env:
         return rows
 
 
-# Fixtures (imported by the test modules: a conftest.py here would shadow other packages'
-# ``from conftest import ...``, since test directories are not packages).
+# Fixtures, imported by the test modules that use them (this module is on pytest's pythonpath,
+# tests/support, so unit and e2e folders share it without conftest.py shadowing).
 
 
 @pytest.fixture(name="now")
