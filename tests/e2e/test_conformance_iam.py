@@ -108,7 +108,8 @@ def captured_logs() -> Iterator[list[str]]:
 
 @pytest.fixture
 def exercised(stack: Any, wiz_sim: Any, captured_logs: list[str]) -> Any:
-    """The stack after every flow: pipeline, a rejected token, an unreadable raw page."""
+    """The stack after every flow: pipeline, a rejected token, an unreadable raw page, an alert
+    delivered twice, and an alert SNS refuses (its topic deleted)."""
     stack.run_pipeline()
     assert stack.received_alerts(), "the pipeline produced no alerts: nothing to conform"
     wiz_sim.faults.add("token_expired", count=1)
@@ -119,6 +120,24 @@ def exercised(stack: Any, wiz_sim: Any, captured_logs: list[str]) -> Any:
     quarantined = stack.archived_keys("quarantine/")
     assert quarantined, "the unreadable page was not quarantined"
     stack.run_notifier()
+    # The notifier's publish ledger: a second copy of a published alert is dropped, and a publish
+    # that fails releases its claim.
+    alert = stack.received_alerts()[0]
+    record = {
+        "messageId": "copy",
+        "receiptHandle": "h",
+        "body": json.dumps(alert),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:wizwatch-AlertQueue",
+        "attributes": {},
+        "messageAttributes": {},
+    }
+    assert stack.invoke("notifier", {"Records": [record]}) == {"batchItemFailures": []}
+    stack.sns.delete_topic(TopicArn=stack.resources["alert_topic_arn"])
+    refused = {**record, "messageId": "refused", "body": json.dumps({**alert, "alert_id": "f" * 32})}
+    assert stack.invoke("notifier", {"Records": [refused]}) == {
+        "batchItemFailures": [{"itemIdentifier": "refused"}]
+    }
     return stack
 
 

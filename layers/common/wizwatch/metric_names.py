@@ -34,3 +34,4 @@ ALERTS_QUEUED = "AlertsQueued"  # dimensions: service, Severity  (and separately
 # Notifier (dimensions: service)
 ALERTS_PUBLISHED = "AlertsPublished"
 PUBLISH_FAILURES = "PublishFailures"
+DUPLICATES_DROPPED = "DuplicateAlertsDropped"  # a second copy of an alert already on SNS

@@ -30,7 +30,7 @@ CONTRACT_ENV = {
         "WIZ_AUDIENCE",
     },
     "DetectorFunction": {"DEDUP_TABLE", "ALERT_QUEUE_URL", "RAW_BUCKET"},
-    "NotifierFunction": {"ALERT_TOPIC_ARN"},
+    "NotifierFunction": {"ALERT_TOPIC_ARN", "DEDUP_TABLE"},
 }  # fmt: skip
 SHORT = {"PollerFunction": "Poller", "DetectorFunction": "Detector", "NotifierFunction": "Notifier"}
 

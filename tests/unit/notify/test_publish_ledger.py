@@ -1,0 +1,140 @@
+"""The publish ledger: an alert delivered twice by SQS is published once, and never lost."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+from unittest import mock
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from wizwatch import aws
+from wizwatch.notify.handler import handle
+from wizwatch.notify.ledger import STALE_SECONDS, AlertBeingPublished, PublishLedger
+
+TABLE = "dedup"
+ALERT = {
+    "version": 1,
+    "alert_id": "b" * 32,
+    "alert_type": "RULE",
+    "rule_id": "Wiz.Revoke.User.Sessions",
+    "rule_name": "Wiz Revoke User Sessions",
+    "title": "[Wiz]: [RevokeUserSessions] action performed by user [alice@example.com]",
+    "severity": "HIGH",
+    "log_types": ["Wiz.Audit"],
+    "event_count": 1,
+    "alert_context": {},
+    "events": [],
+    "source": {"log_type": "Wiz.Audit"},
+}
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    for k, v in {
+        "AWS_ACCESS_KEY_ID": "t",
+        "AWS_SECRET_ACCESS_KEY": "t",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        aws.reset_clients()
+        ddb, sns, sqs = boto3.client("dynamodb"), boto3.client("sns"), boto3.client("sqs")
+        ddb.create_table(
+            TableName=TABLE,
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        topic = sns.create_topic(Name="alerts")["TopicArn"]
+        queue = sqs.create_queue(QueueName="sub")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        monkeypatch.setenv("ALERT_TOPIC_ARN", topic)
+        monkeypatch.setenv("DEDUP_TABLE", TABLE)
+        yield {"ddb": ddb, "sqs": sqs, "queue": queue}
+        aws.reset_clients()
+
+
+def _batch(*bodies: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": f"m{i}",
+                "receiptHandle": "h",
+                "body": body,
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:alerts",
+                "attributes": {},
+                "messageAttributes": {},
+            }
+            for i, body in enumerate(bodies)
+        ]
+    }
+
+
+def _published(env: dict[str, Any]) -> list[str]:
+    ids = []
+    while True:
+        msgs = env["sqs"].receive_message(QueueUrl=env["queue"], MaxNumberOfMessages=10).get("Messages", [])
+        if not msgs:
+            return ids
+        for m in msgs:
+            ids.append(json.loads(json.loads(m["Body"])["Message"])["alert_id"])
+            env["sqs"].delete_message(QueueUrl=env["queue"], ReceiptHandle=m["ReceiptHandle"])
+
+
+def test_the_same_alert_delivered_three_times_is_published_once(env: dict[str, Any]) -> None:
+    body = json.dumps(ALERT)
+    assert handle(_batch(body), None) == {"batchItemFailures": []}
+    assert handle(_batch(body, body), None) == {"batchItemFailures": []}
+    assert _published(env) == [ALERT["alert_id"]]
+
+
+def test_a_failed_publish_releases_its_claim_so_the_retry_publishes(env: dict[str, Any]) -> None:
+    body = json.dumps(ALERT)
+    sns = aws.client("sns")
+    with mock.patch.object(sns, "publish", side_effect=RuntimeError("SNS is down")):
+        assert handle(_batch(body), None) == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    assert _published(env) == []
+    assert handle(_batch(body), None) == {"batchItemFailures": []}
+    assert _published(env) == [ALERT["alert_id"]]
+
+
+def test_a_fresh_claim_held_elsewhere_makes_the_copy_wait(env: dict[str, Any]) -> None:
+    ledger = PublishLedger(env["ddb"], TABLE)
+    held = ledger.claim("c" * 32, now=1_000_000)
+    assert held is not None
+    with pytest.raises(AlertBeingPublished):
+        ledger.claim("c" * 32, now=1_000_000 + STALE_SECONDS - 1)
+
+
+def test_an_abandoned_claim_is_taken_over_and_a_published_one_never_is(env: dict[str, Any]) -> None:
+    ledger = PublishLedger(env["ddb"], TABLE)
+    dead = ledger.claim("d" * 32, now=1_000_000)
+    assert dead is not None
+    # The first notifier died after claiming: a redelivery after STALE_SECONDS publishes.
+    taken = ledger.claim("d" * 32, now=1_000_000 + STALE_SECONDS + 1)
+    assert taken is not None and taken.token != dead.token
+    ledger.published(taken, now=1_000_000 + STALE_SECONDS + 2)
+    # The dead notifier's late mark or release cannot undo the new owner's record.
+    ledger.release(dead)
+    assert ledger.claim("d" * 32, now=9_999_999_999) is None
+
+
+def test_without_a_ledger_table_the_notifier_still_publishes(
+    env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DEDUP_TABLE")
+    assert handle(_batch(json.dumps(ALERT)), None) == {"batchItemFailures": []}
+    assert _published(env) == [ALERT["alert_id"]]
