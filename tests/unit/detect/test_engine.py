@@ -111,3 +111,53 @@ def test_remembered_candidates_equal_running_every_rule_for_odd_key_values() -> 
             assert got == _brute_force(engine, "Wiz.Audit", event), event
             matched += bool(got)
     assert matched > 10
+
+
+def test_prefilters_on_index_keys_are_decided_once_and_others_still_run(make_rule: Any) -> None:
+    status_ok = {"Key": "status", "Condition": "Equals", "Value": "SUCCESS"}
+    rules = [
+        # Filters on index keys only: decided per (action, status).
+        make_rule(
+            "def rule(e):\n    return True\n",
+            RuleID="Keys.Only",
+            InlineFilters=[status_ok, {"Key": "action", "Condition": "IsIn", "Values": ["A", "B"]}],
+        ),
+        # Reads a nested key too: its prefilter must still run per event.
+        make_rule(
+            Detection=[
+                {"Key": "action", "Condition": "Equals", "Value": "A"},
+                {"Key": "user.id", "Condition": "Equals", "Value": "u1"},
+            ],
+            RuleID="Nested",
+        ),
+        # A filter key that is not an index key (only "action"/"status" are indexed here).
+        make_rule(
+            Detection=[
+                {"Key": "action", "Condition": "Equals", "Value": "B"},
+                {"Key": "sourceIP", "Condition": "Equals", "Value": "1.2.3.4"},
+            ],
+            RuleID="Other.Key",
+        ),
+        # Filed under status, so status is an index key too (like the ACCESS_DENIED burst rule).
+        make_rule(Detection=[{"Key": "status", "Condition": "Equals", "Value": "FAILED"}], RuleID="Status"),
+    ]
+    engine = Engine(rules)
+    index = engine._index("Wiz.Audit")
+    events = [
+        {"action": a, "status": s, "user": {"id": u}, "sourceIP": ip}
+        for a in ("A", "B", "C")
+        for s in ("SUCCESS", "FAILED")
+        for u in ("u1", "u2")
+        for ip in ("1.2.3.4", "5.6.7.8")
+    ]
+    for event in events * 2:
+        got = [r.rule.rule_id for r in engine.evaluate("Wiz.Audit", event)]
+        assert got == [rid for rid, _, _ in _brute_force(engine, "Wiz.Audit", event)], event
+    plan = {
+        r.rule.rule_id: pre for r, pre in index.candidates({"action": "A", "status": "SUCCESS", "user": {}})
+    }
+    assert plan["Keys.Only"] is None and plan["Nested"] is not None
+    assert "Keys.Only" not in {
+        r.rule.rule_id for r, _ in index.candidates({"action": "A", "status": "FAILED"})
+    }
+    assert index.candidates({"action": "C", "status": "SUCCESS"}) == []

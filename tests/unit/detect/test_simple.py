@@ -109,3 +109,34 @@ def test_title_templates() -> None:
         compile_title("{action} by {user.name} from {missing}")(EVENT)
         == "Login by Alice@Example.com from <unknown>"
     )
+
+
+@pytest.mark.parametrize(
+    ("exprs", "keys"),
+    [
+        ([{"Key": "status", "Condition": "Equals", "Value": "SUCCESS"}], {"status"}),
+        (
+            [
+                {"Key": "status", "Condition": "Equals", "Value": "SUCCESS"},
+                {
+                    "Any": [
+                        {"Key": "action", "Condition": "StartsWith", "Value": "Delete"},
+                        {"AlwaysTrue": True},
+                    ]
+                },
+            ],
+            {"status", "action"},
+        ),
+        ([{"Key": "user.id", "Condition": "Exists"}], None),
+        ([{"DeepKey": ["user", "id"], "Condition": "Exists"}], None),
+        ([{"KeyPath": "a[*].b", "Condition": "Equals", "Value": 1}], None),
+        (
+            [{"Key": "tags", "Condition": "AnyElement", "Expressions": [{"Condition": "AlwaysTrue"}]}],
+            None,
+        ),
+        ([{"None": [{"Key": "status", "Condition": "IsNull"}, {"Key": "x.y", "Condition": "Exists"}]}], None),
+    ],
+)
+def test_compiled_reports_the_top_level_keys_that_alone_decide_it(exprs: Any, keys: set[str] | None) -> None:
+    compiled = compile_expressions(exprs)
+    assert compiled.keys == (None if keys is None else frozenset(keys))

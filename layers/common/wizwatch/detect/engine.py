@@ -53,29 +53,51 @@ class _LogTypeIndex:
         # The candidates depend only on the index keys' values, and events repeat a few
         # (action, status) pairs: remember each pair's answer. Only events holding every index key
         # under its exact name use it (the case-insensitive fallback stays in _lookup).
-        names = tuple(self.by_key)
+        self._names = names = tuple(self.by_key)
         self._values: Callable[[dict[str, Any]], Any] | None = operator.itemgetter(*names) if names else None
-        self._memo: dict[Any, list[RuleRunner]] = {}
+        self._memo: dict[Any, Plan] = {}
 
-    def candidates(self, event: dict[str, Any]) -> list[RuleRunner]:
-        """The rules that may match this event, in load order (an empty tuple-like list if none)."""
+    def candidates(self, event: dict[str, Any]) -> Plan:
+        """(rule, prefilter still to check) for the rules that may match, in load order.
+
+        The prefilter is None when the rule has none, or when it reads only index keys and was
+        decided once for these values (rules it rejects are left out).
+        """
         values_of = self._values
         if values_of is None:
-            return self.always if self.always else _NONE
+            return _plan(self.always)
         try:
             values = values_of(event)
         except KeyError:  # an index key absent or in another case
-            return self._lookup(event)
+            return _plan(self._lookup(event))
         try:
             return self._memo[values]
         except KeyError:
             pass
         except TypeError:  # unhashable value (a list or dict): nothing to remember
-            return self._lookup(event)
-        found = self._lookup(event)
+            return _plan(self._lookup(event))
+        found = self._decide(self._lookup(event), values)
         if len(self._memo) < _MEMO_MAX:
             self._memo[values] = found
         return found
+
+    def _decide(self, runners: list[RuleRunner], values: Any) -> Plan:
+        """The plan for an event holding every index key exactly, with these values.
+
+        A prefilter that reads only index keys gives the same answer on a dict of just those
+        keys (keys are read exact-name first), so it is decided here once.
+        """
+        names = self._names
+        known = dict(zip(names, values, strict=True)) if len(names) > 1 else {names[0]: values}
+        plan: Plan = []
+        for r in runners:
+            pre = r.prefilter
+            if pre is not None and r.prefilter_keys is not None and r.prefilter_keys <= known.keys():
+                if not pre(known):
+                    continue
+                pre = None
+            plan.append((r, pre))
+        return plan if plan else _NO_PLAN
 
     def _lookup(self, event: dict[str, Any]) -> list[RuleRunner]:
         result: list[RuleRunner] | None = None
@@ -102,6 +124,15 @@ class _LogTypeIndex:
 
 
 _NONE: list[RuleRunner] = []
+#: (rule, prefilter still to run or None) per candidate rule of an event.
+Plan = list[tuple[RuleRunner, Callable[[Any], bool] | None]]
+_NO_PLAN: Plan = []
+
+
+def _plan(runners: list[RuleRunner]) -> Plan:
+    return [(r, r.prefilter) for r in runners] if runners else _NO_PLAN
+
+
 #: Distinct index-key value combinations remembered per log type (bounded against odd input).
 _MEMO_MAX = 4096
 
@@ -171,11 +202,10 @@ class Engine:
         return self._run(candidates, event)
 
     @staticmethod
-    def _run(candidates: list[RuleRunner], event: dict[str, Any]) -> list[RuleResult]:
+    def _run(candidates: Plan, event: dict[str, Any]) -> list[RuleResult]:
         out: list[RuleResult] = []
         wrapped: PantherEvent | None = None
-        for runner in candidates:
-            pre = runner.prefilter
+        for runner, pre in candidates:
             if pre is not None and not pre(event):
                 continue
             if wrapped is None:

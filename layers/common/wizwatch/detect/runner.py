@@ -94,7 +94,14 @@ class RuleRunner:
         #: (key, values) terms that must hold for the rule to match: the engine's index.
         self.index_terms = terms
         self._bind()
-        preds = [c.predicate for c in (self.filter, self.detection) if c is not None]
+        compiled = [c for c in (self.filter, self.detection) if c is not None]
+        preds = [c.predicate for c in compiled]
+        #: Top-level keys that alone decide :attr:`prefilter` (see ``simple.Compiled.keys``).
+        self.prefilter_keys: frozenset[str] | None = frozenset()
+        for c in compiled:
+            self.prefilter_keys = (
+                None if c.keys is None or self.prefilter_keys is None else self.prefilter_keys | c.keys
+            )
         self.prefilter: Callable[[Any], bool] | None = None
         if len(preds) == 1:
             self.prefilter = preds[0]

@@ -202,6 +202,10 @@ class Compiled:
 
     predicate: Predicate
     index_terms: list[tuple[str, frozenset[Any]]] = field(default_factory=list)
+    #: The top-level keys the predicate reads when it reads nothing else (plain ``Key`` tests on
+    #: undotted keys, maybe combined): on an event holding each under its exact name, the answer
+    #: depends on those values alone. None when the predicate reaches deeper or walks lists.
+    keys: frozenset[str] | None = None
 
 
 _COMBINATORS = ("All", "Any", "OnlyOne", "None")
@@ -216,7 +220,36 @@ def compile_expressions(exprs: Any, where: str = "Detection") -> Compiled:
         raise DetectionSyntaxError(f"{where} must be a non-empty list of match expressions")
     preds = [compile_expression(e, f"{where}[{i}]") for i, e in enumerate(exprs)]
     terms = [t for e in exprs if (t := _index_term(e)) is not None]
-    return Compiled(_and(preds), terms)
+    return Compiled(_and(preds), terms, _top_keys(exprs))
+
+
+def _top_keys(exprs: list[Any]) -> frozenset[str] | None:
+    """The keys of :attr:`Compiled.keys` for a compiled (valid) expression list, or None."""
+    keys: set[str] = set()
+    stack = list(exprs)
+    while stack:
+        expr = stack.pop()
+        if (
+            "AlwaysTrue" in expr
+            or expr.get("Condition") in ("AlwaysTrue", "AlwaysFalse")
+            or "AlwaysFalse" in expr
+        ):
+            continue
+        combinator = next((c for c in _COMBINATORS if c in expr), None)
+        if combinator is not None:
+            stack.extend(expr[combinator])
+            continue
+        key = expr.get("Key")
+        if (
+            "KeyPath" in expr
+            or "DeepKey" in expr
+            or expr.get("Condition") in _LIST_CONDS
+            or not isinstance(key, str)
+            or "." in key
+        ):
+            return None
+        keys.add(key)
+    return frozenset(keys)
 
 
 def _and(preds: list[Predicate]) -> Predicate:
