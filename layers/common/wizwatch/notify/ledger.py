@@ -81,7 +81,7 @@ class PublishLedger:
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            old = exc.response.get("Item") or {}
+            old: dict[str, Any] = exc.response.get("Item") or {}  # type: ignore[assignment]
             if old.get("state", {}).get("S") == PUBLISHED:
                 return None
             raise AlertBeingPublished(
