@@ -228,3 +228,53 @@ def test_markers_and_windows_expire_by_ttl_attribute(ddb: Any, now: Any) -> None
     expiries = {i["sk"]["S"]: int(i["expires_at"]["N"]) for i in items}
     assert expiries["w"] > T0.timestamp() + 600
     assert expiries["e"] == int(T0.timestamp()) + 3600
+
+
+def test_a_window_that_expires_with_another_objects_alert_pending_never_loses_it(ddb: Any, now: Any) -> None:
+    store = DedupStore(ddb, TABLE)
+    old = alerts(store.record([group(["e1"], period=1)], source="raw/1"))
+    # raw/1's detector dies before queueing. The window ends, and within the grace period a
+    # match from another object starts the next window over the item holding the outbox.
+    now["t"] = T0 + timedelta(minutes=2)
+    taken_over = alerts(store.record([group(["e2"], period=1)], source="raw/2"))
+    retried = alerts(store.record([group(["e1"], period=1)], source="raw/1"))  # raw/1's retry
+    queued = {a["alert_id"] for a in taken_over + retried}
+    assert old[0]["alert_id"] in queued
+    assert len(queued) == 2  # the old window's alert and the new window's own
+
+
+def test_mark_sent_clears_every_window_even_if_one_was_superseded(ddb: Any, now: Any) -> None:
+    store = DedupStore(ddb, TABLE)
+    a, b = group(["a1"], dedup="da", period=1), group(["b1"], dedup="db", period=1)
+    first = store.record([a, b], source="raw/1")
+    id_a, id_b = first[a.key].alerts[0]["alert_id"], first[b.key].alerts[0]["alert_id"]
+    now["t"] = T0 + timedelta(minutes=2)
+    store.record([group(["a2"], dedup="da", period=1)], source="raw/2")  # window "da" is replaced
+    store.mark_sent([(a.key, id_a), (b.key, id_b)])
+    assert window(ddb, b.key)["alert_state"] == {"S": "sent"}
+    assert "alert_body" not in window(ddb, b.key)
+
+
+def test_an_old_and_a_new_alert_of_one_window_item_are_both_marked_sent(ddb: Any, now: Any) -> None:
+    store = DedupStore(ddb, TABLE)
+    old = alerts(store.record([group(["e1"], period=1)], source="raw/1"))
+    now["t"] = T0 + timedelta(minutes=2)
+    # The retry of raw/1 finds its own pending alert in the expired window and a new match opens
+    # the next window: two alerts for one item, which one transaction cannot both update.
+    both = alerts(store.record([group(["e1", "e2"], period=1)], source="raw/1"))
+    assert old[0]["alert_id"] in {a["alert_id"] for a in both} and len(both) == 2
+    key = group([]).key
+    store.mark_sent([(key, a["alert_id"]) for a in both])
+    assert window(ddb, key)["alert_state"] == {"S": "sent"}
+
+
+def test_many_long_unique_values_fit_in_the_window_item(ddb: Any, now: Any) -> None:
+    store = DedupStore(ddb, TABLE)
+    values = [f"{i:04d}" + "u" * 500 for i in range(1000)]  # e.g. long user agents, threshold 1000
+    ids = [f"e{i}" for i in range(1000)]
+    for start in range(0, 1000, 250):
+        out = store.record(
+            [group(ids[start : start + 250], threshold=1000, uniques=values[start : start + 250])],
+            source=f"raw/{start}",
+        )
+    assert [a["event_count"] for a in alerts(out)] == [1000]

@@ -15,12 +15,14 @@ A lost race cancels the transaction; the cancellation reasons carry the current 
 
 The alert itself is stored in the window item in that same write (state ``pending``) and cleared
 once it is on the queue (:meth:`mark_sent`): a crash in between is recovered by the retry of the
-same object, which finds the pending alert and queues it again with the same ``alert_id``.
+same object, which finds the pending alert and queues it again with the same ``alert_id``. If the
+window ends first, the write that replaces it takes the pending alert over and queues it.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import random
 import time
 from dataclasses import dataclass, field
@@ -91,6 +93,13 @@ def _max(a: str | None, b: str | None) -> str | None:
     return b if a is None else a if b is None else max(a, b)
 
 
+def _distinct_value(unique: str | None) -> str:
+    """A short digest of a unique() value: the window item holds up to ``Threshold`` of them and
+    must stay under DynamoDB's 400 KB item limit beside the outbox alert, whatever the values'
+    length (64 bits: a collision among a window's values is negligible)."""
+    return hashlib.blake2b((unique or "").encode(), digest_size=8).hexdigest()
+
+
 @dataclass
 class _Plan:
     group: Group
@@ -99,6 +108,8 @@ class _Plan:
     ops: list[dict[str, Any]]
     alert: dict[str, Any] | None
     size: int = 0
+    #: The pending alert of the expired window this plan overwrites (queued by whoever overwrites).
+    inherited: dict[str, Any] | None = None
 
 
 @dataclass
@@ -188,13 +199,24 @@ class DedupStore:
             seen = set(distinct)
             for hit in chunk:
                 # Only up to the threshold is needed to know whether it was crossed.
-                value = hit.unique if hit.unique is not None else ""
+                value = _distinct_value(hit.unique)
                 if value not in seen and len(distinct) < threshold:
                     seen.add(value)
                     distinct.append(value)
             old_metric, new_metric = len(base.get("distinct") or []), len(distinct)
             new["distinct"] = distinct
         alert = None
+        inherited = None
+        # The expired window's alert is still in its outbox (its detector may have died before
+        # queueing it). Overwriting the item would lose it, so this write takes it over: it is
+        # queued with ours (same alert_id; the notifier drops a second copy).
+        if (
+            not is_open
+            and state is not None
+            and state.get("alert_state") == PENDING
+            and state.get("alert_body")
+        ):
+            inherited = orjson.loads(gzip.decompress(state["alert_body"]))
         if base["alert_state"] == OPEN and old_metric < threshold <= new_metric:
             facts = AlertFacts(
                 alert_id=new["alert_id"],
@@ -227,7 +249,7 @@ class DedupStore:
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             }
-        else:
+        elif state is None:
             window_op = {
                 "Put": {
                     "TableName": self.table,
@@ -237,6 +259,23 @@ class DedupStore:
                     # may linger for days before TTL deletes it.
                     "ConditionExpression": "attribute_not_exists(pk) OR window_end <= :now",
                     "ExpressionAttributeValues": {":now": {"N": str(now_s)}},
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            }
+        else:
+            window_op = {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": _to_item(new),
+                    # Replace the expired window we read, and only that version of it (so the
+                    # pending alert we took over from it is the one being overwritten); its end
+                    # is compared here because an expired item may linger for days before TTL
+                    # deletes it. Gone meanwhile (TTL) is fine too: nothing left to lose.
+                    "ConditionExpression": "attribute_not_exists(pk) OR (window_end <= :now AND ver = :ver)",
+                    "ExpressionAttributeValues": {
+                        ":now": {"N": str(now_s)},
+                        ":ver": {"N": str(state["ver"])},
+                    },
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             }
@@ -265,7 +304,7 @@ class DedupStore:
                 }
             )
         size = len(new.get("alert_body", b"")) + 1000 + 300 * len(chunk)
-        return _Plan(group=group, chunk=chunk, new=new, ops=ops, alert=alert, size=size)
+        return _Plan(group=group, chunk=chunk, new=new, ops=ops, alert=alert, size=size, inherited=inherited)
 
     @staticmethod
     def _pack(plans: list[_Plan]) -> list[_Tx]:
@@ -343,8 +382,11 @@ class DedupStore:
                     out.alert_id = plan.new["alert_id"]
                     out.event_count = int(plan.new["event_count"])
                     out.counted.extend(h.identity for h in plan.chunk)
+                    queued = {a["alert_id"] for a in out.alerts}
                     if plan.alert is not None:
                         out.alerts.append(plan.alert)
+                    if plan.inherited is not None and plan.inherited["alert_id"] not in queued:
+                        out.alerts.append(plan.inherited)
             if contended:
                 time.sleep(min(2.0, 0.02 * 2**attempt) * (0.5 + random.random()))
         raise DedupContention(f"dedup writes for {source} kept conflicting after {MAX_ROUNDS} rounds")
@@ -389,8 +431,7 @@ class DedupStore:
             if not todo:
                 return
             failed: list[tuple[GroupKey, str]] = []
-            for start in range(0, len(todo), MAX_TX_ITEMS):
-                chunk = todo[start : start + MAX_TX_ITEMS]
+            for chunk in _one_op_per_item(todo):
                 ops = [
                     {
                         "Update": {
@@ -419,8 +460,25 @@ class DedupStore:
                     reasons = exc.response.get("CancellationReasons") or []
                     for entry, reason in zip(chunk, reasons, strict=False):
                         # ConditionalCheckFailed: already cleared or superseded; nothing to do.
-                        if reason.get("Code") not in ("None", "ConditionalCheckFailed"):
+                        # Any other entry ("None" included: it was only cancelled alongside)
+                        # is tried again.
+                        if reason.get("Code") != "ConditionalCheckFailed":
                             failed.append(entry)
                     if len(reasons) != len(chunk):
                         failed.extend(chunk)
             todo = failed
+
+
+def _one_op_per_item(entries: list[tuple[GroupKey, str]]) -> list[list[tuple[GroupKey, str]]]:
+    """Transactions of at most MAX_TX_ITEMS that never name one window twice (DynamoDB refuses
+    that), e.g. an expired window's taken-over alert and the alert of the window replacing it."""
+    chunks: list[tuple[set[GroupKey], list[tuple[GroupKey, str]]]] = []
+    for entry in entries:
+        for keys, chunk in chunks:
+            if entry[0] not in keys and len(chunk) < MAX_TX_ITEMS:
+                keys.add(entry[0])
+                chunk.append(entry)
+                break
+        else:
+            chunks.append(({entry[0]}, [entry]))
+    return [chunk for _, chunk in chunks]
