@@ -26,8 +26,14 @@ SEVERITIES = ("INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 
 
 def dumps(obj: Any) -> bytes:
-    """Compact JSON; unknown objects (datetimes from odd rules) become strings."""
-    return orjson.dumps(obj, default=str, option=orjson.OPT_NON_STR_KEYS)
+    """Compact JSON; unknown objects (datetimes from odd rules) become strings.
+
+    U+FFFE and U+FFFF (valid in JSON, left raw by orjson) are written as ``\\ufffe``/``\\uffff``:
+    SQS refuses message bodies holding them, so one such character in an event would keep its
+    alert off the queue for good. Escaping here also makes :func:`fit` measure the real size.
+    """
+    out = orjson.dumps(obj, default=str, option=orjson.OPT_NON_STR_KEYS)
+    return out.replace(b"\xef\xbf\xbe", b"\\ufffe").replace(b"\xef\xbf\xbf", b"\\uffff")
 
 
 def make_alert_id(alert_type: str, rule_id: str, dedup: str, window_start_ms: int) -> str:
