@@ -324,3 +324,72 @@ def test_bad_credentials_stop_every_log_type_with_the_fix(wiz: FakeWiz) -> None:
         assert outcome["status"] == "error"
         assert "WIZ_CREDENTIALS_SECRET" in outcome["error"]
         assert "s3cret-value" not in outcome["error"]
+
+
+def _commit(log_type: str, committed_end: datetime) -> None:
+    """Leave ``log_type``'s cursor as a finished earlier run would: window closed at ``committed_end``."""
+    import dataclasses
+
+    store = CursorStore(TABLE)
+    state = store.acquire(log_type, "earlier-run", 60)
+    store.release(store.save(dataclasses.replace(state, committed_end=committed_end), 60))
+
+
+def test_split_inside_a_dense_overlap_still_advances_the_cursor(
+    wiz: FakeWiz, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The re-read overlap alone holds more than the cap: a split that ends inside it used to close
+    # the window *before* the committed end, moving the cursor backwards and re-reading forever.
+    from wizwatch.poll import runner
+
+    monkeypatch.setattr(runner, "AUDIT_RESULT_CAP", 20)
+    monkeypatch.setenv("WIZ_OVERLAP_SECONDS", "60")
+    committed = NOW.replace(microsecond=0) - timedelta(seconds=200)
+    _commit("Wiz.Audit", committed)
+    for i in range(200):  # re-read overlap [committed - 60 s, committed): 200 entries
+        wiz.add("auditLogEntries", committed - timedelta(seconds=50) + timedelta(milliseconds=200 * i))
+    new = {wiz.add("auditLogEntries", committed + timedelta(seconds=20 + i))["id"] for i in range(5)}
+    res = invoke(wiz, {"log_type": "Wiz.Audit"}, remaining_ms=8_000)
+    state = CursorStore(TABLE).read("Wiz.Audit")
+    assert state.committed_end is not None and state.committed_end > committed + timedelta(seconds=25), res
+    assert res["log_types"]["Wiz.Audit"]["status"] == "ok", res
+    assert new <= ids("Wiz.Audit", "auditLogEntries")
+
+
+def test_a_single_second_beyond_the_cap_is_split_by_milliseconds(
+    wiz: FakeWiz, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Filter timestamps carry milliseconds; a second holding more than the cap used to be fetched
+    # whole, and Wiz would silently drop everything past the cap.
+    from wizwatch.poll import runner
+
+    monkeypatch.setattr(runner, "AUDIT_RESULT_CAP", 20)
+    second = NOW.replace(microsecond=0) - timedelta(minutes=30)
+    want = {wiz.add("auditLogEntries", second + timedelta(milliseconds=20 * i))["id"] for i in range(50)}
+    res = invoke(wiz, {"log_type": "Wiz.Audit"}, remaining_ms=20_000)
+    assert res["log_types"]["Wiz.Audit"]["status"] == "ok", res
+    assert ids("Wiz.Audit", "auditLogEntries") == want
+    for obj in archived("Wiz.Audit").values():
+        s = datetime.fromisoformat(obj["meta"]["window-start"].replace("Z", "+00:00"))
+        e = datetime.fromisoformat(obj["meta"]["window-end"].replace("Z", "+00:00"))
+        inside = [
+            r for r in wiz.records["auditLogEntries"] if s <= datetime.fromisoformat(r["timestamp"]) <= e
+        ]
+        assert len(inside) < 20
+    assert all(r["variables"]["first"] for r in wiz.requests)
+
+
+def test_split_windows_never_end_before_the_committed_end() -> None:
+    from wizwatch.poll.runner import _split_window
+
+    c = NOW.replace(microsecond=0)
+    for start_back, total in ((1200, 10_000), (1200, 400_000), (1, 10_000), (60, 10_000_000)):
+        start, end = c - timedelta(seconds=start_back), c + timedelta(seconds=5)
+        while True:
+            got = _split_window(start, end, total, c)
+            if got is None:
+                break
+            assert got[0] < c < got[1] and start <= got[0] and got[1] <= end and got != (start, end)
+            assert got[0].microsecond % 1000 == 0 and got[1].microsecond % 1000 == 0
+            start, end = got
+        assert end - start <= timedelta(milliseconds=2)  # splits go down to milliseconds

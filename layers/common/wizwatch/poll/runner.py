@@ -265,6 +265,7 @@ class LogTypeRun:
             start, end = window
             state = pages.save(functools.partial(CursorState.open_window, start=start, end=end))
         page, after, part = state.page, state.after, (f"{state.attempt:08x}" if state.attempt else "")
+        floor = state.committed_end  # where the window's predecessor ended: splits end after it
         log = self._log(start, end)
         while True:
             self.position = {**log, "page": page}
@@ -295,18 +296,30 @@ class LogTypeRun:
                 continue
             nodes, has_next, end_cursor, total = _connection(answer, self.spec)
             if page == 1 and self.log_type == AUDIT and total is not None and total >= AUDIT_RESULT_CAP:
-                new_end = _split_end(start, end, total)
-                if new_end is not None:
+                smaller = _split_window(start, end, total, floor)
+                if smaller is not None:
                     logger.info(
                         "audit window reaches the 10,000-result cap; splitting it",
-                        extra={**log, "total_count": total, "new_window_end": windows.rfc3339(new_end)},
+                        extra={
+                            **log,
+                            "total_count": total,
+                            "new_window_start": windows.rfc3339(smaller[0]),
+                            "new_window_end": windows.rfc3339(smaller[1]),
+                        },
                     )
-                    state = pages.save(functools.partial(CursorState.shrink_window, end=new_end))
-                    end = new_end
+                    if smaller[0] > start:
+                        logger.warning(
+                            "the re-read overlap alone reaches the result cap; re-reading less of it",
+                            extra={**log, "new_window_start": windows.rfc3339(smaller[0])},
+                        )
+                    state = pages.save(
+                        functools.partial(CursorState.shrink_window, start=smaller[0], end=smaller[1])
+                    )
+                    start, end = smaller
                     log = self._log(start, end)
                     continue
                 logger.error(
-                    "a one-second audit window exceeds the 10,000-result cap; entries beyond it "
+                    "a one-millisecond audit window exceeds the 10,000-result cap; entries beyond it "
                     "cannot be fetched",
                     extra={**log, "total_count": total},
                 )
@@ -345,7 +358,7 @@ class LogTypeRun:
             if transition is CursorState.close_window:
                 pages.wait()
                 self.budget.check(1.0, "opening a new window")
-            start, end = following
+            floor, (start, end) = end, following
             page, after, part = 1, "", ""
             log = self._log(start, end)
 
@@ -394,13 +407,31 @@ def _connection(answer: Answer, spec: QuerySpec) -> tuple[int, bool, str | None,
     )
 
 
-def _split_end(start: datetime, end: datetime, total: int) -> datetime | None:
-    """A window end expected to hold ~80% of the cap, or None if the window cannot shrink."""
-    span = (end - start).total_seconds()
-    if span <= 1:
+_MS = timedelta(milliseconds=1)
+
+
+def _split_window(
+    start: datetime, end: datetime, total: int, floor: datetime | None
+) -> tuple[datetime, datetime] | None:
+    """A window expected to hold ~80% of the cap, or None if it cannot shrink (about 1 ms).
+
+    The result always ends after ``floor`` (the committed end the window was opened from), so
+    the cursor keeps moving forward even when the re-read overlap alone reaches the cap; it then
+    starts shortly before ``floor`` instead (narrowing the re-read, never dropping ``floor``
+    itself whether Wiz treats ``after`` as inclusive or exclusive). Millisecond steps, because the
+    filter timestamps carry milliseconds: a second holding more than the cap can still be split.
+    """
+    span_ms = (end - start) // _MS
+    if span_ms <= 1:
         return None
     fraction = min(0.5, 0.8 * AUDIT_RESULT_CAP / total)
-    return start + timedelta(seconds=max(1, int(span * fraction)))
+    target = max(1, int(span_ms * fraction))
+    if floor is None or start + target * _MS > floor:
+        return start, start + target * _MS
+    target = max(2, target)
+    margin = min(1000, target // 2)
+    smaller = floor - margin * _MS, min(end, floor + (target - margin) * _MS)
+    return smaller if smaller != (start, end) else None
 
 
 # --- the invocation ---------------------------------------------------------------------------

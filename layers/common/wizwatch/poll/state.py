@@ -70,8 +70,10 @@ class CursorState:
     def restart_window(self) -> CursorState:
         return dataclasses.replace(self, page=1, after="", attempt=self.attempt + 1)
 
-    def shrink_window(self, end: datetime) -> CursorState:
-        return dataclasses.replace(self, window_end=end, page=1, after="")
+    def shrink_window(self, end: datetime, start: datetime | None = None) -> CursorState:
+        return dataclasses.replace(
+            self, window_start=start or self.window_start, window_end=end, page=1, after=""
+        )
 
     def close_window(self) -> CursorState:
         """The window's last page is archived: it becomes the committed end."""
