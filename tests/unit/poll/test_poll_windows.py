@@ -92,3 +92,11 @@ def test_finding_variables_always_list_statuses() -> None:
 
 def test_rfc3339_format() -> None:
     assert rfc3339(NOW) == "2026-11-22T12:00:00.123Z"
+
+
+def test_next_window_starts_before_the_committed_end_even_without_overlap() -> None:
+    # The last window's `before` was the committed end; if Wiz treats both bounds as exclusive, a
+    # record exactly at that instant is only read if the next window starts before it.
+    committed = T0 - timedelta(minutes=10)
+    w = win(committed, overlap_seconds=0)
+    assert w is not None and w[0] < committed < w[1]

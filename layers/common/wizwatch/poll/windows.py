@@ -39,7 +39,10 @@ def next_window(
         start = floor_seconds(now - timedelta(hours=initial_lookback_hours))
         floor = start
     else:
-        start = committed_end - timedelta(seconds=overlap_seconds)
+        # At least 1 s back even with no overlap configured: the last window's `before` was
+        # committed_end, and if Wiz's bounds are both exclusive a record exactly there is read
+        # only by a window starting before it.
+        start = committed_end - timedelta(seconds=max(overlap_seconds, 1))
         floor = committed_end
     if retention_seconds is not None:
         oldest = now - timedelta(seconds=retention_seconds) + RETENTION_MARGIN
