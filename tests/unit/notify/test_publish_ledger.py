@@ -9,6 +9,7 @@ from unittest import mock
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from wizwatch import aws
@@ -137,4 +138,14 @@ def test_without_a_ledger_table_the_notifier_still_publishes(
 ) -> None:
     monkeypatch.delenv("DEDUP_TABLE")
     assert handle(_batch(json.dumps(ALERT)), None) == {"batchItemFailures": []}
+    assert _published(env) == [ALERT["alert_id"]]
+
+
+def test_a_publish_sns_accepted_is_not_retried_when_marking_it_fails(env: dict[str, Any]) -> None:
+    # Failing the message after SNS took it would make SQS redeliver it, and once the claim is
+    # stale the redelivery publishes the alert a second time.
+    body = json.dumps(ALERT)
+    throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow"}}, "UpdateItem")
+    with mock.patch.object(PublishLedger, "published", side_effect=throttled):
+        assert handle(_batch(body), None) == {"batchItemFailures": []}
     assert _published(env) == [ALERT["alert_id"]]

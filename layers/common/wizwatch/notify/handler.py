@@ -58,7 +58,13 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
                     ledger.release(claim)
                 raise
             if ledger and claim:
-                ledger.published(claim, time.time())
+                try:
+                    ledger.published(claim, time.time())
+                except Exception:
+                    # SNS has the alert: failing the message now would make SQS redeliver it
+                    # and, once the claim is stale, publish it again. The claim stays
+                    # "publishing"; only a duplicate delivery could still re-publish it.
+                    log.exception("alert %s published but not marked in the ledger", alert["alert_id"])
         except Exception:
             metrics.add(mn.PUBLISH_FAILURES)
             log.exception("could not publish alert message %s", record.message_id)
