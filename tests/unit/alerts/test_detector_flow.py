@@ -159,3 +159,24 @@ def test_metrics_are_emitted(env: Env, capsys: pytest.CaptureFixture[str]) -> No
     assert values[("RuleErrors", "Wiz.Audit")] == 1
     assert values[("RecordsQuarantined", "Wiz.Audit")] == 1
     assert values[("AlertsQueued", "HIGH")] == 1 and values[("AlertsQueued", "Test.Explodes")] == 1
+
+
+def test_redelivered_and_overlapping_matches_are_counted_once_in_metrics(
+    env: Env, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The poller re-reads an overlap on every poll, so each event is archived several times;
+    # RuleMatches/RuleErrors must count matched events, not how often they were read.
+    records = [audit("a1"), audit("x1", action="Explode")]
+    first = env.put(key_for(1), records)
+    overlap = env.put(key_for(2), records)
+    for key in (first, first, overlap):
+        run(s3_event(key))
+    totals: dict[str, int] = {}
+    for line in capsys.readouterr().out.splitlines():
+        if '"_aws"' in line:
+            blob = json.loads(line)
+            name = blob["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"]
+            value = blob[name][0] if isinstance(blob[name], list) else blob[name]
+            totals[name] = totals.get(name, 0) + int(value)
+    assert totals["EventsProcessed"] == 6  # work done: every read counts
+    assert totals["RuleMatches"] == 1 and totals["RuleErrors"] == 1

@@ -53,8 +53,10 @@ class ObjectReport:
 
     key: str
     events: int = 0
-    matches: int = 0
+    matches: int = 0  # hits evaluated in this object, re-reads included
     rule_errors: int = 0
+    counted_matches: int = 0  # hits counted for the first time (what the metrics report)
+    counted_rule_errors: int = 0
     quarantined: int = 0
     duplicates: int = 0
     alerts: list[dict[str, Any]] = field(default_factory=list)
@@ -249,6 +251,10 @@ class Detector:
         for c in collected.values():
             outcome = outcomes[c.key]
             report.duplicates += len(outcome.duplicates)
+            if c.key.alert_type == RULE:
+                report.counted_matches += len(outcome.counted)
+            else:
+                report.counted_rule_errors += len(outcome.counted)
             for identity, event in c.rows:
                 if not outcome.counted_from(identity, ref.key):
                     continue  # counted (and kept) from another object: an overlapping poll
@@ -280,8 +286,9 @@ class Detector:
     def _count(self, report: ObjectReport, log_type: str) -> None:
         dims = {mn.LOG_TYPE: log_type}
         self.metrics.add(mn.EVENTS_PROCESSED, report.events, **dims)
-        self.metrics.add(mn.RULE_MATCHES, report.matches, **dims)
-        self.metrics.add(mn.RULE_ERRORS, report.rule_errors, **dims)
+        # Matched events once each: overlapping polls and redeliveries re-read the same events.
+        self.metrics.add(mn.RULE_MATCHES, report.counted_matches, **dims)
+        self.metrics.add(mn.RULE_ERRORS, report.counted_rule_errors, **dims)
         self.metrics.add(mn.RECORDS_QUARANTINED, report.quarantined, **dims)
         for alert in report.alerts:
             self.metrics.add(mn.ALERTS_QUEUED, 1, **{mn.SEVERITY: alert["severity"]})
