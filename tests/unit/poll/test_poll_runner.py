@@ -393,3 +393,42 @@ def test_split_windows_never_end_before_the_committed_end() -> None:
             assert got[0].microsecond % 1000 == 0 and got[1].microsecond % 1000 == 0
             start, end = got
         assert end - start <= timedelta(milliseconds=2)  # splits go down to milliseconds
+
+
+def test_a_run_whose_lease_lapsed_never_overwrites_the_new_holders_pages(
+    wiz: FakeWiz, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Run A's lease lapses during a long fetch (retries and time-outs can outlast it); run B takes
+    # over and archives page 2 from a newer view of the window. A must not put its own page 2 over
+    # B's: B has moved past it, so anything only B's copy holds would be lost.
+    from wizwatch.poll import runner
+    from wizwatch.archive.keys import raw_key
+
+    monkeypatch.setenv("WIZ_PAGE_SIZE", "2")
+    seed(wiz, "auditLogEntries", 7, span=timedelta(minutes=20))
+    poller = runner.get_poller(runner.load_settings())
+    skew = {"s": 0.0}
+    poller.store._clock = lambda: time.time() + skew["s"]
+    b_key: dict[str, str] = {}
+
+    def take_over(req: dict[str, Any]) -> None:
+        if req["variables"].get("after") != "c:2" or b_key:
+            return
+        b = CursorStore(TABLE, clock=lambda: time.time() + 1000.0)
+        for _ in range(200):  # A's archive thread commits page 1 while A fetches page 2
+            if b.read("Wiz.Audit").page == 2:
+                break
+            time.sleep(0.01)
+        state = b.acquire("Wiz.Audit", "run-B", 120)
+        assert state.window_start and state.window_end and state.page == 2
+        b_key["key"] = raw_key("Wiz.Audit", state.window_start, state.window_end, 2)
+        writer.put_page(BUCKET, b_key["key"], b'{"from":"B"}', {})
+        b.commit_page(state.next_page("c:4"), 120)
+        skew["s"] = 1000.0  # A's fetch of page 2 outlasted its lease
+
+    wiz.on_request = take_over
+    res = invoke(wiz, {"log_type": "Wiz.Audit"})
+    assert res["log_types"]["Wiz.Audit"]["status"] == "lost_lease", res
+    body = boto3.client("s3").get_object(Bucket=BUCKET, Key=b_key["key"])["Body"].read()
+    assert gzip.decompress(body) == b'{"from":"B"}'
+    assert CursorStore(TABLE).read("Wiz.Audit").lease_owner == "run-B"

@@ -148,8 +148,15 @@ class _PageWriter:
         state = self.wait()
 
         def job() -> CursorState:
+            current = state
+            if self._store.lease_remaining(current) < self._lease / 2:
+                # A long fetch (retries, time-outs) may have outlasted half the lease: renew it
+                # before the put. If another run took it over, it may already have archived this
+                # page from a newer view and moved past it; overwriting that object would lose
+                # what only its copy holds, so StaleStateError stops this run before the put.
+                current = self._store.save(current, self._lease)
             archive()
-            return self._store.commit_page(transition(state), self._lease)
+            return self._store.commit_page(transition(current), self._lease)
 
         self._pending = self._executor.submit(job)
 

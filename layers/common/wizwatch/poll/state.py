@@ -140,6 +140,10 @@ class CursorStore:
         self.table = table
         self._clock = clock
 
+    def lease_remaining(self, state: CursorState) -> float:
+        """Seconds until the lease ``state`` was written with lapses (negative once it has)."""
+        return state.lease_expires_at - self._clock()
+
     def read(self, log_type: str) -> CursorState:
         item = (
             aws.client("dynamodb")
