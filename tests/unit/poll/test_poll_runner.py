@@ -401,8 +401,8 @@ def test_a_run_whose_lease_lapsed_never_overwrites_the_new_holders_pages(
     # Run A's lease lapses during a long fetch (retries and time-outs can outlast it); run B takes
     # over and archives page 2 from a newer view of the window. A must not put its own page 2 over
     # B's: B has moved past it, so anything only B's copy holds would be lost.
-    from wizwatch.poll import runner
     from wizwatch.archive.keys import raw_key
+    from wizwatch.poll import runner
 
     monkeypatch.setenv("WIZ_PAGE_SIZE", "2")
     seed(wiz, "auditLogEntries", 7, span=timedelta(minutes=20))
