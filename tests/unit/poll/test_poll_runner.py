@@ -432,3 +432,22 @@ def test_a_run_whose_lease_lapsed_never_overwrites_the_new_holders_pages(
     body = boto3.client("s3").get_object(Bucket=BUCKET, Key=b_key["key"])["Body"].read()
     assert gzip.decompress(body) == b'{"from":"B"}'
     assert CursorStore(TABLE).read("Wiz.Audit").lease_owner == "run-B"
+
+
+def test_an_answer_cut_off_mid_body_is_retried(wiz: FakeWiz) -> None:
+    # A connection dropped while the body streams in raises ChunkedEncodingError (not a
+    # ConnectionError): it is as transient as a time-out and must be retried, not stop the type.
+    import requests
+
+    want = seed(wiz, "issues", 3, span=timedelta(minutes=5))
+    cut = {"n": 0}
+
+    def drop(req: dict[str, Any]) -> None:
+        if cut["n"] < 2:
+            cut["n"] += 1
+            raise requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead")
+
+    wiz.on_request = drop
+    res = invoke(wiz, {"log_type": "Wiz.Issues"})
+    assert res["ok"], res
+    assert ids("Wiz.Issues", "issues") == want and cut["n"] == 2

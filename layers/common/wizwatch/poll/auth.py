@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from wizwatch import aws
 from wizwatch.errors import ConfigError, WizCredentialsError, WizRetryableError
-from wizwatch.poll.retry import Backoff, TimeBudget, parse_retry_after
+from wizwatch.poll.retry import TRANSIENT_HTTP_ERRORS, Backoff, TimeBudget, parse_retry_after
 
 TOKEN_PK = "token"
 
@@ -215,7 +215,7 @@ class TokenProvider:
                     timeout=max(1.0, min(self._http_timeout, budget.remaining())),
                 )
                 error = self._classify(resp)
-            except (requests.Timeout, requests.ConnectionError) as exc:
+            except TRANSIENT_HTTP_ERRORS as exc:
                 error = WizRetryableError(f"token endpoint unreachable: {type(exc).__name__}")
             if error is None:
                 if self._on_fetch:

@@ -30,7 +30,7 @@ from wizwatch.errors import (
 )
 from wizwatch.poll.auth import TokenProvider
 from wizwatch.poll.limiter import RateLimiter
-from wizwatch.poll.retry import Backoff, TimeBudget, parse_retry_after
+from wizwatch.poll.retry import TRANSIENT_HTTP_ERRORS, Backoff, TimeBudget, parse_retry_after
 
 USER_AGENT = f"wizwatch/{__version__} (+https://github.com/wizwatch/wizwatch)"
 
@@ -183,8 +183,8 @@ class GraphQLClient:
                 request_id = (
                     resp.headers.get("X-Request-Id") or resp.headers.get("x-amzn-requestid") or request_id
                 )
-            except (requests.Timeout, requests.ConnectionError) as exc:
-                error = WizRetryableError(f"no answer within {timeout:.0f}s ({type(exc).__name__})")
+            except TRANSIENT_HTTP_ERRORS as exc:
+                error = WizRetryableError(f"no complete answer within {timeout:.0f}s ({type(exc).__name__})")
             if error is None:
                 return Answer(content, payload, request_id, request_time)
             if isinstance(error, WizAuthenticationError) and not refreshed:

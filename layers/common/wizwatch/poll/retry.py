@@ -13,7 +13,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import requests
+
 from wizwatch.errors import TimeBudgetExceeded
+
+#: Failures of the transport worth another try: no answer, or an answer cut off mid-body.
+TRANSIENT_HTTP_ERRORS: tuple[type[Exception], ...] = (
+    requests.Timeout,
+    requests.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 
 
 @dataclass
