@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_fixtures import create_dedup_table
 from moto import mock_aws
 
 from wizwatch import aws
@@ -268,18 +269,7 @@ def env_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, now: Any) -> It
         sqs = boto3.client("sqs")
         queue_url = sqs.create_queue(QueueName="alerts")["QueueUrl"]
         ddb = boto3.client("dynamodb")
-        ddb.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_dedup_table(ddb, TABLE)
         rules = write_rules(tmp_path / "rules")
         monkeypatch.setenv("DEDUP_TABLE", TABLE)
         monkeypatch.setenv("ALERT_QUEUE_URL", queue_url)

@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_fixtures import create_dedup_table
 from moto import mock_aws
 
 from wizwatch.alerts import clock
@@ -22,18 +23,7 @@ TABLE = "dedup"
 def ddb() -> Iterator[Any]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_dedup_table(client, TABLE)
         yield client
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_fixtures import subscribed_topic
 from moto import mock_aws
 
 from wizwatch import aws
@@ -123,10 +124,7 @@ def sns_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
     with mock_aws():
         aws.reset_clients()
         sns, sqs = boto3.client("sns"), boto3.client("sqs")
-        topic = sns.create_topic(Name="alerts")["TopicArn"]
-        q = sqs.create_queue(QueueName="sub")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        topic, q = subscribed_topic(sns, sqs)
         monkeypatch.setenv("ALERT_TOPIC_ARN", topic)
         yield sqs, q
         aws.reset_clients()

@@ -9,6 +9,7 @@ from unittest import mock
 
 import boto3
 import pytest
+from aws_fixtures import create_dedup_table, subscribed_topic
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
@@ -45,22 +46,8 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     with mock_aws():
         aws.reset_clients()
         ddb, sns, sqs = boto3.client("dynamodb"), boto3.client("sns"), boto3.client("sqs")
-        ddb.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        topic = sns.create_topic(Name="alerts")["TopicArn"]
-        queue = sqs.create_queue(QueueName="sub")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        create_dedup_table(ddb, TABLE)
+        topic, queue = subscribed_topic(sns, sqs)
         monkeypatch.setenv("ALERT_TOPIC_ARN", topic)
         monkeypatch.setenv("DEDUP_TABLE", TABLE)
         yield {"ddb": ddb, "sqs": sqs, "queue": queue}

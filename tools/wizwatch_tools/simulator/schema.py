@@ -207,25 +207,6 @@ input VulnerabilityFindingOrder { direction: OrderDirection! field: Vulnerabilit
 type LayerMetadata { id: ID details: String isBaseLayer: Boolean }
 type IgnoreRule { id: ID! name: String enabled: Boolean expiredAt: DateTime }
 
-interface VulnerableAssetBase {
-  id: ID!
-  type: String
-  name: String
-  region: String
-  providerUniqueId: String
-  cloudProviderURL: String
-  cloudPlatform: String
-  status: String
-  subscriptionName: String
-  subscriptionExternalId: String
-  subscriptionId: String
-  tags: JSON
-  hasLimitedInternetExposure: Boolean
-  hasWideInternetExposure: Boolean
-  isAccessibleFromVPN: Boolean
-  isAccessibleFromOtherVnets: Boolean
-  isAccessibleFromOtherSubscriptions: Boolean
-}
 """
 
 _ASSET_BASE_FIELDS = """
@@ -247,6 +228,9 @@ _ASSET_BASE_FIELDS = """
   isAccessibleFromOtherVnets: Boolean
   isAccessibleFromOtherSubscriptions: Boolean
 """
+
+SDL += f"\ninterface VulnerableAssetBase {{{_ASSET_BASE_FIELDS}}}\n"
+
 
 #: The concrete vulnerable-asset types (the members of the ``VulnerableAsset`` union) with
 #: their own fields; every one also implements ``VulnerableAssetBase``.

@@ -1,0 +1,30 @@
+"""moto resources several test folders create the same way (tests/support is on pythonpath)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def create_dedup_table(dynamodb: Any, name: str) -> None:
+    """The dedup table's key schema as template.yaml declares it (HASH pk, RANGE sk)."""
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def subscribed_topic(sns: Any, sqs: Any, topic: str = "alerts", queue: str = "sub") -> tuple[str, str]:
+    """An SNS topic with an SQS queue subscribed: (topic ARN, queue URL) to read deliveries from."""
+    topic_arn = sns.create_topic(Name=topic)["TopicArn"]
+    queue_url = sqs.create_queue(QueueName=queue)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
+    return topic_arn, queue_url
