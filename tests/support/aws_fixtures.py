@@ -2,7 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from wizwatch import aws
+
+
+@contextlib.contextmanager
+def in_process_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto in-process with dummy credentials; wizwatch's cached clients reset on both sides."""
+    for k, v in {
+        "AWS_ACCESS_KEY_ID": "t",
+        "AWS_SECRET_ACCESS_KEY": "t",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        aws.reset_clients()
+        try:
+            yield
+        finally:
+            aws.reset_clients()
 
 
 def create_dedup_table(dynamodb: Any, name: str) -> None:

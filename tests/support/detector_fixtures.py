@@ -12,10 +12,8 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_fixtures import create_dedup_table
-from moto import mock_aws
+from aws_fixtures import create_dedup_table, in_process_aws
 
-from wizwatch import aws
 from wizwatch.alerts import clock
 from wizwatch.archive.keys import raw_key
 
@@ -255,15 +253,7 @@ def now_fixture(monkeypatch: pytest.MonkeyPatch) -> dict[str, datetime]:
 
 @pytest.fixture(name="env")
 def env_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, now: Any) -> Iterator[Env]:
-    for k, v in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        aws.reset_clients()
+    with in_process_aws(monkeypatch):
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET)
         sqs = boto3.client("sqs")
@@ -276,4 +266,3 @@ def env_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, now: Any) -> It
         monkeypatch.setenv("RAW_BUCKET", BUCKET)
         monkeypatch.setenv("RULES_DIR", str(rules))
         yield Env(s3, sqs, ddb, queue_url, rules)
-        aws.reset_clients()

@@ -8,10 +8,8 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_fixtures import subscribed_topic
-from moto import mock_aws
+from aws_fixtures import in_process_aws, subscribed_topic
 
-from wizwatch import aws
 from wizwatch.alerts.message import SNS_MAX_BYTES, AlertSpec, build_alert
 from wizwatch.notify import email
 from wizwatch.notify.handler import handle
@@ -114,20 +112,11 @@ def test_the_largest_possible_alert_fits_in_one_sns_message() -> None:
 
 @pytest.fixture
 def sns_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
-    for k, v in {
-        "AWS_ACCESS_KEY_ID": "t",
-        "AWS_SECRET_ACCESS_KEY": "t",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        aws.reset_clients()
+    with in_process_aws(monkeypatch):
         sns, sqs = boto3.client("sns"), boto3.client("sqs")
         topic, q = subscribed_topic(sns, sqs)
         monkeypatch.setenv("ALERT_TOPIC_ARN", topic)
         yield sqs, q
-        aws.reset_clients()
 
 
 def _record(i: int, body: str) -> dict[str, Any]:

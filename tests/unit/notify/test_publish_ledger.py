@@ -9,9 +9,8 @@ from unittest import mock
 
 import boto3
 import pytest
-from aws_fixtures import create_dedup_table, subscribed_topic
+from aws_fixtures import create_dedup_table, in_process_aws, subscribed_topic
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from wizwatch import aws
 from wizwatch.notify.handler import handle
@@ -36,22 +35,13 @@ ALERT = {
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    for k, v in {
-        "AWS_ACCESS_KEY_ID": "t",
-        "AWS_SECRET_ACCESS_KEY": "t",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        aws.reset_clients()
+    with in_process_aws(monkeypatch):
         ddb, sns, sqs = boto3.client("dynamodb"), boto3.client("sns"), boto3.client("sqs")
         create_dedup_table(ddb, TABLE)
         topic, queue = subscribed_topic(sns, sqs)
         monkeypatch.setenv("ALERT_TOPIC_ARN", topic)
         monkeypatch.setenv("DEDUP_TABLE", TABLE)
         yield {"ddb": ddb, "sqs": sqs, "queue": queue}
-        aws.reset_clients()
 
 
 def _batch(*bodies: str) -> dict[str, Any]:
