@@ -14,8 +14,10 @@ from wizwatch import aws
 from wizwatch.alerts.config import DetectorConfig
 from wizwatch.alerts.detector import Detector
 from wizwatch.alerts.notifications import is_sqs_batch, objects_in_s3_notification
+from wizwatch.alerts.routing import Router
 from wizwatch.config import load
 from wizwatch.dedup.store import DedupStore
+from wizwatch.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +31,21 @@ def _build(config: DetectorConfig, rules_dir: str) -> Detector:
     store = DedupStore(
         aws.client("dynamodb"), config.dedup_table, idempotency_ttl_s=config.idempotency_hours * 3600
     )
+    engine = Engine.from_directory(rules_dir)
+    router = Router.from_file(config.destinations_file or None)
+    unknown = router.check_rules(engine.rules)
+    if unknown:  # a destination typo must stop the deployment, not lose alerts at delivery
+        raise ConfigError(
+            "rules route to destinations that are not configured:\n  - " + "\n  - ".join(unknown)
+        )
     return Detector(
-        Engine.from_directory(rules_dir),
+        engine,
         store,
         s3=aws.client("s3"),
         sqs=aws.client("sqs"),
         alert_queue_url=config.alert_queue_url,
         kept_bucket=config.raw_bucket,
+        router=router,
     )
 
 

@@ -16,6 +16,8 @@ from wizwatch.logtypes import ALL_LOG_TYPES
 RAW_PREFIX = "raw/"
 MATCHES_PREFIX = "matches/"
 QUARANTINE_PREFIX = "quarantine/"
+#: The notifier's delivery records (wizwatch.notify.records).
+DELIVERIES_PREFIX = "deliveries/"
 
 _STAMP = "%Y%m%dT%H%M%S%fZ"
 _RAW_RE = re.compile(

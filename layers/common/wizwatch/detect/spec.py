@@ -84,6 +84,8 @@ class Rule:
     has_unique: bool
     path: str
     summary_attributes: list[str] = field(default_factory=list)
+    #: Panther's Destination Override: destination names (or aliases) this rule's alerts go to.
+    output_ids: list[str] = field(default_factory=list)
     tests: list[RuleTest] = field(default_factory=list)
     module: ModuleType | None = None
     spec: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -158,6 +160,9 @@ def parse_spec(doc: Any, path: Path, ordinal: int = 0) -> Rule:
     summary = doc.get("SummaryAttributes") or []
     if not isinstance(summary, list):
         raise _err(p, "SummaryAttributes", "must be a list of field names")
+    output_ids = doc.get("OutputIds") or []
+    if not isinstance(output_ids, list) or not all(isinstance(o, str) and o for o in output_ids):
+        raise _err(p, "OutputIds", "must be a list of destination names")
     tests = [_parse_test(t, p, i) for i, t in enumerate(doc.get("Tests") or [])]
     names = [t.name for t in tests]
     if len(set(names)) != len(names):
@@ -178,6 +183,7 @@ def parse_spec(doc: Any, path: Path, ordinal: int = 0) -> Rule:
         has_unique=False,
         path=p,
         summary_attributes=[str(s) for s in summary],
+        output_ids=list(output_ids),
         tests=tests,
         spec=doc,
         ordinal=ordinal,
