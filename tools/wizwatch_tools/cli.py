@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("wizwatch_tools.rules_cli.eval_cmd", "run every enabled rule over raw Wiz records"),
     "simulate": ("wizwatch_tools.simulator.cli", "run the Wiz API simulator"),
     "local": ("wizwatch_tools.localstack.cli", "the embedded local stack (provision, demo, up)"),
+    "destinations": ("wizwatch_tools.destinations_cli", "list, preview and test alert destinations"),
 }
 
 

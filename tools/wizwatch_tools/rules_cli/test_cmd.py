@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from wizwatch.alerts.routing import Router
 from wizwatch.detect.loader import load_rules
 from wizwatch.detect.spec import Rule
 from wizwatch.detect.testing import TestOutcome, check_minimum_tests, run_test
+from wizwatch.errors import WizwatchError
 
 DEFAULT_PATH = Path("functions/detector/rules")
+#: The destinations document the deployment ships (the config layer).
+DEFAULT_DESTINATIONS = Path("config/destinations.yml")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +44,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--test-names", nargs="+", default=None, metavar="NAME", help="only run tests with these names"
+    )
+    parser.add_argument(
+        "--destinations",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="destinations document that OutputIds and destinations() must name (default: "
+        f"$DESTINATIONS_FILE, else {DEFAULT_DESTINATIONS} if present, else the built-in SNS-only one)",
     )
 
 
@@ -99,11 +112,31 @@ def print_outcome(out: TextIO, o: TestOutcome) -> None:
                 print(f"\t\t[{label}] {_fmt(getattr(r, attr))}", file=out)
 
 
+def router_for(path: Path | None) -> Router:
+    """The destinations rules may name; ConfigError if the document is invalid."""
+    if path is None:
+        env = os.environ.get("DESTINATIONS_FILE")
+        path = Path(env) if env else (DEFAULT_DESTINATIONS if DEFAULT_DESTINATIONS.is_file() else None)
+    return Router.from_file(path)
+
+
+def unknown_destinations(router: Router, o: TestOutcome) -> None:
+    """A test whose destinations() names an unconfigured destination fails, saying which."""
+    r = o.result
+    missing = router.unknown(r.destinations or []) if r is not None else []
+    if missing:
+        o.problems.append(
+            f"destinations() returned {missing}, not configured (known: {', '.join(sorted(router.specs))})"
+        )
+        o.passed = False
+
+
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     try:
         filters = parse_filters(args.filter)
-    except ValueError as exc:
+        router = router_for(getattr(args, "destinations", None))
+    except (ValueError, WizwatchError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     paths = args.paths or [DEFAULT_PATH]
@@ -121,8 +154,12 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         if args.test_names:
             tests = [t for t in tests if t.name in set(args.test_names)]
         print(rule.rule_id, file=out)
+        for problem in router.check_rules([rule]):
+            print(f"\t[FAIL] {problem}", file=out)
+            failed.setdefault(rule.rule_id, []).append("OutputIds")
         for test in tests:
             outcome = run_test(rule, test)
+            unknown_destinations(router, outcome)
             print_outcome(out, outcome)
             if not outcome.passed:
                 failed.setdefault(rule.rule_id, []).append(test.name)
