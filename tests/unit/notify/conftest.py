@@ -40,7 +40,9 @@ def secret_arn(monkeypatch: pytest.MonkeyPatch, local: LocalDestinations) -> Ite
 
 
 def destinations_for(local: LocalDestinations, secret_arn: str, **routing: Any) -> Destinations:
-    doc = {"destinations": {n: {**d, **routing.get(n, {})} for n, d in local.document["destinations"].items()}}
+    doc = {
+        "destinations": {n: {**d, **routing.get(n, {})} for n, d in local.document["destinations"].items()}
+    }
     specs = parse_document(doc)
     check_specs(specs, "test document")
     env = DeliveryEnv(

@@ -98,13 +98,17 @@ def test_a_long_retry_after_goes_back_to_the_queue_then_delivers_once(
     assert deliverer.metrics.total(mn.DUPLICATES_DROPPED) == 1
 
 
-def test_no_attempt_without_enough_lambda_time(setup: tuple[Deliverer, Clock, Any], local: LocalDestinations) -> None:
+def test_no_attempt_without_enough_lambda_time(
+    setup: tuple[Deliverer, Clock, Any], local: LocalDestinations
+) -> None:
     deliverer, clock, _ = setup
     out = deliverer.deliver(sample_alert(), "slack", attempt=1, budget=budget(clock, seconds=3.5))
     assert out.status == "deferred" and local.receivers.received("slack") == []
 
 
-def test_an_inline_wait_never_outlives_the_lambda(setup: tuple[Deliverer, Clock, Any], local: LocalDestinations) -> None:
+def test_an_inline_wait_never_outlives_the_lambda(
+    setup: tuple[Deliverer, Clock, Any], local: LocalDestinations
+) -> None:
     deliverer, clock, _ = setup
     local.receivers.fail("slack", 503, retry_after=4)
     out = deliverer.deliver(sample_alert(), "slack", attempt=1, budget=budget(clock, seconds=8))

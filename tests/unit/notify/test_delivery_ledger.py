@@ -112,7 +112,9 @@ def test_an_abandoned_claim_is_taken_over_and_a_published_one_never_is(env: dict
     ledger.release(dead)
     ledger.delivered(dead, now=1_000_000 + STALE_SECONDS + 3)
     assert ledger.claim("d" * 32, "sns", now=9_999_999_999) is None
-    item = env["ddb"].get_item(TableName=TABLE, Key={"pk": {"S": "d#" + "d" * 32}, "sk": {"S": "sns"}})["Item"]
+    item = env["ddb"].get_item(TableName=TABLE, Key={"pk": {"S": "d#" + "d" * 32}, "sk": {"S": "sns"}})[
+        "Item"
+    ]
     assert item["token"]["S"] == taken.token and item["external_id"]["S"] == "m-1"
 
 

@@ -30,7 +30,9 @@ def only_request(local: LocalDestinations, service: str) -> Any:
     return req
 
 
-def test_slack_block_kit_with_severity_colour_and_escaped_text(destinations: Destinations, local: LocalDestinations) -> None:
+def test_slack_block_kit_with_severity_colour_and_escaped_text(
+    destinations: Destinations, local: LocalDestinations
+) -> None:
     alert = sample_alert("CRITICAL", title="<!channel> pwned & <https://evil.example|click>")
     destinations.get("slack").send(alert, timeout=5)  # type: ignore[union-attr]
     msg = only_request(local, "slack").json()
@@ -39,7 +41,7 @@ def test_slack_block_kit_with_severity_colour_and_escaped_text(destinations: Des
     header, facts = att["blocks"][0], att["blocks"][1]
     assert header["type"] == "header" and header["text"]["type"] == "plain_text"
     assert "<!channel>" not in json.dumps(msg["text"]) and "&lt;!channel&gt;" in msg["text"]
-    assert any("*Severity*\nCRITICAL" == f["text"] for f in facts["fields"])
+    assert any(f["text"] == "*Severity*\nCRITICAL" for f in facts["fields"])
     footer = att["blocks"][-1]["elements"][0]["text"]
     assert "s3.console.aws.amazon.com/s3/object/wizwatch-archive?region=eu-west-1" in footer
     assert any(b.get("text", {}).get("text", "").startswith("*Runbook*") for b in att["blocks"])
@@ -54,7 +56,9 @@ def test_teams_adaptive_card(destinations: Destinations, local: LocalDestination
     assert [a["title"] for a in card["actions"]] == ["Matched events", "Reference"]
 
 
-def test_pagerduty_trigger_keyed_by_alert_id_pages_once(destinations: Destinations, local: LocalDestinations) -> None:
+def test_pagerduty_trigger_keyed_by_alert_id_pages_once(
+    destinations: Destinations, local: LocalDestinations
+) -> None:
     alert = sample_alert("MEDIUM", alert_id="f" * 32)
     pd = destinations.get("pagerduty")
     assert pd is not None
@@ -67,7 +71,9 @@ def test_pagerduty_trigger_keyed_by_alert_id_pages_once(destinations: Destinatio
     assert events[0]["payload"]["custom_details"]["alert_context"]["source_ip"] == "203.0.113.7"
 
 
-def test_jira_creates_one_issue_and_finds_it_again(destinations: Destinations, local: LocalDestinations) -> None:
+def test_jira_creates_one_issue_and_finds_it_again(
+    destinations: Destinations, local: LocalDestinations
+) -> None:
     jira = destinations.get("jira")
     assert jira is not None
     alert = sample_alert("LOW", alert_id="a" * 32)
@@ -80,7 +86,7 @@ def test_jira_creates_one_issue_and_finds_it_again(destinations: Destinations, l
     assert "wizwatch-" + "a" * 32 in fields["labels"] and fields["summary"].startswith("[LOW] [Wiz]")
     creates = [r for r in local.receivers.received("jira") if r.path.endswith("/issue")]
     assert len(creates) == 1
-    user, _, token = base64.b64decode(creates[0].headers["authorization"][6:]).decode().partition(":")
+    _user, _, token = base64.b64decode(creates[0].headers["authorization"][6:]).decode().partition(":")
     assert token == local.credentials["jira"]
 
 
@@ -106,7 +112,9 @@ def test_an_oversized_alert_is_trimmed_to_the_limit_and_stays_valid(
     assert len(body) <= limit
     json.loads(body)  # whole JSON, never cut mid-string
     dest.send(alert, timeout=5)
-    assert all(r.accepted for r in local.receivers.received(name)), [r.status for r in local.receivers.received(name)]
+    assert all(r.accepted for r in local.receivers.received(name)), [
+        r.status for r in local.receivers.received(name)
+    ]
 
 
 def test_texts_are_capped_to_slacks_block_limits(destinations: Destinations) -> None:

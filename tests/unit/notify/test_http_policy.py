@@ -44,8 +44,9 @@ def test_safe_url_drops_the_credential_path() -> None:
 
 @pytest.mark.parametrize(
     ("status", "retry_after", "error", "wait"),
-    [(429, 30, DeliveryUnavailable, 30.0), (503, None, DeliveryUnavailable, None), (500, 7, DeliveryUnavailable, 7.0),
-     (404, None, DeliveryRejected, None), (410, None, DeliveryRejected, None), (400, None, DeliveryRejected, None),
+    [(429, 30, DeliveryUnavailable, 30.0), (503, None, DeliveryUnavailable, None),
+     (500, 7, DeliveryUnavailable, 7.0), (404, None, DeliveryRejected, None),
+     (410, None, DeliveryRejected, None), (400, None, DeliveryRejected, None),
      (302, None, DeliveryRejected, None)],
 )  # fmt: skip
 def test_answers_are_classified(

@@ -191,6 +191,8 @@ def test_unknown_destinations_fail_wizwatch_test(tmp_path: Path, capsys: pytest.
     # destinations() returning a name nobody configured fails the test that produced it
     (tmp_path / "dyn").mkdir()
     dyn = rule_dir(tmp_path / "dyn")
-    (dyn / "r.py").write_text((dyn / "r.py").read_text() + "\ndef destinations(e):\n    return ['pagerduty']\n")
+    (dyn / "r.py").write_text(
+        (dyn / "r.py").read_text() + "\ndef destinations(e):\n    return ['pagerduty']\n"
+    )
     code, out = run_test_cmd(capsys, str(dyn), "--destinations", str(doc))
     assert code == 1 and "destinations() returned ['pagerduty'], not configured" in out
