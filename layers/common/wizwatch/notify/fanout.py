@@ -13,7 +13,6 @@ A delivery message is ``{"kind": "wizwatch.delivery", "version": 1, "destination
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from wizwatch.alerts.queue import send_alerts
@@ -22,9 +21,6 @@ from wizwatch.errors import WizwatchError
 
 KIND = "wizwatch.delivery"
 VERSION = 1
-#: How every delivery message body starts ("kind" is written first), so a message is told
-#: apart from an alert without parsing it twice.
-DELIVERY_PREFIX = '{"kind":"wizwatch.delivery"'
 
 
 class InvalidDelivery(WizwatchError):
@@ -50,12 +46,8 @@ def is_delivery(doc: Any) -> bool:
     return isinstance(doc, dict) and doc.get("kind") == KIND
 
 
-def parse_delivery(body: str) -> tuple[str, dict[str, Any]]:
-    """(destination, alert) of a delivery message body."""
-    try:
-        doc = json.loads(body)
-    except ValueError as exc:
-        raise InvalidDelivery(f"delivery message is not JSON: {exc}") from None
+def parse_delivery(doc: Any) -> tuple[str, dict[str, Any]]:
+    """(destination, alert) of a decoded delivery message."""
     if not is_delivery(doc) or not isinstance(doc.get("destination"), str):
         raise InvalidDelivery("not a wizwatch delivery message (kind, destination, alert)")
     alert = doc.get("alert")

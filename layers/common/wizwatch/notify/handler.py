@@ -11,6 +11,7 @@ Failed messages are reported back to SQS (``batchItemFailures``) and end in thei
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import re
@@ -28,7 +29,7 @@ from wizwatch.errors import ConfigError, DeliveryPending
 from wizwatch.notify.base import DeliveryEnv
 from wizwatch.notify.deliver import Deliverer, DeliveryPolicy
 from wizwatch.notify.destinations import Destinations
-from wizwatch.notify.fanout import DELIVERY_PREFIX, destinations_for, enqueue, parse_delivery
+from wizwatch.notify.fanout import destinations_for, enqueue, is_delivery, parse_delivery
 from wizwatch.notify.http import HttpPoster
 from wizwatch.notify.ledger import DeliveryLedger
 from wizwatch.notify.publish import InvalidAlert, parse_alert
@@ -133,6 +134,13 @@ def _attempt(record: SQSRecord) -> int:
         return 1
 
 
+def _json(body: str) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None  # not JSON: parse_alert says so
+
+
 def _queue_name(url_or_arn: str) -> str:
     return url_or_arn.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
 
@@ -151,8 +159,8 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     )
     budget = TimeBudget.from_context(context, reserve_seconds=0.0, default_ms=60_000)
 
-    def deliver(record: SQSRecord, body: str) -> None:
-        name, alert = parse_delivery(body)
+    def deliver(record: SQSRecord, doc: dict[str, Any]) -> None:
+        name, alert = parse_delivery(doc)
         outcome = deliverer.deliver(alert, name, attempt=_attempt(record), budget=budget)
         if outcome.status in ("delivered", "duplicate"):
             return
@@ -196,8 +204,9 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     def record_handler(record: SQSRecord) -> None:
         body = record.body
         try:
-            if body.lstrip().startswith(DELIVERY_PREFIX):
-                deliver(record, body)
+            doc = _json(body)
+            if is_delivery(doc):
+                deliver(record, doc)
             else:
                 route(record, body)
         except DeliveryPending:

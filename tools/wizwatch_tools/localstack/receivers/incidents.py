@@ -34,7 +34,12 @@ class PagerDutyReceiver(Service):
         self.incidents: dict[str, int] = {}
 
     def fault_body(self, status: int) -> Any:
-        return {"status": "throttle event", "message": "Requests for this service are arriving too quickly."}
+        if status == 429:
+            return {
+                "status": "throttle event",
+                "message": "Requests for this service are arriving too quickly.",
+            }
+        return {"status": "error", "message": "Internal server error"}
 
     def handle(self, request: Request) -> Answer:
         if len(request.body) > self.MAX_BYTES:
