@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from wizwatch_tools.localstack.demo_destinations import demo_destinations
 from wizwatch_tools.localstack.recorder import Recorder
 from wizwatch_tools.localstack.session import Session, local_session
 
@@ -139,11 +140,14 @@ def run_demo(args: argparse.Namespace) -> int:
     console = Console(width=max(120, Console().width))
     started = time.monotonic()
     console.rule("[bold]Wizwatch demo[/]: Wiz → poller → S3 → detector → alert queue → notifier → SNS")
+    destinations_cm = demo_destinations()
+    destinations = destinations_cm.__enter__()
     with console.status("starting the moto server, the Wiz simulator and provisioning template.yaml..."):
-        session_cm = local_session(args, echo=args.verbose)
+        session_cm = local_session(args, echo=args.verbose, function_env=destinations.function_env)
         session = session_cm.__enter__()
     try:
         stack = session.stack
+        destinations.install(stack)
         source = (
             f"simulator seeded with {args.hours}h of history" if session.sim is not None else "a real tenant"
         )
@@ -154,6 +158,7 @@ def run_demo(args: argparse.Namespace) -> int:
         outcome = run_steps(session, console)
         for table in summary_tables(session, outcome):
             console.print(table)
+        console.print(destinations.table())
         if stack.errors:
             console.print(
                 f"[red]{len(stack.errors)} handler invocation(s) raised; first:[/]\n{stack.errors[0]}"
@@ -166,3 +171,4 @@ def run_demo(args: argparse.Namespace) -> int:
         return 1 if stack.errors else 0
     finally:
         session_cm.__exit__(None, None, None)
+        destinations_cm.__exit__(None, None, None)
