@@ -11,7 +11,9 @@ Precedence", docs.panther.com/alerts/destinations): the list the rule's ``destin
 returns; the rule's ``OutputIds`` (Destination Override); the destinations configured for the
 alert's severity (which already reflects ``severity()``), alert type and log type. A
 ``destinations()`` result of ``[]`` or one containing ``"SKIP"`` suppresses the alert (handled
-before routing, by the engine). Names a rule returns at run time that are not configured are
+before routing, by the engine). A rule error goes "to the same destination it would normally
+get sent to" (help.panther.com, rule exceptions): the rule's ``OutputIds``, else the defaults
+that take ``RULE_ERROR``. Names a rule returns at run time that are not configured are
 dropped with a warning; when none is left, the next level applies, so an alert is never lost
 to a typo (``wizwatch test`` reports such names).
 """
