@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from wizwatch import metric_names as mn
-from wizwatch.alerts import clock
+from wizwatch.alerts import clock, rule_health
 from wizwatch.alerts.message import MAX_EVENTS, AlertSpec, build_alert
 from wizwatch.alerts.metrics import MetricCounts
 from wizwatch.alerts.notifications import ObjectRef
@@ -238,6 +238,8 @@ class Detector:
             return report
         parse_time = now.strftime("%Y-%m-%d %H:%M:%S.") + f"{now.microsecond:06d}000"
         collected, bad = self._evaluate(ref, log_type, page.records, report, parse_time)
+        for key, result, hit in rule_health.load_error_hits(self.engine, log_type, ref.key):
+            collected[key] = _Collect(key=key, first=result, hits=[hit])  # a broken rule: alerted
         if bad:
             self.s3_requests += 1
             where = kept.quarantine_records(self.s3, bucket, log_type, ref.key, today, bad)
