@@ -66,8 +66,12 @@ def test_a_rule_with_a_syntax_error_alerts_once_and_the_others_keep_alerting(bro
     assert "wiz_user_created_or_deleted.py:" in error["message"] and "SyntaxError" in error["message"]
     assert errors[0]["dedup_string"] == "Wiz.User.Created.Or.Deleted:RuleLoadError"
     rules = sorted(a["rule_id"] for a in first if a["alert_type"] == "RULE")
-    # The broken rule's sibling rules on the same events still alert.
-    assert rules == ["Wiz.Update.IP.Restrictions", "Wizwatch.Audit.Global.Admin.User.Created"]
+    # The other rules on the same events still alert (alice's admin + IP change also correlate).
+    assert rules == [
+        "Wiz.Update.IP.Restrictions",
+        "Wizwatch.Audit.Global.Admin.User.Created",
+        "Wizwatch.Correlation.Admin.Created.Then.IP.Restrictions",
+    ]
     assert _metric(stack, mn.RULES_FAILED_TO_LOAD)[-1] == [1.0]
 
     # Another page: new matches alert, the broken rule's error is deduplicated (no alert per page).

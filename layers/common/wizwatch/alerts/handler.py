@@ -14,9 +14,11 @@ from wizwatch import aws
 from wizwatch import metric_names as mn
 from wizwatch.alerts import rule_health
 from wizwatch.alerts.config import DetectorConfig
+from wizwatch.alerts.correlate import Correlator
 from wizwatch.alerts.detector import Detector
 from wizwatch.alerts.notifications import is_sqs_batch, objects_in_s3_notification
 from wizwatch.config import load
+from wizwatch.dedup.signals import SignalStore
 from wizwatch.dedup.store import DedupStore
 
 log = logging.getLogger(__name__)
@@ -34,9 +36,14 @@ def _build(config: DetectorConfig, rules_dir: str) -> Detector:
     store = DedupStore(
         aws.client("dynamodb"), config.dedup_table, idempotency_ttl_s=config.idempotency_hours * 3600
     )
+    correlations = [r for r in engine.ruleset.correlations if r.enabled]
+    correlator = (
+        Correlator(correlations, SignalStore(aws.client("dynamodb"), config.dedup_table)) if correlations else None
+    )
     return Detector(
         engine,
         store,
+        correlator=correlator,
         s3=aws.client("s3"),
         sqs=aws.client("sqs"),
         alert_queue_url=config.alert_queue_url,

@@ -283,8 +283,19 @@ def _transitions(
             else:
                 problems.add(f"{where}.Match[{j}]", "each entry is {On: field} or {From: field, To: field}", at=("Detection",))
                 continue
-            criteria[f"{t.get('ID') or i}#{j}"] = paths
+            _merge(criteria, paths, f"{t.get('ID') or i}#{j}")
     return criteria
+
+
+def _merge(criteria: dict[str, dict[str, str]], paths: dict[str, str], name: str) -> None:
+    """Add a transition's match; one that shares a member and its field with an existing
+    criterion extends it (A->B on x, B->C on x: one key shared by A, B and C)."""
+    for existing in criteria.values():
+        if any(existing.get(m) == p for m, p in paths.items()):
+            if all(existing.get(m, p) == p for m, p in paths.items()):
+                existing.update(paths)
+                return
+    criteria[name] = dict(paths)
 
 
 def _tests(raw: Any, ids: set[str], problems: Problems) -> list[CorrelationTest]:

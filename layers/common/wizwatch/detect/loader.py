@@ -246,7 +246,34 @@ def load_tree(root: Path) -> RuleSet:
         sidecar.apply(doc, path, by_id, problems)
         _record_broken(out, problems, None, path)
     _apply_overrides(out)
+    _link_correlations(out)
     return out
+
+
+def _link_correlations(out: RuleSet) -> None:
+    """Each correlation rule's inputs must be loaded rules; its log types are theirs. A rule whose
+    members share no match criterion cannot be partitioned for streaming evaluation: an error."""
+    by_id = {r.rule_id: r for r in out.rules}
+    broken = {b.rule_id for b in out.broken}
+    keep = []
+    for corr in out.correlations:
+        problems = Problems(corr.path)
+        problems.rule_id = corr.rule_id
+        for m in corr.members:
+            if m.rule_id not in by_id and m.rule_id not in broken:
+                problems.add("Detection", f"member {m.id!r}: no rule {m.rule_id!r} is loaded")
+        if corr.criteria and corr.primary is None:
+            problems.add(
+                "Detection",
+                "Wizwatch evaluates correlation rules as signals arrive, partitioned by a match "
+                "criterion every member takes part in; this rule has none",
+            )
+        corr.log_types = sorted({t for m in corr.members if m.rule_id in by_id for t in by_id[m.rule_id].log_types})
+        if problems.errors:
+            _record_broken(out, problems, {"Enabled": corr.enabled, "Severity": corr.severity}, Path(corr.path), corr.source)
+        else:
+            keep.append(corr)
+    out.correlations = keep
 
 
 def _load_spec(
