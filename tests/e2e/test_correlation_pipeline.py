@@ -44,12 +44,16 @@ def _alerts(stack: Any) -> list[dict[str, Any]]:
 
 def test_a_sequence_across_pages_alerts_once_through_the_normal_alert_path(det: Any) -> None:
     bucket = det.resources["bucket"]
-    det.s3.put_object(Bucket=bucket, Key=key_for(1), Body=page_body([_entry("a1", "CreateUser", "alice", 10)]))
+    det.s3.put_object(
+        Bucket=bucket, Key=key_for(1), Body=page_body([_entry("a1", "CreateUser", "alice", 10)])
+    )
     first = _alerts(det)
     assert RULE not in {a["rule_id"] for a in first}
     assert "Wizwatch.Audit.Global.Admin.User.Created" in {a["rule_id"] for a in first}
 
-    page2 = page_body([_entry("b1", "UpdateIPRestrictions", "bob", 15), _entry("a2", "UpdateIPRestrictions", "alice", 20)])
+    page2 = page_body(
+        [_entry("b1", "UpdateIPRestrictions", "bob", 15), _entry("a2", "UpdateIPRestrictions", "alice", 20)]
+    )
     det.s3.put_object(Bucket=bucket, Key=key_for(2), Body=page2)
     second = _alerts(det)
     (corr,) = [a for a in second if a["rule_id"] == RULE]

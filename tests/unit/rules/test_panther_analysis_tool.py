@@ -19,7 +19,9 @@ RULES = ROOT / "functions" / "detector" / "rules"
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not PAT.exists(), reason="Panther's tool is not installed: run `make pat` (.pat-venv)"),
+    pytest.mark.skipif(
+        not PAT.exists(), reason="Panther's tool is not installed: run `make pat` (.pat-venv)"
+    ),
 ]
 
 

@@ -34,7 +34,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="file of records (JSON array, JSON lines or a GraphQL page; gzip ok), or - for stdin",
     )
     parser.add_argument(
-        "--rules", type=Path, default=None, help="rule folder (default: the bundled rules, from any directory)"
+        "--rules",
+        type=Path,
+        default=None,
+        help="rule folder (default: the bundled rules, from any directory)",
     )
     parser.add_argument(
         "--matches-only",
@@ -78,8 +81,7 @@ def summary(lines: list[dict[str, Any]]) -> str:
     matched = sum(1 for line in lines if line.get("alerts"))
     invalid = sum(1 for line in lines if "invalid" in line)
     return (
-        f"{len(lines)} records: {matched} matched ({alerts} alerts), "
-        f"{errors} rule errors, {invalid} invalid"
+        f"{len(lines)} records: {matched} matched ({alerts} alerts), {errors} rule errors, {invalid} invalid"
     )
 
 

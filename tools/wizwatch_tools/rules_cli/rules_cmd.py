@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from wizwatch.detect.correlation_spec import CorrelationRule
 from wizwatch.detect.loader import RuleSet, load_tree
+from wizwatch.detect.spec import Rule
 from wizwatch.errors import RuleLoadError
 
 from .paths import default_rules_dir
@@ -31,7 +32,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def rows(found: RuleSet) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for r in [*found.rules, *found.correlations]:
+    everything: list[Rule | CorrelationRule] = [*found.rules, *found.correlations]
+    for r in everything:
         correlation = isinstance(r, CorrelationRule)
         out.append(
             {

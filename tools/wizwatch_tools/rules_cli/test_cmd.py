@@ -31,7 +31,11 @@ from .paths import default_rules_dir
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "paths", nargs="*", type=Path, metavar="PATH", help="rule files or folders (default: the bundled rules)"
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="rule files or folders (default: the bundled rules)",
     )
     parser.add_argument(
         "--path", dest="more_paths", action="append", type=Path, default=[], metavar="PATH",
@@ -57,9 +61,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--show-failures-only", action="store_true", help="print only failed tests and the summary"
     )
-    parser.add_argument(
-        "--skip-disabled-tests", action="store_true", help="skip the tests of disabled rules"
-    )
+    parser.add_argument("--skip-disabled-tests", action="store_true", help="skip the tests of disabled rules")
 
 
 def parse_filters(items: list[str]) -> dict[str, list[str]]:
@@ -73,7 +75,9 @@ def parse_filters(items: list[str]) -> dict[str, list[str]]:
 
 
 def _spec_of(rule: Rule | CorrelationRule) -> dict[str, Any]:
-    return rule.spec if isinstance(rule, Rule) else {"AnalysisType": "correlation_rule", "RuleID": rule.rule_id}
+    return (
+        rule.spec if isinstance(rule, Rule) else {"AnalysisType": "correlation_rule", "RuleID": rule.rule_id}
+    )
 
 
 def matches_filters(rule: Rule | CorrelationRule, filters: dict[str, list[str]]) -> bool:

@@ -61,7 +61,7 @@ class Correlator:
     """Per page: collects signals (``observe``), then stores and judges them (``hits``)."""
 
     def __init__(self, rules: list[CorrelationRule], store: SignalStore) -> None:
-        self.rules = [r for r in rules if r.enabled and r.primary is not None or r.enabled and not r.criteria]
+        self.rules = [r for r in rules if r.enabled and (r.primary is not None or not r.criteria)]
         self.store = store
         #: input RuleID -> [(correlation rule, member id)]
         self.by_input: dict[str, list[tuple[CorrelationRule, str]]] = {}
@@ -111,22 +111,22 @@ class Correlator:
             for match in evaluate(p.rule, stored):
                 if not fresh & {s.identity for s in match.signals}:
                     continue  # made of older signals only: already judged when they arrived
-                if any(m.absent for m in p.rule.members):
-                    if absence_decided_at(p.rule, match.first, match.last) > latest:
-                        continue  # an absent member could still turn up: wait for a later signal
+                waits = any(m.absent for m in p.rule.members)
+                if waits and absence_decided_at(p.rule, match.first, match.last) > latest:
+                    continue  # an absent member could still turn up: wait for a later signal
                 out.append(self._hit(match, p))
         return out
 
-    def _hit(self, match: CorrelationMatch, p: _Pending) -> tuple[GroupKey, RuleResult, Hit, list[dict[str, Any]]]:
+    def _hit(
+        self, match: CorrelationMatch, p: _Pending
+    ) -> tuple[GroupKey, RuleResult, Hit, list[dict[str, Any]]]:
         rule = p.rule
         used = sorted(s.identity for s in match.signals)
         identity = "corr#" + hashlib.sha256("\n".join(used).encode()).hexdigest()[:32]
         stand_in = as_rule(rule)
         context = {
             "correlation_key": match.key,
-            "signals": [
-                {"member": s.member, "event_time": s.time, **(s.info or {})} for s in match.signals
-            ],
+            "signals": [{"member": s.member, "event_time": s.time, **(s.info or {})} for s in match.signals],
         }
         title = f"{rule.display_name or rule.rule_id}: {match.dedup}"
         result = RuleResult(

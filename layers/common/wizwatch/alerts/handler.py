@@ -38,7 +38,9 @@ def _build(config: DetectorConfig, rules_dir: str) -> Detector:
     )
     correlations = [r for r in engine.ruleset.correlations if r.enabled]
     correlator = (
-        Correlator(correlations, SignalStore(aws.client("dynamodb"), config.dedup_table)) if correlations else None
+        Correlator(correlations, SignalStore(aws.client("dynamodb"), config.dedup_table))
+        if correlations
+        else None
     )
     return Detector(
         engine,

@@ -100,7 +100,7 @@ class SignalStore:
                     Signal(
                         member=item["member"]["S"],
                         time=int(item["t"]["N"]) / 1000,
-                        values=values,  # type: ignore[arg-type]
+                        values=values,
                         identity=item["identity"]["S"],
                         info=orjson.loads(item["info"]["B"]),
                     )

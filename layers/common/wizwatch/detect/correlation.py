@@ -139,9 +139,9 @@ def _pick(
                 return None
             continue
         if rule.ordered:
-            if previous is not None and (previous[0], m.id) in rule.within:
-                if picks[-1].time - previous[1] > rule.within[(previous[0], m.id)] * 60:
-                    return None
+            limit = rule.within.get((previous[0], m.id)) if previous is not None else None
+            if previous is not None and limit is not None and picks[-1].time - previous[1] > limit * 60:
+                return None
             cursor = picks[-1].time
             previous = (m.id, cursor)
         used.extend(picks)
@@ -169,7 +169,7 @@ def _absent_seen(
 def absence_decided_at(rule: CorrelationRule, match_first: float, match_last: float) -> float:
     """The event time after which no signal can still undo a match (absences are then final)."""
     horizon = match_first + rule.lookback_minutes * 60
-    for (a, b), minutes in rule.within.items():
+    for (_a, b), minutes in rule.within.items():
         if any(m.id == b and m.absent for m in rule.members):
             horizon = max(horizon, match_last + minutes * 60)
     return horizon

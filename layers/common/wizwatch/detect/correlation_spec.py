@@ -45,7 +45,14 @@ KNOWN_KEYS = {
     "BaseVersion",
     "Tests",
 }
-GROUP_KEYS = {"Group", "MatchCriteria", "LookbackWindowMinutes", "Schedule", "EventEvaluationOrder", "MinMatchCount"}
+GROUP_KEYS = {
+    "Group",
+    "MatchCriteria",
+    "LookbackWindowMinutes",
+    "Schedule",
+    "EventEvaluationOrder",
+    "MinMatchCount",
+}
 SEQUENCE_KEYS = {"Sequence", "Transitions", "LookbackWindowMinutes", "Schedule", "EventEvaluationOrder"}
 MEMBER_KEYS = {"ID", "RuleID", "MinMatchCount", "MaxMatchCount", "Absence"}
 #: Panther's default dedup period; correlation specs have no DedupPeriodMinutes (overrides may set it).
@@ -143,24 +150,36 @@ def parse_correlation(doc: dict[str, Any], path: Path, problems: Problems) -> Co
     is_group = "Group" in body
     allowed = GROUP_KEYS if is_group else SEQUENCE_KEYS
     for key in sorted(set(body) - allowed, key=str):
-        problems.add(f"Detection[0].{key}", f"unknown key (known: {', '.join(sorted(allowed))})", at=("Detection",))
+        problems.add(
+            f"Detection[0].{key}", f"unknown key (known: {', '.join(sorted(allowed))})", at=("Detection",)
+        )
     members = _members(body.get("Group" if is_group else "Sequence"), problems)
     ids = {m.id for m in members}
     lookback = body.get("LookbackWindowMinutes")
     if not isinstance(lookback, int) or isinstance(lookback, bool) or lookback < 1:
-        problems.add("Detection[0].LookbackWindowMinutes", f"required: minutes >= 1, got {lookback!r}", at=("Detection",))
+        problems.add(
+            "Detection[0].LookbackWindowMinutes",
+            f"required: minutes >= 1, got {lookback!r}",
+            at=("Detection",),
+        )
         lookback = 1
     within: dict[tuple[str, str], int] = {}
     order = body.get("EventEvaluationOrder")
     if order not in (None, "Chronological", "ReverseChronological"):
         problems.add(
-            "Detection[0].EventEvaluationOrder", f"Chronological or ReverseChronological, got {order!r}", at=("Detection",)
+            "Detection[0].EventEvaluationOrder",
+            f"Chronological or ReverseChronological, got {order!r}",
+            at=("Detection",),
         )
     min_members = body.get("MinMatchCount")
     if min_members is not None and (
-        not isinstance(min_members, int) or isinstance(min_members, bool) or not 1 <= min_members <= len(members)
+        not isinstance(min_members, int)
+        or isinstance(min_members, bool)
+        or not 1 <= min_members <= len(members)
     ):
-        problems.add("Detection[0].MinMatchCount", f"1..{len(members)} members, got {min_members!r}", at=("Detection",))
+        problems.add(
+            "Detection[0].MinMatchCount", f"1..{len(members)} members, got {min_members!r}", at=("Detection",)
+        )
         min_members = None
     if is_group:
         # A Group's members may come in any order (EventEvaluationOrder only says how Panther
@@ -184,7 +203,9 @@ def parse_correlation(doc: dict[str, Any], path: Path, problems: Problems) -> Co
         description=str(doc.get("Description") or ""),
         runbook=str(doc.get("Runbook") or ""),
         reference=str(doc.get("Reference") or ""),
-        reports={str(k): [str(x) for x in (v or [])] for k, v in reports.items()} if isinstance(reports, dict) else {},
+        reports={str(k): [str(x) for x in (v or [])] for k, v in reports.items()}
+        if isinstance(reports, dict)
+        else {},
         tags=[str(t) for t in doc.get("Tags") or []],
         path=str(path),
         members=members,
@@ -206,19 +227,29 @@ def _members(raw: Any, problems: Problems) -> list[Member]:
     out: list[Member] = []
     for i, m in enumerate(raw):
         where = f"Detection[0] member {i}"
-        if not isinstance(m, dict) or not isinstance(m.get("RuleID"), str) or not isinstance(m.get("ID", ""), str):
+        if (
+            not isinstance(m, dict)
+            or not isinstance(m.get("RuleID"), str)
+            or not isinstance(m.get("ID", ""), str)
+        ):
             problems.add(where, "needs a RuleID (and an optional ID), strings", at=("Detection",))
             continue
         member_id = m.get("ID") or m["RuleID"]
         for key in sorted(set(m) - MEMBER_KEYS, key=str):
-            problems.add(f"{where}.{key}", f"unknown key (known: {', '.join(sorted(MEMBER_KEYS))})", at=("Detection",))
+            problems.add(
+                f"{where}.{key}", f"unknown key (known: {', '.join(sorted(MEMBER_KEYS))})", at=("Detection",)
+            )
         count = m.get("MinMatchCount", 1)
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-            problems.add(f"{where}.MinMatchCount", f"must be a whole number >= 1, got {count!r}", at=("Detection",))
+            problems.add(
+                f"{where}.MinMatchCount", f"must be a whole number >= 1, got {count!r}", at=("Detection",)
+            )
             count = 1
         most = m.get("MaxMatchCount")
         if most is not None and (not isinstance(most, int) or isinstance(most, bool) or most < count):
-            problems.add(f"{where}.MaxMatchCount", f"a whole number >= MinMatchCount, got {most!r}", at=("Detection",))
+            problems.add(
+                f"{where}.MaxMatchCount", f"a whole number >= MinMatchCount, got {most!r}", at=("Detection",)
+            )
             most = None
         absent = m.get("Absence", False)
         if not isinstance(absent, bool):
@@ -234,20 +265,36 @@ def _group_criteria(raw: Any, ids: set[str], problems: Problems) -> dict[str, di
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        problems.add("Detection[0].MatchCriteria", "a mapping of criterion name -> [{GroupID, Match}]", at=("Detection",))
+        problems.add(
+            "Detection[0].MatchCriteria",
+            "a mapping of criterion name -> [{GroupID, Match}]",
+            at=("Detection",),
+        )
         return {}
     criteria: dict[str, dict[str, str]] = {}
     for name, entries in raw.items():
         paths: dict[str, str] = {}
         if not isinstance(entries, list) or len(entries) < 2:
-            problems.add(f"Detection[0].MatchCriteria.{name}", "needs at least two {GroupID, Match}", at=("Detection",))
+            problems.add(
+                f"Detection[0].MatchCriteria.{name}", "needs at least two {GroupID, Match}", at=("Detection",)
+            )
             continue
         for e in entries:
-            if not isinstance(e, dict) or not isinstance(e.get("GroupID"), str) or not isinstance(e.get("Match"), str):
-                problems.add(f"Detection[0].MatchCriteria.{name}", "each entry is {GroupID, Match}", at=("Detection",))
+            if (
+                not isinstance(e, dict)
+                or not isinstance(e.get("GroupID"), str)
+                or not isinstance(e.get("Match"), str)
+            ):
+                problems.add(
+                    f"Detection[0].MatchCriteria.{name}", "each entry is {GroupID, Match}", at=("Detection",)
+                )
                 continue
             if e["GroupID"] not in ids:
-                problems.add(f"Detection[0].MatchCriteria.{name}", f"GroupID {e['GroupID']!r} is no member", at=("Detection",))
+                problems.add(
+                    f"Detection[0].MatchCriteria.{name}",
+                    f"GroupID {e['GroupID']!r} is no member",
+                    at=("Detection",),
+                )
             paths[e["GroupID"]] = e["Match"]
         criteria[str(name)] = paths
     return criteria
@@ -258,7 +305,11 @@ def _transitions(
 ) -> dict[str, dict[str, str]]:
     ids = [m.id for m in members]
     if not isinstance(raw, list) or not raw:
-        problems.add("Detection[0].Transitions", "required: a list of {ID, From, To, WithinTimeFrameMinutes, Match}", at=("Detection",))
+        problems.add(
+            "Detection[0].Transitions",
+            "required: a list of {ID, From, To, WithinTimeFrameMinutes, Match}",
+            at=("Detection",),
+        )
         return {}
     criteria: dict[str, dict[str, str]] = {}
     for i, t in enumerate(raw):
@@ -272,7 +323,9 @@ def _transitions(
         minutes = t.get("WithinTimeFrameMinutes")
         if minutes is not None:
             if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 1:
-                problems.add(f"{where}.WithinTimeFrameMinutes", f"minutes >= 1, got {minutes!r}", at=("Detection",))
+                problems.add(
+                    f"{where}.WithinTimeFrameMinutes", f"minutes >= 1, got {minutes!r}", at=("Detection",)
+                )
             else:
                 within[(a, b)] = minutes
         for j, m in enumerate(t.get("Match") or []):
@@ -281,7 +334,11 @@ def _transitions(
             elif isinstance(m, dict) and isinstance(m.get("From"), str) and isinstance(m.get("To"), str):
                 paths = {a: m["From"], b: m["To"]}
             else:
-                problems.add(f"{where}.Match[{j}]", "each entry is {On: field} or {From: field, To: field}", at=("Detection",))
+                problems.add(
+                    f"{where}.Match[{j}]",
+                    "each entry is {On: field} or {From: field, To: field}",
+                    at=("Detection",),
+                )
                 continue
             _merge(criteria, paths, f"{t.get('ID') or i}#{j}")
     return criteria
@@ -291,10 +348,10 @@ def _merge(criteria: dict[str, dict[str, str]], paths: dict[str, str], name: str
     """Add a transition's match; one that shares a member and its field with an existing
     criterion extends it (A->B on x, B->C on x: one key shared by A, B and C)."""
     for existing in criteria.values():
-        if any(existing.get(m) == p for m, p in paths.items()):
-            if all(existing.get(m, p) == p for m, p in paths.items()):
-                existing.update(paths)
-                return
+        shares = any(existing.get(m) == p for m, p in paths.items())
+        if shares and all(existing.get(m, p) == p for m, p in paths.items()):
+            existing.update(paths)
+            return
     criteria[name] = dict(paths)
 
 
@@ -307,7 +364,11 @@ def _tests(raw: Any, ids: set[str], problems: Problems) -> list[CorrelationTest]
     tests = []
     for i, t in enumerate(raw):
         where = f"Tests[{i}]"
-        if not isinstance(t, dict) or not isinstance(t.get("Name"), str) or not isinstance(t.get("ExpectedResult"), bool):
+        if (
+            not isinstance(t, dict)
+            or not isinstance(t.get("Name"), str)
+            or not isinstance(t.get("ExpectedResult"), bool)
+        ):
             problems.add(where, "each test needs Name, ExpectedResult and RuleOutputs", at=("Tests", i))
             continue
         for key in sorted(set(t) - {"Name", "ExpectedResult", "RuleOutputs"}, key=str):
@@ -315,11 +376,17 @@ def _tests(raw: Any, ids: set[str], problems: Problems) -> list[CorrelationTest]
         outputs: dict[str, list[tuple[str, Any, float]]] = {}
         for j, out in enumerate(t.get("RuleOutputs") or []):
             if not isinstance(out, dict) or out.get("ID") not in ids:
-                problems.add(f"{where}.RuleOutputs[{j}]", f"ID must name a member ({', '.join(sorted(ids))})", at=("Tests", i))
+                problems.add(
+                    f"{where}.RuleOutputs[{j}]",
+                    f"ID must name a member ({', '.join(sorted(ids))})",
+                    at=("Tests", i),
+                )
                 continue
             for path, by_value in (out.get("Matches") or {}).items():
                 if not isinstance(by_value, dict):
-                    problems.add(f"{where}.RuleOutputs[{j}].Matches", "field -> {value: [times]}", at=("Tests", i))
+                    problems.add(
+                        f"{where}.RuleOutputs[{j}].Matches", "field -> {value: [times]}", at=("Tests", i)
+                    )
                     continue
                 for value, times in by_value.items():
                     for when in times if isinstance(times, list) else [times]:

@@ -17,7 +17,6 @@ from panther_base_helpers import (
     pattern_match_list,
     resolve_timestamp_string,
 )
-
 from wizwatch.detect.event import ImmutableCaseInsensitiveDict, ImmutableList
 
 __all__ = [

@@ -16,20 +16,18 @@ can raise a rule-error alert for it instead of refusing to start.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import importlib.util
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from wizwatch.detect import overrides as ov
 from wizwatch.detect import provenance, sidecar
-from wizwatch.detect.correlation_spec import CorrelationRule, parse_correlation
-from wizwatch.detect.runner import RuleRunner
-from wizwatch.detect.simple import DetectionSyntaxError
+from wizwatch.detect.correlation_spec import parse_correlation
+from wizwatch.detect.overlay import apply_overrides, build_runner
+from wizwatch.detect.ruleset import BrokenRule, RuleSet
 from wizwatch.detect.spec import Problems, Rule, parse_spec
 from wizwatch.detect.yaml_strict import YamlDocument, load
 from wizwatch.errors import RuleLoadError
@@ -38,37 +36,6 @@ HELPERS_DIR = "global_helpers"
 #: Panther analysis types that are not detections Wizwatch runs, but are fine to find in a tree.
 PASSIVE_TYPES = {"global", "pack", "datamodel", "saved_query", "lookup_table"}
 UNSUPPORTED_TYPES = {"policy", "scheduled_rule", "scheduled_query", "scheduled_prompt"}
-
-
-@dataclass
-class BrokenRule:
-    """A rule (or a file that looked like one) that failed to load: disabled, and reported."""
-
-    key: str  # the RuleID when known, else the file
-    errors: list[RuleLoadError]
-    rule_id: str | None = None
-    enabled: bool = True
-    log_types: list[str] = field(default_factory=list)
-    severity: str = "HIGH"
-    dedup_period_minutes: int = 60
-    source: str = ""
-
-    @property
-    def digest(self) -> str:
-        """Changes when the problems change (a new RULE_ERROR window per distinct breakage)."""
-        text = "\n".join(str(e) for e in self.errors)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-@dataclass
-class RuleSet:
-    rules: list[Rule] = field(default_factory=list)
-    correlations: list[CorrelationRule] = field(default_factory=list)
-    errors: list[RuleLoadError] = field(default_factory=list)
-    broken: list[BrokenRule] = field(default_factory=list)
-    overrides: list[ov.Override] = field(default_factory=list)
-    #: (file, why) for files found and deliberately not run (packs, helper specs...).
-    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _walk(root: Path) -> list[Path]:
@@ -192,17 +159,6 @@ def _load_rule(doc: YamlDocument, path: Path, ordinal: int, problems: Problems) 
     return rule if build_runner(rule, problems) else None
 
 
-def build_runner(rule: Rule, problems: Problems) -> bool:
-    """Compile the rule's callables (after overrides); False with the problem recorded."""
-    try:
-        rule.runner = RuleRunner(rule)
-    except (DetectionSyntaxError, KeyError, TypeError) as exc:
-        key = "Detection" if rule.is_simple else "InlineFilters"
-        problems.add(key, str(exc))
-        return False
-    return True
-
-
 def load_rules(root: Path) -> tuple[list[Rule], list[RuleLoadError]]:
     """All rules under root, and every problem found (kept for callers that want just these)."""
     found = load_tree(root)
@@ -245,7 +201,7 @@ def load_tree(root: Path) -> RuleSet:
     for path, doc, problems in sidecars:
         sidecar.apply(doc, path, by_id, problems)
         _record_broken(out, problems, None, path)
-    _apply_overrides(out)
+    apply_overrides(out)
     _link_correlations(out)
     return out
 
@@ -268,9 +224,17 @@ def _link_correlations(out: RuleSet) -> None:
                 "Wizwatch evaluates correlation rules as signals arrive, partitioned by a match "
                 "criterion every member takes part in; this rule has none",
             )
-        corr.log_types = sorted({t for m in corr.members if m.rule_id in by_id for t in by_id[m.rule_id].log_types})
+        corr.log_types = sorted(
+            {t for m in corr.members if m.rule_id in by_id for t in by_id[m.rule_id].log_types}
+        )
         if problems.errors:
-            _record_broken(out, problems, {"Enabled": corr.enabled, "Severity": corr.severity}, Path(corr.path), corr.source)
+            _record_broken(
+                out,
+                problems,
+                {"Enabled": corr.enabled, "Severity": corr.severity},
+                Path(corr.path),
+                corr.source,
+            )
         else:
             keep.append(corr)
     out.correlations = keep
@@ -289,7 +253,9 @@ def _load_spec(
     kind = data.get("AnalysisType") if data is not None and not problems else None
     if data is not None and not problems and kind is None:
         if "RuleID" in data:
-            problems.add("AnalysisType", "missing: a rule spec needs AnalysisType: rule (or correlation_rule)")
+            problems.add(
+                "AnalysisType", "missing: a rule spec needs AnalysisType: rule (or correlation_rule)"
+            )
         else:
             out.skipped.append((str(path), "no AnalysisType: not an analysis file"))
             return
@@ -361,99 +327,3 @@ def _record_broken(
 
 
 _SEV = {"INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"}
-
-
-def copy_rule(rule: Rule) -> Rule:
-    """A shallow copy for overriding (module shared; runner rebuilt by the caller)."""
-    twin = copy.copy(rule)
-    twin.output_ids = list(rule.output_ids)
-    twin.overrides = []
-    twin.extra_filters = []
-    twin.allow_list = []
-    twin.override_tests = []
-    return twin
-
-
-def _apply_overrides(out: RuleSet) -> None:
-    """Apply every override to the rules it names; conflicts and unknown rules are errors."""
-    targets: list[Rule | CorrelationRule] = [*out.rules, *out.correlations]
-    known_broken = {b.rule_id for b in out.broken if b.rule_id}
-    setters: dict[tuple[str, str], ov.Override] = {}
-    changed: dict[str, Rule | CorrelationRule] = {}
-    for o in out.overrides:
-        hits = [t for t in targets if o.matches(t.rule_id)]
-        for b in out.broken:
-            if b.rule_id and o.matches(b.rule_id) and "Enabled" in o.values:
-                b.enabled = bool(o.values["Enabled"])  # the user's way to silence a broken rule
-                o.used = True
-        if not hits:
-            if not o.used and not any(o.matches(r) for r in known_broken):
-                out.errors.append(
-                    RuleLoadError(o.path, "RuleID", f"{o.pattern!r} matches no rule", line=o.line)
-                )
-            continue
-        o.used = True
-        for target in hits:
-            problems = Problems(o.path)
-            for key in o.values:
-                other = setters.get((target.rule_id, key))
-                if other is not None:
-                    problems.errors.append(
-                        RuleLoadError(
-                            o.path, key, f"{target.rule_id}: also set by {other.where}", line=o.line
-                        )
-                    )
-                setters[(target.rule_id, key)] = o
-            if isinstance(target, CorrelationRule):
-                for key in ("Threshold", "AllowList", "InlineFilters", "Tests"):
-                    if key in o.values or (key == "AllowList" and o.allow_list) or (
-                        key == "InlineFilters" and o.inline_filters) or (key == "Tests" and o.tests):
-                        problems.errors.append(
-                            RuleLoadError(o.path, key, f"{target.rule_id} is a correlation rule", line=o.line)
-                        )
-            if problems.errors:
-                out.errors.extend(problems.errors)
-                continue
-            if isinstance(target, Rule) and target.rule_id not in changed:
-                twin = copy_rule(target)
-                twin.unmodified = target
-                changed[target.rule_id] = twin
-            elif target.rule_id not in changed:
-                changed[target.rule_id] = target
-            _apply(changed[target.rule_id], o)
-    for i, rule in enumerate(out.rules):
-        twin = changed.get(rule.rule_id)
-        if isinstance(twin, Rule):
-            problems = Problems(rule.path)
-            if build_runner(twin, problems):
-                out.rules[i] = twin
-            else:
-                out.errors.extend(problems.errors)
-
-
-_FIELDS = {
-    "Enabled": "enabled",
-    "Severity": "severity",
-    "DedupPeriodMinutes": "dedup_period_minutes",
-    "Threshold": "threshold",
-    "OutputIds": "output_ids",
-}
-
-
-def _apply(target: Rule | CorrelationRule, o: ov.Override) -> None:
-    note = f" ({o.where}{': ' + o.reason if o.reason else ''})"
-    for key, value in o.values.items():
-        attr = _FIELDS[key]
-        before = getattr(target, attr)
-        setattr(target, attr, value)
-        target.overrides.append(f"{key}: {before!r} -> {value!r}{note}")
-    if isinstance(target, Rule):
-        if o.inline_filters:
-            target.extra_filters.extend(o.inline_filters)
-            target.overrides.append(f"InlineFilters: +{len(o.inline_filters)}{note}")
-        for name, exprs in o.allow_list:
-            target.allow_list.append((name, exprs))
-            target.overrides.append(f"AllowList: {name}{note}")
-        if o.tests:
-            target.override_tests.extend(o.tests)
-            target.overrides.append(f"Tests: +{len(o.tests)}{note}")

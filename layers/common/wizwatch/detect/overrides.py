@@ -96,9 +96,7 @@ def parse_overrides(doc: YamlDocument, path: Path, problems: Problems) -> list[O
     return out
 
 
-def _parse_entry(
-    entry: Any, i: int, path: Path, doc: YamlDocument, problems: Problems
-) -> Override | None:
+def _parse_entry(entry: Any, i: int, path: Path, doc: YamlDocument, problems: Problems) -> Override | None:
     where = f"Overrides[{i}]"
     at: tuple[Any, ...] = ("Overrides", i)
     if not isinstance(entry, dict):
@@ -126,10 +124,15 @@ def _parse_entry(
         else:
             sub.add("Enabled", f"must be true or false, got {entry['Enabled']!r}")
     if "Severity" in entry:
-        values["Severity"] = check_severity(entry["Severity"], f"{where}.Severity", sub.problems_at("Severity"))
+        values["Severity"] = check_severity(
+            entry["Severity"], f"{where}.Severity", sub.problems_at("Severity")
+        )
     if "DedupPeriodMinutes" in entry:
         values["DedupPeriodMinutes"] = check_whole(
-            entry["DedupPeriodMinutes"], f"{where}.DedupPeriodMinutes", sub.problems_at("DedupPeriodMinutes"), 0,
+            entry["DedupPeriodMinutes"],
+            f"{where}.DedupPeriodMinutes",
+            sub.problems_at("DedupPeriodMinutes"),
+            0,
             "of minutes",
         )
     if "Threshold" in entry:

@@ -52,7 +52,9 @@ class Manifest:
 def parse_manifest(doc: YamlDocument, path: Path, problems: Problems) -> Manifest | None:
     data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("Source"), str):
-        problems.add("Source", "a SOURCE.yml names its origin: Source: <name> (see wizwatch.detect.provenance)")
+        problems.add(
+            "Source", "a SOURCE.yml names its origin: Source: <name> (see wizwatch.detect.provenance)"
+        )
         return None
     for key in sorted(set(data) - _KEYS, key=str):
         problems.add(str(key), f"unknown key (known: {', '.join(sorted(_KEYS))})")

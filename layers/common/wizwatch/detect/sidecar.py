@@ -39,7 +39,11 @@ def apply(doc: YamlDocument, path: Path, rules: dict[str, Rule], problems: Probl
     data = doc.data
     if problems.errors:
         return
-    if not isinstance(data, dict) or set(data) - {"RuleID", "Tests"} or not isinstance(data.get("RuleID"), str):
+    if (
+        not isinstance(data, dict)
+        or set(data) - {"RuleID", "Tests"}
+        or not isinstance(data.get("RuleID"), str)
+    ):
         problems.add(None, "a .wizwatch.yml sidecar is a mapping {RuleID, Tests: [{Name, Expected...}]}")
         return
     rule_id = data["RuleID"]
@@ -58,12 +62,16 @@ def apply(doc: YamlDocument, path: Path, rules: dict[str, Rule], problems: Probl
             continue
         test = by_name.get(entry["Name"])
         if test is None:
-            problems.add(f"Tests[{i}].Name", f"{rule_id} has no test named {entry['Name']!r}", at=(*at, "Name"))
+            problems.add(
+                f"Tests[{i}].Name", f"{rule_id} has no test named {entry['Name']!r}", at=(*at, "Name")
+            )
             continue
         for key in sorted(set(entry) - EXPECTED_OUTPUT_KEYS - {"Name"}, key=str):
             allowed = ", ".join(sorted(EXPECTED_OUTPUT_KEYS))
             problems.add(f"Tests[{i}].{key}", f"not an expected-output key ({allowed})", at=(*at, key))
         for key, value in expectations_of(entry).items():
             if key in test.expectations and test.expectations[key] != value:
-                problems.add(f"Tests[{i}].Expected{key}", "also set, differently, in the rule's own test", at=at)
+                problems.add(
+                    f"Tests[{i}].Expected{key}", "also set, differently, in the rule's own test", at=at
+                )
             test.expectations[key] = value

@@ -301,4 +301,6 @@ def _parse_test(t: Any, problems: Problems, i: int) -> RuleTest | None:
 
 def expectations_of(t: dict[str, Any]) -> dict[str, Any]:
     """``ExpectedTitle: x`` -> ``{"Title": x}`` (every Expected* key but ExpectedResult)."""
-    return {k[len("Expected") :]: v for k, v in t.items() if k.startswith("Expected") and k != "ExpectedResult"}
+    return {
+        k[len("Expected") :]: v for k, v in t.items() if k.startswith("Expected") and k != "ExpectedResult"
+    }

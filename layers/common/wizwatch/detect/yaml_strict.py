@@ -58,7 +58,7 @@ class _StrictLoader(yaml.SafeLoader):
         self.flatten_mapping(node)  # resolves << merge keys the way SafeLoader does
         lines: dict[Any, int] = {}
         for key_node, value_node in node.value:
-            key = self.construct_object(key_node)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node)
             line = key_node.start_mark.line + 1
             try:
                 hash(key)
@@ -70,7 +70,7 @@ class _StrictLoader(yaml.SafeLoader):
                     (line, f"duplicate key {key!r} (first at line {lines[key]}); remove one of them")
                 )
                 continue
-            mapping[key] = self.construct_object(value_node)  # type: ignore[no-untyped-call]
+            mapping[key] = self.construct_object(value_node)
             lines[key] = line
         self.key_lines[id(mapping)] = lines
 
