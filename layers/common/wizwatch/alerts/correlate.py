@@ -104,16 +104,14 @@ class Correlator:
         )
         out = []
         for p in pending.values():
-            newest = max(s.time for s in p.signals)
-            stored = self.store.read(p.pk, newest - p.rule.lookback_minutes * 60, now_s)
-            latest = max([s.time for s in stored] or [newest])
-            fresh = {s.identity for s in p.signals}
-            for match in evaluate(p.rule, stored):
-                if not fresh & {s.identity for s in match.signals}:
-                    continue  # made of older signals only: already judged when they arrived
-                waits = any(m.absent for m in p.rule.members)
-                if waits and absence_decided_at(p.rule, match.first, match.last) > latest:
-                    continue  # an absent member could still turn up: wait for a later signal
+            rule = p.rule
+            waits = any(m.absent for m in rule.members)
+            reach = rule.lookback_minutes * 60
+            if waits:  # a match may be decided only now, a window after its first signal
+                reach += rule.lookback_minutes * 60 + max(rule.within.values(), default=0) * 60
+            since = min(s.time for s in p.signals) - reach
+            stored = self.store.read(p.pk, since, now_s)
+            for match in _new_matches(rule, stored, {s.identity for s in p.signals}):
                 out.append(self._hit(match, p))
         return out
 
@@ -144,6 +142,46 @@ class Correlator:
         events = [p.events[s.identity] for s in match.signals if s.identity in p.events]
         when = max(s.time for s in match.signals)
         return GroupKey(RULE, rule.rule_id, match.dedup), result, Hit(identity, _rfc3339(when)), events
+
+
+def _new_matches(rule: CorrelationRule, stored: list[Signal], fresh: set[str]) -> list[CorrelationMatch]:
+    """The matches this page's signals complete (or, with Absence, make final), per key.
+
+    ``evaluate`` gives the earliest match per key; one this page did not cause was judged when its
+    signals arrived, so its earliest signal is set aside and the key looked at again (a later
+    match on the same key may use this page's signals).
+    """
+    waits = any(m.absent for m in rule.members)
+    latest = max((s.time for s in stored), default=0.0)
+    before = max((s.time for s in stored if s.identity not in fresh), default=float("-inf"))
+    pool = sorted(stored, key=lambda s: s.time)
+    found: dict[str, CorrelationMatch] = {}
+    settled: set[str] = set()
+    for _ in range(len(pool) + 1):
+        progressed = False
+        for match in evaluate(rule, pool):
+            key = match.dedup
+            if key in settled:
+                continue
+            uses_fresh = bool(fresh & {s.identity for s in match.signals})
+            if waits:
+                horizon = absence_decided_at(rule, match.first, match.last)
+                if horizon > latest:
+                    settled.add(key)  # an absent member could still turn up: wait for a later signal
+                    continue
+                if uses_fresh or horizon > before:
+                    found[key] = match
+                    settled.add(key)
+                    continue
+            elif uses_fresh:
+                found[key] = match
+                settled.add(key)
+                continue
+            pool.remove(min(match.signals, key=lambda s: s.time))
+            progressed = True
+        if not progressed:
+            break
+    return list(found.values())
 
 
 def _rfc3339(seconds: float) -> str:
