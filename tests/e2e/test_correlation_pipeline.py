@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 import pytest
-from detector_fixtures import T0, audit, key_for, page_body
+from detector_fixtures import T0, audit, delivered, key_for, page_body
 
 from wizwatch.alerts import clock
 
@@ -35,19 +35,12 @@ def _entry(id_: str, action: str, user: str, minute: int) -> dict[str, Any]:
     return record
 
 
-def _alerts(stack: Any) -> list[dict[str, Any]]:
-    before = len(stack.received_alerts())
-    stack.run_detector()
-    stack.run_notifier()
-    return stack.received_alerts()[before:]
-
-
 def test_a_sequence_across_pages_alerts_once_through_the_normal_alert_path(det: Any) -> None:
     bucket = det.resources["bucket"]
     det.s3.put_object(
         Bucket=bucket, Key=key_for(1), Body=page_body([_entry("a1", "CreateUser", "alice", 10)])
     )
-    first = _alerts(det)
+    first = delivered(det)
     assert RULE not in {a["rule_id"] for a in first}
     assert "Wizwatch.Audit.Global.Admin.User.Created" in {a["rule_id"] for a in first}
 
@@ -55,7 +48,7 @@ def test_a_sequence_across_pages_alerts_once_through_the_normal_alert_path(det: 
         [_entry("b1", "UpdateIPRestrictions", "bob", 15), _entry("a2", "UpdateIPRestrictions", "alice", 20)]
     )
     det.s3.put_object(Bucket=bucket, Key=key_for(2), Body=page2)
-    second = _alerts(det)
+    second = delivered(det)
     (corr,) = [a for a in second if a["rule_id"] == RULE]
     assert corr["alert_type"] == "RULE" and corr["severity"] == "CRITICAL"
     assert corr["dedup_string"] == "alice"
@@ -69,4 +62,4 @@ def test_a_sequence_across_pages_alerts_once_through_the_normal_alert_path(det: 
 
     # The same page again (an overlapping poll): nothing new.
     det.s3.put_object(Bucket=bucket, Key=key_for(3), Body=page2)
-    assert [a for a in _alerts(det) if a["rule_id"] == RULE] == []
+    assert [a for a in delivered(det) if a["rule_id"] == RULE] == []

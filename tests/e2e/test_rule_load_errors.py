@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from detector_fixtures import T0, audit, key_for, page_body
+from detector_fixtures import T0, audit, delivered, key_for, page_body
 
 from wizwatch import metric_names as mn
 from wizwatch.alerts import clock
@@ -41,13 +41,6 @@ def _created_user(id_: str) -> dict[str, Any]:
     return record
 
 
-def _alerts(stack: Any) -> list[dict[str, Any]]:
-    before = len(stack.received_alerts())
-    stack.run_detector()
-    stack.run_notifier()
-    return stack.received_alerts()[before:]
-
-
 def _metric(stack: Any, name: str) -> list[float]:
     return [blob[name] for blob in stack.recorder.metrics.get("detector", []) if name in blob]
 
@@ -57,7 +50,7 @@ def test_a_rule_with_a_syntax_error_alerts_once_and_the_others_keep_alerting(bro
     bucket = stack.resources["bucket"]
     records = [_created_user("c1"), audit("ip1", action="UpdateIPRestrictions"), audit("d1")]
     stack.s3.put_object(Bucket=bucket, Key=key_for(1), Body=page_body(records))
-    first = _alerts(stack)
+    first = delivered(stack)
 
     errors = [a for a in first if a["alert_type"] == "RULE_ERROR"]
     assert [a["rule_id"] for a in errors] == ["Wiz.User.Created.Or.Deleted"]
@@ -76,7 +69,7 @@ def test_a_rule_with_a_syntax_error_alerts_once_and_the_others_keep_alerting(bro
 
     # Another page: new matches alert, the broken rule's error is deduplicated (no alert per page).
     stack.s3.put_object(Bucket=bucket, Key=key_for(2), Body=page_body([_created_user("c2")]))
-    second = _alerts(stack)
+    second = delivered(stack)
     assert [(a["alert_type"], a["rule_id"]) for a in second] == [
         ("RULE", "Wizwatch.Audit.Global.Admin.User.Created")
     ]

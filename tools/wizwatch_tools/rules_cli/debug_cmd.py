@@ -18,13 +18,11 @@ from typing import Any, TextIO
 from wizwatch.detect.correlation_spec import CorrelationRule
 from wizwatch.detect.correlation_testing import run_correlation_test, signals_of
 from wizwatch.detect.event import PantherEvent
-from wizwatch.detect.loader import load_tree
 from wizwatch.detect.runner import OPTIONAL_FUNCTIONS
 from wizwatch.detect.spec import Rule
 from wizwatch.detect.testing import mocks_applied, run_test
-from wizwatch.errors import RuleLoadError
 
-from .paths import default_rules_dir
+from .paths import load_or_report
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -111,10 +109,8 @@ def debug_correlation(rule: CorrelationRule, test_name: str, out: TextIO) -> int
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    try:
-        found = load_tree(args.rules or default_rules_dir())
-    except RuleLoadError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    found = load_or_report(args.rules)
+    if found is None:
         return 2
     for rule in found.rules:
         if rule.rule_id == args.rule_id:

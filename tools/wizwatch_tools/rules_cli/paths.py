@@ -8,8 +8,12 @@ the checkout this package was installed from (``make venv`` installs it editable
 from __future__ import annotations
 
 import os
+import sys
 from importlib import metadata
 from pathlib import Path
+
+from wizwatch.detect.loader import RuleSet, load_tree
+from wizwatch.errors import RuleLoadError
 
 ENV = "WIZWATCH_RULES_DIR"
 REPO = Path(__file__).resolve().parents[3]
@@ -28,3 +32,12 @@ def version() -> str:
         return metadata.version("wizwatch")
     except metadata.PackageNotFoundError:
         return "unknown"
+
+
+def load_or_report(path: Path | None) -> RuleSet | None:
+    """The tree at ``path`` (default: the bundled one); None, said on stderr, if it is not there."""
+    try:
+        return load_tree(path or default_rules_dir())
+    except RuleLoadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None

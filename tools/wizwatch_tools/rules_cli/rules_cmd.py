@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from wizwatch.detect.correlation_spec import CorrelationRule
-from wizwatch.detect.loader import RuleSet, load_tree
+from wizwatch.detect.loader import RuleSet
 from wizwatch.detect.spec import Rule
-from wizwatch.errors import RuleLoadError
 
-from .paths import default_rules_dir
+from .paths import load_or_report
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -100,10 +99,8 @@ def _table(items: list[dict[str, Any]], out: TextIO) -> None:
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    try:
-        found = load_tree(args.rules or default_rules_dir())
-    except RuleLoadError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    found = load_or_report(args.rules)
+    if found is None:
         return 2
     items = rows(found)
     if args.log_type:

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from wizwatch.detect.spec import Problems, check_severity
+from wizwatch.detect.spec import Problems, check_id_and_keys, check_severity
 
 KNOWN_KEYS = {
     "AnalysisType",
@@ -124,14 +124,7 @@ class CorrelationRule:
 
 def parse_correlation(doc: dict[str, Any], path: Path, problems: Problems) -> CorrelationRule | None:
     """Validate a correlation-rule document; every problem goes to ``problems``."""
-    rule_id = doc.get("RuleID")
-    if not isinstance(rule_id, str) or not rule_id.strip():
-        problems.add("RuleID", "required: a non-empty string")
-        rule_id = ""
-    else:
-        problems.rule_id = rule_id
-    for key in sorted(set(doc) - KNOWN_KEYS, key=str):
-        problems.add(str(key), f"unknown key (known keys: {', '.join(sorted(KNOWN_KEYS))})")
+    rule_id = check_id_and_keys(doc, KNOWN_KEYS, problems)
     enabled = doc.get("Enabled")
     if not isinstance(enabled, bool):
         problems.add("Enabled", f"required: true or false, got {enabled!r}")

@@ -158,6 +158,19 @@ def _str_list(doc: dict[str, Any], key: str, problems: Problems, what: str) -> l
     return list(value)
 
 
+def check_id_and_keys(doc: dict[str, Any], known: set[str], problems: Problems) -> str:
+    """The RuleID ("" when missing, reported), and every unknown top-level key reported."""
+    rule_id = doc.get("RuleID")
+    if not isinstance(rule_id, str) or not rule_id.strip():
+        problems.add("RuleID", "required: a non-empty string")
+        rule_id = ""
+    else:
+        problems.rule_id = rule_id
+    for key in sorted(set(doc) - known, key=str):
+        problems.add(str(key), f"unknown key (known keys: {', '.join(sorted(known))})")
+    return rule_id
+
+
 def check_severity(value: Any, key: str, problems: Problems) -> str:
     if not isinstance(value, str) or value.upper() not in SEVERITIES:
         problems.add(key, f"required: one of {', '.join(SEVERITIES)} (any case), got {value!r}")
@@ -181,14 +194,7 @@ def parse_spec(doc: Any, path: Path, ordinal: int = 0, problems: Problems | None
     if not isinstance(doc, dict):
         problems.add(None, "a rule spec must be a YAML mapping")
         return None
-    rule_id = doc.get("RuleID")
-    if not isinstance(rule_id, str) or not rule_id.strip():
-        problems.add("RuleID", "required: a non-empty string")
-        rule_id = ""
-    else:
-        problems.rule_id = rule_id
-    for key in sorted(set(doc) - KNOWN_KEYS, key=str):
-        problems.add(str(key), f"unknown key (known keys: {', '.join(sorted(KNOWN_KEYS))})")
+    rule_id = check_id_and_keys(doc, KNOWN_KEYS, problems)
     if doc.get("AnalysisType") != "rule":
         problems.add("AnalysisType", f"must be 'rule', got {doc.get('AnalysisType')!r}")
     enabled = doc.get("Enabled", True)
