@@ -23,8 +23,10 @@ from wizwatch.notify.base import DeliveryEnv
 from wizwatch.notify.destinations import Destinations
 from wizwatch.notify.http import HttpPoster
 from wizwatch.notify.secrets import DestinationSecrets, redact
+from wizwatch_tools.rules_cli.paths import REPO
 
-DEFAULT_DOCUMENT = Path("config/destinations.yml")
+#: The shipped document (resolved from the code, so the command works from any directory).
+DEFAULT_DOCUMENT = REPO / "config" / "destinations.yml"
 
 
 def sample_alert(severity: str = "HIGH", **overrides: Any) -> dict[str, Any]:
