@@ -1,5 +1,12 @@
 """``wizwatch eval --log-type T [FILE|-]``: normalisation + every enabled rule for T, in production
-mode, over raw Wiz records; one JSON line per record (contract format)."""
+mode, over raw Wiz records; one JSON line per record (contract format).
+
+Records are read like the detector reads them (``wizwatch.parse.pages``): a record that is not
+JSON, or fails its schema or normalisation in any way, gets ``"invalid": "<reason>"`` on its own
+line and every other record is evaluated; a record evaluated after a repair (lone surrogate,
+invalid UTF-8, extreme nesting) lists it in ``"repairs"``. An output line that cannot be written
+as JSON as it is (a rule's text with a lone surrogate...) is written cleaned.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +15,14 @@ import sys
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import orjson
-
 from wizwatch.detect.engine import Engine
 from wizwatch.errors import InvalidPage, InvalidRecord, RuleLoadError
 from wizwatch.logtypes import ALL_LOG_TYPES
 from wizwatch.parse.normalize import Normalizer
-from wizwatch.parse.pages import read_records
+from wizwatch.parse.pages import Page, UnreadableRecord, read_records
+from wizwatch.parse.records import REPAIRS_FIELD
 from wizwatch.parse.timestamps import now_panther
+from wizwatch.render import RenderError, clean, dumps
 
 from .test_cmd import DEFAULT_PATH
 
@@ -37,7 +44,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def evaluate(engine: Engine, log_type: str, body: bytes) -> list[dict[str, Any]]:
     """The output lines for a body of records."""
-    page = read_records(body)
+    return evaluate_page(engine, log_type, read_records(body))
+
+
+def evaluate_page(engine: Engine, log_type: str, page: Page) -> list[dict[str, Any]]:
+    """The output lines for the records read from a body."""
     normalizer = Normalizer(log_type)
     parse_time = now_panther()
     lines: list[dict[str, Any]] = []
@@ -46,6 +57,9 @@ def evaluate(engine: Engine, log_type: str, body: bytes) -> list[dict[str, Any]]
             event = normalizer.normalize(record, parse_time)
         except InvalidRecord as exc:
             lines.append({"index": i, "invalid": exc.reason})
+            continue
+        except Exception as exc:  # one record's failure is reported on its own line
+            lines.append({"index": i, "invalid": f"normalisation failed: {type(exc).__name__}: {exc}"})
             continue
         alerts = []
         errors = []
@@ -60,8 +74,18 @@ def evaluate(engine: Engine, log_type: str, body: bytes) -> list[dict[str, Any]]
                 )
             elif not result.suppressed:
                 alerts.append(result.alert_fields())
-        lines.append({"index": i, "alerts": alerts, "errors": errors})
+        line: dict[str, Any] = {"index": i, "alerts": alerts, "errors": errors}
+        if REPAIRS_FIELD in event:
+            line["repairs"] = event[REPAIRS_FIELD]
+        lines.append(line)
     return lines
+
+
+def _json_line(line: dict[str, Any]) -> bytes:
+    try:
+        return dumps(line)
+    except RenderError:
+        return dumps(clean(line)[0])
 
 
 def run(args: argparse.Namespace, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:
@@ -77,11 +101,14 @@ def run(args: argparse.Namespace, stdin: BinaryIO | None = None, stdout: BinaryI
         print(f"error: cannot read {args.input}: {exc}", file=sys.stderr)
         return 2
     try:
-        lines = evaluate(engine, args.log_type, body)
+        page = read_records(body)
     except InvalidPage as exc:
         print(f"error: input is not readable records: {exc}", file=sys.stderr)
         return 1
-    for line in lines:
-        out.write(orjson.dumps(line) + b"\n")
+    for line in evaluate_page(engine, args.log_type, page):
+        out.write(_json_line(line) + b"\n")
     out.flush()
+    if page.records and all(isinstance(r, UnreadableRecord) for r in page.records):
+        print("error: input is not readable records: no record in it is JSON", file=sys.stderr)
+        return 1
     return 0

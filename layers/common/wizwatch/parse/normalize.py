@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 from wizwatch import logtypes
 from wizwatch.errors import InvalidRecord
 from wizwatch.parse import timestamps
+from wizwatch.parse.records import UnreadableRecord
 from wizwatch.parse.schemas import MODELS
 
 #: Where each log type keeps its event time, first present wins (dotted paths).
@@ -496,6 +497,8 @@ class Normalizer:
     def validate(self, record: Any) -> None:
         """Raise InvalidRecord(reason) unless the record fits the log type's model."""
         if not isinstance(record, dict):
+            if isinstance(record, UnreadableRecord):
+                raise InvalidRecord(record.reason)
             raise InvalidRecord(f"record is a JSON {type(record).__name__}, expected an object")
         try:
             self.model.model_validate(_canonical(self.model, record))
