@@ -30,7 +30,11 @@ DEEP = b'{"id":"deep","action":"DeleteUser","x":' + b"[" * 1100 + b"1" + b"]" * 
 
 #: name -> (raw record bytes, what the record becomes: a repair note or an unreadable reason)
 HOSTILE: dict[str, tuple[bytes, str, str]] = {
-    "lone high surrogate": (b'{"id":"h","actionParameters":{"name":"a\\ud800b"}}', "repaired", R.REPAIR_SURROGATE),
+    "lone high surrogate": (
+        b'{"id":"h","actionParameters":{"name":"a\\ud800b"}}',
+        "repaired",
+        R.REPAIR_SURROGATE,
+    ),
     "lone low surrogate": (b'{"id":"l","name":"\\udc00"}', "repaired", R.REPAIR_SURROGATE),
     "high surrogate then non-low": (b'{"id":"p","name":"\\ud800\\u0041"}', "repaired", R.REPAIR_SURROGATE),
     "invalid UTF-8": (b'{"id":"u","name":"caf\xe9 \xff"}', "repaired", R.REPAIR_UTF8),
@@ -94,7 +98,7 @@ def test_many_hostile_records_each_stay_in_place() -> None:
     nodes = [good(1)] + [raw for raw, _, _ in HOSTILE.values()] + [good(2)]
     page = read_page(graphql(nodes))
     assert len(page.records) == len(nodes)
-    for i, (raw, kind, expect) in enumerate(HOSTILE.values(), start=1):
+    for i, (_, kind, expect) in enumerate(HOSTILE.values(), start=1):
         check(page.records, kind, expect, at=i)
 
 
@@ -117,7 +121,10 @@ def test_a_hostile_value_in_the_envelope_costs_nothing() -> None:
     assert page.records == [orjson.loads(good(1)), orjson.loads(good(2))]
     assert page.page_info is None  # not JSON: dropped, never blamed on a record
     info = b'{"hasNextPage":false,"endCursor":"c\\udc00"}'
-    assert read_page(graphql([good(1)], info=info)).page_info == {"hasNextPage": False, "endCursor": "c\ufffd"}
+    assert read_page(graphql([good(1)], info=info)).page_info == {
+        "hasNextPage": False,
+        "endCursor": "c\ufffd",
+    }
 
 
 def test_deep_records_keep_1020_levels_like_the_fast_path() -> None:

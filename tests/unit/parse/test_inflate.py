@@ -4,27 +4,13 @@ from __future__ import annotations
 
 import gzip
 import tracemalloc
-import zlib
 
 import pytest
+from hostile_records import MiB, gzip_bomb
 
 from wizwatch.errors import InvalidPage
 from wizwatch.parse.inflate import DEFAULT_MAX_INFLATED_BYTES, inflate
 from wizwatch.parse.pages import read_page, read_records
-
-MiB = 1024 * 1024
-
-
-def gzip_bomb(inflated_mib: int = 600, level: int = 1) -> bytes:
-    """A GraphQL page whose one record holds a string of ``inflated_mib`` MiB, compressed as a
-    stream (never built whole): at level 1 it is the 2.7 MB object that inflates to 600 MB."""
-    c = zlib.compressobj(level, zlib.DEFLATED, 31)
-    parts = [c.compress(b'{"data":{"auditLogEntries":{"nodes":[{"id":"bomb","blob":"')]
-    chunk = b"A" * MiB
-    parts += [c.compress(chunk) for _ in range(inflated_mib)]
-    parts.append(c.compress(b'"}],"pageInfo":{"hasNextPage":false}}}}'))
-    parts.append(c.flush())
-    return b"".join(parts)
 
 
 @pytest.fixture(scope="module")
