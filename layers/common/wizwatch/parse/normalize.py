@@ -272,8 +272,10 @@ def _fast_audit(record: dict[str, Any], copy: bool = True) -> dict[str, Any] | N
         type(ts) is not str
         or type(g("id")) is not str
         or type(g("action")) is not str
-        or type(g("status")) is not str
     ):
+        return None
+    status = g("status")
+    if status is not None and type(status) is not str:
         return None
     m = _TS_API.fullmatch(ts)
     if m is None:
@@ -385,7 +387,7 @@ def _audit_page(
                 and ts.__class__ is str
                 and rid.__class__ is str
                 and action.__class__ is str
-                and status.__class__ is str
+                and (status.__class__ is str or status is None)
                 and (req is None or req.__class__ is str)
                 and (ua is None or ua.__class__ is str)
                 and (ip is None or ip.__class__ is str)
@@ -506,10 +508,15 @@ class Normalizer:
             raise InvalidRecord(_reason(exc)) from None
 
     def event_time(self, record: dict[str, Any]) -> str | None:
+        """The first time field that holds a timestamp (schemas validate the ones they type;
+        free-text ones, e.g. a webhook's ``issue.created``, are skipped when they are not)."""
         for path in self._time_fields:
             for value in values_at(record, path):
                 if isinstance(value, str) and value:
-                    return timestamps.to_panther(value)
+                    try:
+                        return timestamps.to_panther(value)
+                    except timestamps.TimestampError:
+                        continue
         return None
 
     def normalize(self, record: Any, parse_time: str | None = None, *, copy: bool = True) -> dict[str, Any]:

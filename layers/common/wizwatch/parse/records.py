@@ -7,7 +7,9 @@ able to hide itself (and its page) from every rule:
 
 * **Invalid UTF-8** and **lone surrogate escapes** (``"\\ud800"``): Go's ``json.Unmarshal`` does not
   fail on them; its documentation says "invalid UTF-8 or invalid UTF-16 surrogate pairs are not
-  treated as an error. Instead, they are replaced by the Unicode replacement character U+FFFD".
+  treated as an error. Instead, they are replaced by the Unicode replacement character U+FFFD"
+  (``encoding/json/decode.go``: ``rr = unicode.ReplacementChar``; json-iterator, the decoder of
+  Go log pipelines, does the same "to match stdlib behavior", json-iterator/go#413).
   A lone surrogate escape is even valid JSON grammar (RFC 8259 §8.2 only warns that software may
   behave unpredictably), and strings such as audit ``actionParameters`` carry user input, so a
   user could put one there on purpose. We do the same replacement and evaluate the record, which
