@@ -31,7 +31,7 @@ def audit_json(id_: str, action: str = "DeleteUser", **extra: Any) -> bytes:
     return json.dumps(record).encode()
 
 
-def _with(id_: str, raw_value: bytes) -> bytes:
+def audit_with(id_: str, raw_value: bytes) -> bytes:
     """An audit record whose actionParameters is ``raw_value`` (raw JSON, possibly not JSON)."""
     base = audit_json(id_)
     return base.replace(b'"actionParameters": {}', b'"actionParameters": ' + raw_value)
@@ -44,7 +44,7 @@ def nested_json(depth: int) -> bytes:
 #: name -> (record id, raw record, outcome): "repaired" (evaluated, p_parse_repairs),
 #: "unreadable" (quarantined alone), "render" (evaluated; its alert/matches copy is a stand-in).
 HOSTILE_AUDIT: dict[str, tuple[str, bytes, str]] = {
-    name: (id_, _with(id_, value), outcome)
+    name: (id_, audit_with(id_, value), outcome)
     for name, id_, value, outcome in [
         ("lone surrogate", "h-surrogate", b'{"name": "x\\ud800y"}', "repaired"),
         ("invalid UTF-8", "h-utf8", b'{"name": "caf\xe9 \xff"}', "repaired"),

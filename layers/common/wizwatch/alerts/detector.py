@@ -244,7 +244,7 @@ class Detector:
             log.error("quarantined unreadable page %s -> %s: %s", ref.uri, where, exc)
             report.quarantined = 1
             report.skipped = f"invalid page: {exc}"
-            self.metrics.add(mn.RECORDS_QUARANTINED, 1, **{mn.LOG_TYPE: log_type})
+            self._count_quarantined(1, log_type)
             return report
         if page.fallback:
             report.repaired = page.repaired
@@ -309,13 +309,18 @@ class Detector:
             return read_records(body, self.max_page_bytes)  # a webhook body is one record
         return read_page(body, self.max_page_bytes)
 
+    def _count_quarantined(self, n: int, log_type: str) -> None:
+        """Per log type (dashboard) and in total, whatever the type (the one alarm watches it)."""
+        self.metrics.add(mn.RECORDS_QUARANTINED, n, **{mn.LOG_TYPE: log_type})
+        self.metrics.add(mn.RECORDS_QUARANTINED, n)
+
     def _count(self, report: ObjectReport, log_type: str) -> None:
         dims = {mn.LOG_TYPE: log_type}
         self.metrics.add(mn.EVENTS_PROCESSED, report.events, **dims)
         # Matched events once each: overlapping polls and redeliveries re-read the same events.
         self.metrics.add(mn.RULE_MATCHES, report.counted_matches, **dims)
         self.metrics.add(mn.RULE_ERRORS, report.counted_rule_errors, **dims)
-        self.metrics.add(mn.RECORDS_QUARANTINED, report.quarantined, **dims)
+        self._count_quarantined(report.quarantined, log_type)
         for alert in report.alerts:
             self.metrics.add(mn.ALERTS_QUEUED, 1, **{mn.SEVERITY: alert["severity"]})
             self.metrics.add(mn.ALERTS_QUEUED, 1, **{mn.RULE_ID: alert["rule_id"]})
