@@ -268,11 +268,7 @@ def _fast_audit(record: dict[str, Any], copy: bool = True) -> dict[str, Any] | N
     """
     g = record.get
     ts = g("timestamp")
-    if (
-        type(ts) is not str
-        or type(g("id")) is not str
-        or type(g("action")) is not str
-    ):
+    if type(ts) is not str or type(g("id")) is not str or type(g("action")) is not str:
         return None
     status = g("status")
     if status is not None and type(status) is not str:
