@@ -350,3 +350,16 @@ def test_row_ids_are_the_counter_in_hex_across_block_boundaries(
     monkeypatch.setattr(N, "_ROW_NEXT", [start])
     assert N._reserve_row_ids(n) == [f"{N._ROW_PREFIX}{i:016x}" for i in range(start, start + n)]
     assert N._ROW_NEXT[0] == start + n
+
+
+def test_anything_a_record_trips_over_is_an_invalid_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    def explode(log_type: str, record: dict[str, Any]) -> dict[str, list[str]]:
+        if record.get("id") == "odd":
+            raise RecursionError("maximum recursion depth exceeded")
+        return {}
+
+    monkeypatch.setattr(N, "indicators", explode)
+    norm = Normalizer("Wiz.VulnerabilityFinding")
+    events, invalid = norm.normalize_page([{"id": "a"}, {"id": "odd"}, {"id": "b"}], "P")
+    assert invalid == {1: "normalisation failed: RecursionError: maximum recursion depth exceeded"}
+    assert [e and e["id"] for e in events] == ["a", None, "b"]

@@ -523,12 +523,17 @@ class Normalizer:
         parse_time = parse_time or timestamps.now_panther()
         event = self._fast(record, copy) if self._fast is not None and type(record) is dict else None
         if event is None:
-            self.validate(record)
-            event = dict(record) if copy else record
-            for key in [k for k in event if isinstance(k, str) and k.startswith("p_any_")]:
-                del event[key]  # indicators are ours to compute, never the source's
-            event.update(indicators(self.log_type, record))
-            event["p_event_time"] = self.event_time(record) or parse_time
+            try:
+                self.validate(record)
+                event = dict(record) if copy else record
+                for key in [k for k in event if isinstance(k, str) and k.startswith("p_any_")]:
+                    del event[key]  # indicators are ours to compute, never the source's
+                event.update(indicators(self.log_type, record))
+                event["p_event_time"] = self.event_time(record) or parse_time
+            except InvalidRecord:
+                raise
+            except Exception as exc:  # whatever an odd record trips over is its own problem
+                raise InvalidRecord(f"normalisation failed: {type(exc).__name__}: {exc}") from exc
         tail = self._tail
         if tail.get("p_parse_time") != parse_time:
             tail = self._tail = self._tail_for(parse_time)
