@@ -95,34 +95,43 @@ def _expect(buf: Buffer, i: int, what: bytes) -> int:
     return i + 1
 
 
+def _open(buf: Buffer, i: int, opener: bytes, closer: bytes) -> tuple[int, bool]:
+    """Position after ``opener`` (and whitespace), and whether ``closer`` follows at once."""
+    pos = skip_ws(buf, _expect(buf, i, opener))
+    if buf[pos : pos + 1] == closer:
+        return pos + 1, True
+    return pos, False
+
+
+def _after(buf: Buffer, end: int, closer: bytes) -> tuple[int, bool]:
+    """After an entry ending at ``end``: the next position, and whether ``closer`` ended it all."""
+    pos = skip_ws(buf, end)
+    sep = buf[pos : pos + 1]
+    if sep == closer:
+        return pos + 1, True
+    if sep != b",":
+        found = bytes(sep) or b"the end"
+        raise ScanError(f"expected ',' or {closer.decode()!r} at byte {pos}, found {found!r}")
+    return pos + 1, False
+
+
 def array_items(buf: Buffer, i: int) -> tuple[list[tuple[int, int]], int]:
     """(start, end) of each element of the array opening at ``i``, and the end of the array."""
-    pos = _expect(buf, i, b"[")
     items: list[tuple[int, int]] = []
-    pos = skip_ws(buf, pos)
-    if buf[pos : pos + 1] == b"]":
-        return items, pos + 1
-    while True:
+    pos, done = _open(buf, i, b"[", b"]")
+    while not done:
         start = skip_ws(buf, pos)
         end = value_end(buf, start)
         items.append((start, end))
-        pos = skip_ws(buf, end)
-        sep = buf[pos : pos + 1]
-        if sep == b"]":
-            return items, pos + 1
-        if sep != b",":
-            raise ScanError(f"expected ',' or ']' at byte {pos}, found {bytes(sep) or b'the end'!r}")
-        pos += 1
+        pos, done = _after(buf, end, b"]")
+    return items, pos
 
 
 def object_members(buf: Buffer, i: int) -> tuple[list[tuple[bytes, int, int]], int]:
     """(raw key with its quotes, value start, value end) of each member of the object at ``i``."""
-    pos = _expect(buf, i, b"{")
     members: list[tuple[bytes, int, int]] = []
-    pos = skip_ws(buf, pos)
-    if buf[pos : pos + 1] == b"}":
-        return members, pos + 1
-    while True:
+    pos, done = _open(buf, i, b"{", b"}")
+    while not done:
         k = skip_ws(buf, pos)
         if buf[k : k + 1] != b'"':
             raise ScanError(f"expected a member name at byte {k}")
@@ -130,13 +139,8 @@ def object_members(buf: Buffer, i: int) -> tuple[list[tuple[bytes, int, int]], i
         start = skip_ws(buf, _expect(buf, key_end, b":"))
         end = value_end(buf, start)
         members.append((bytes(buf[k:key_end]), start, end))
-        pos = skip_ws(buf, end)
-        sep = buf[pos : pos + 1]
-        if sep == b"}":
-            return members, pos + 1
-        if sep != b",":
-            raise ScanError(f"expected ',' or '}}' at byte {pos}, found {bytes(sep) or b'the end'!r}")
-        pos += 1
+        pos, done = _after(buf, end, b"}")
+    return members, pos
 
 
 def cut_deeper_than(buf: Buffer, limit: int, placeholder: bytes) -> tuple[bytes, int]:
