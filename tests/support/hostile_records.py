@@ -6,6 +6,7 @@ carries one value the whole-page parse or the renderer cannot take, as raw JSON 
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import zlib
@@ -67,6 +68,7 @@ def graphql_page(nodes: list[bytes], connection: str = "auditLogEntries") -> byt
     return gzip.compress(body)
 
 
+@functools.lru_cache(maxsize=2)  # built once per test process
 def gzip_bomb(inflated_mib: int = 600, level: int = 1) -> bytes:
     """A GraphQL page whose one record holds a string of ``inflated_mib`` MiB, compressed as a
     stream (never built whole): at level 1, 600 MiB is the issue's 2.7 MB object."""
