@@ -53,3 +53,18 @@ def subscribed_topic(sns: Any, sqs: Any, topic: str = "alerts", queue: str = "su
     arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
     return topic_arn, queue_url
+
+
+def sqs_record(
+    body: str, message_id: str = "m0", *, source: str = "alerts", receipt: str = "h", receive_count: int = 1
+) -> dict[str, Any]:
+    """One SQS message as Lambda's event source mapping hands it over (``Records[i]``)."""
+    return {
+        "messageId": message_id,
+        "receiptHandle": receipt,
+        "body": body,
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{source}",
+        "attributes": {"ApproximateReceiveCount": str(receive_count)},
+        "messageAttributes": {},
+    }

@@ -9,7 +9,7 @@ from unittest import mock
 
 import boto3
 import pytest
-from aws_fixtures import create_dedup_table, in_process_aws, subscribed_topic
+from aws_fixtures import create_dedup_table, in_process_aws, sqs_record, subscribed_topic
 from botocore.exceptions import ClientError
 
 from wizwatch import aws
@@ -46,20 +46,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
 
 
 def _batch(*bodies: str) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": f"m{i}",
-                "receiptHandle": "h",
-                "body": body,
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:alerts",
-                "attributes": {},
-                "messageAttributes": {},
-            }
-            for i, body in enumerate(bodies)
-        ]
-    }
+    return {"Records": [sqs_record(body, f"m{i}") for i, body in enumerate(bodies)]}
 
 
 def _published(env: dict[str, Any]) -> list[str]:

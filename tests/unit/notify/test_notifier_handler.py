@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_fixtures import subscribed_topic
+from aws_fixtures import sqs_record, subscribed_topic
 
 from wizwatch.notify import handler as notifier
 from wizwatch_tools.destinations_cli import sample_alert
@@ -41,18 +41,10 @@ def env(
     return {"sqs": sqs, "queue": queue}
 
 
-def record(
-    body: Any, source: str = "alerts", message_id: str = "m1", handle: str = "h", count: int = 1
-) -> dict[str, Any]:
-    return {
-        "messageId": message_id,
-        "receiptHandle": handle,
-        "body": body if isinstance(body, str) else json.dumps(body),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{source}",
-        "attributes": {"ApproximateReceiveCount": str(count)},
-        "messageAttributes": {},
-    }
+def record(body: Any, source: str = "alerts", message_id: str = "m1", handle: str = "h") -> dict[str, Any]:
+    return sqs_record(
+        body if isinstance(body, str) else json.dumps(body), message_id, source=source, receipt=handle
+    )
 
 
 def queued(env: dict[str, Any]) -> list[dict[str, Any]]:
