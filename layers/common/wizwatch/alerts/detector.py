@@ -19,7 +19,7 @@ from wizwatch.alerts.message import MAX_EVENTS, AlertSpec, build_alert
 from wizwatch.alerts.metrics import MetricCounts
 from wizwatch.alerts.notifications import ObjectRef
 from wizwatch.alerts.queue import send_alerts
-from wizwatch.archive import kept
+from wizwatch.archive import kept, lake
 from wizwatch.archive.keys import RAW_PREFIX, log_type_of
 from wizwatch.archive.reader import read_raw
 from wizwatch.dedup.model import RULE, RULE_ERROR, AlertFacts, Group, GroupKey, Hit
@@ -101,7 +101,13 @@ class Detector:
     # ------------------------------------------------------------------ evaluation
 
     def _evaluate(
-        self, ref: ObjectRef, log_type: str, records: list[Any], report: ObjectReport, parse_time: str
+        self,
+        ref: ObjectRef,
+        log_type: str,
+        records: list[Any],
+        report: ObjectReport,
+        parse_time: str,
+        events: list[dict[str, Any]],
     ) -> tuple[dict[GroupKey, _Collect], list[dict[str, Any]]]:
         normalizer = Normalizer(log_type)
         groups: dict[GroupKey, _Collect] = {}
@@ -115,6 +121,7 @@ class Detector:
                 bad.append({"index": index, "reason": reason, "record": record, "source": ref.uri})
                 continue
             report.events += 1
+            events.append(event)
             for result in self.engine.evaluate(log_type, event):
                 rule = result.rule
                 if result.error is not None:
@@ -237,7 +244,8 @@ class Detector:
             self.metrics.add(mn.RECORDS_QUARANTINED, 1, **{mn.LOG_TYPE: log_type})
             return report
         parse_time = now.strftime("%Y-%m-%d %H:%M:%S.") + f"{now.microsecond:06d}000"
-        collected, bad = self._evaluate(ref, log_type, page.records, report, parse_time)
+        events: list[dict[str, Any]] = []
+        collected, bad = self._evaluate(ref, log_type, page.records, report, parse_time, events)
         if bad:
             self.s3_requests += 1
             where = kept.quarantine_records(self.s3, bucket, log_type, ref.key, today, bad)
@@ -269,6 +277,7 @@ class Detector:
         for rule_id, rows in rows_by_rule.items():
             self.s3_requests += 1
             kept.write_matches(self.s3, bucket, rule_id, ref.key, today, rows)
+        self._write_lake(bucket, log_type, ref.key, events, rows_by_rule)
 
         to_send: list[dict[str, Any]] = []
         sent_keys: list[tuple[GroupKey, str]] = []
@@ -282,6 +291,20 @@ class Detector:
         report.alerts = to_send
         self._count(report, log_type)
         return report
+
+    def _write_lake(
+        self,
+        bucket: str,
+        log_type: str,
+        raw_key: str,
+        events: list[dict[str, Any]],
+        rows_by_rule: dict[str, list[dict[str, Any]]],
+    ) -> None:
+        """The lake copy (``wizwatch.archive.lake``): every event, and the kept matches again."""
+        keys = lake.write(self.s3, bucket, lake.table_of(log_type), raw_key, events)
+        matched = [row for rows in rows_by_rule.values() for row in rows]
+        keys += lake.write(self.s3, bucket, lake.ALERTS_TABLE, raw_key, matched)
+        self.s3_requests += len(keys)
 
     def _count(self, report: ObjectReport, log_type: str) -> None:
         dims = {mn.LOG_TYPE: log_type}
