@@ -17,10 +17,9 @@ under ``lake/`` notifies the detector (only ``raw/`` does).
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Iterable
 from typing import Any
-
-import gzip
 
 from wizwatch.alerts.message import dumps
 from wizwatch.archive.kept import _flat
@@ -106,7 +105,10 @@ def write(s3: Any, bucket: str, table: str, raw_key: str, rows: Iterable[dict[st
             Body=gzip.compress(json_lines(group, raw_key), COMPRESSION_LEVEL, mtime=0),
             ContentType="application/x-ndjson",
             ContentEncoding="gzip",
-            Metadata={"source-key": raw_key.encode("ascii", "replace").decode()[:1024], "rows": str(len(group))},
+            Metadata={
+                "source-key": raw_key.encode("ascii", "replace").decode()[:1024],
+                "rows": str(len(group)),
+            },
         )
         keys.append(key)
     return keys
