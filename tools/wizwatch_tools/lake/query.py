@@ -91,9 +91,8 @@ def _lake_files(archive: Archive, table: str, days: Days, into: Path, read: Tabl
         read.partitions.append(folder[3:])
         keys += [o.key for o in archive.list(f"{prefix}{folder}/") if o.key.endswith((".json.gz", ".json"))]
     paths = []
-    local = [archive.local_path(k) for k in keys] if keys and archive.local_path(keys[0]) else []
-    if local:
-        paths = [str(p) for p in local if p is not None]
+    if archive.is_local:
+        paths = [str(archive.local_path(k)) for k in keys]
     else:
         for key, body, _ in archive.get_many(keys):
             target = into / key

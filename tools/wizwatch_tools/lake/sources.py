@@ -58,8 +58,11 @@ class Archive:
         """The object's bytes and user metadata (empty for a local folder)."""
         raise NotImplementedError
 
+    #: True if :meth:`local_path` gives files DuckDB can open directly.
+    is_local = False
+
     def local_path(self, key: str) -> Path | None:
-        """A file DuckDB can open directly, if the archive is a local folder."""
+        """A file DuckDB can open directly (counted as read), if the archive is a local folder."""
         return None
 
     def get_many(self, keys: list[str], *, workers: int = 8) -> Iterator[tuple[str, bytes, dict[str, str]]]:
@@ -81,6 +84,8 @@ class Archive:
 
 class LocalArchive(Archive):
     """A folder holding ``raw/``, ``lake/``, ``matches/``... as the bucket does."""
+
+    is_local = True
 
     def __init__(self, root: Path) -> None:
         if not root.is_dir():
