@@ -49,8 +49,8 @@ CLOCKS = ("event", "archive")
 BUCKET = "wizwatch-replay"
 TABLE = "wizwatch-replay-dedup"
 QUEUE_URL = "https://sqs.replay.invalid/000000000000/alerts"
-#: Pages between two sweeps of expired dedup items.
-SWEEP_EVERY = 256
+#: Replay time between two sweeps of expired dedup items (DynamoDB's TTL, played).
+SWEEP_EVERY_S = 3600
 
 
 @dataclass(frozen=True)
@@ -138,6 +138,7 @@ class Replayer:
 
     def __init__(self, engine: Engine, *, idempotency_ttl_s: int = 14 * 86_400) -> None:
         self.tally = Tally()
+        self._swept_at = 0
         self.dynamodb = MemoryDynamoDB({TABLE: ("pk", "sk")})
         self.s3 = MemoryS3(on_put=self._kept)
         self.sqs = MemorySQS(on_message=self._queued)
@@ -175,8 +176,10 @@ class Replayer:
         self.tally.pages += 1
         self.tally.events += report.events
         self.tally.invalid += report.quarantined
-        if self.tally.pages % SWEEP_EVERY == 0:
-            self.dynamodb.expire(int(clock.now().timestamp()))
+        now_s = int(clock.now().timestamp())
+        if now_s - self._swept_at >= SWEEP_EVERY_S:
+            self._swept_at = now_s
+            self.dynamodb.expire(now_s)
 
 
 class _Clock:
