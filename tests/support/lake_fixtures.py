@@ -21,7 +21,9 @@ from wizwatch_tools.lake.memaws import MemoryDynamoDB, MemoryS3, MemorySQS
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
-def audit_record(id_: str, at: datetime, action: str = "DeleteUser", status: str = "SUCCESS", **extra: Any) -> dict[str, Any]:
+def audit_record(
+    id_: str, at: datetime, action: str = "DeleteUser", status: str = "SUCCESS", **extra: Any
+) -> dict[str, Any]:
     return {
         "id": id_,
         "action": action,
@@ -67,7 +69,9 @@ class ArchiveBuilder:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(body)
 
-    def add(self, key: str, body: bytes, *, processed_at: datetime, archived_at: datetime | None = None) -> Any:
+    def add(
+        self, key: str, body: bytes, *, processed_at: datetime, archived_at: datetime | None = None
+    ) -> Any:
         path = self.root / key
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(body)

@@ -43,7 +43,9 @@ def test_one_projected_table_per_contract_table_over_the_detectors_prefix() -> N
         columns = {c["Name"]: c["Type"] for c in sd["Columns"]}
         assert columns["p_event_time"] == "timestamp" and columns["p_source_key"] == "string"
         assert "dt" not in columns and all(n == n.lower() for n in columns)
-    assert {"p_rule_id", "p_alert_id", "action", "severity"} <= {c["Name"] for c in glue_tables["alerts"]["StorageDescriptor"]["Columns"]}
+    assert {"p_rule_id", "p_alert_id", "action", "severity"} <= {
+        c["Name"] for c in glue_tables["alerts"]["StorageDescriptor"]["Columns"]
+    }
     assert not of_type("AWS::Glue::Crawler") and not of_type("AWS::Glue::Partition")
 
 
@@ -54,7 +56,9 @@ def test_the_workgroup_encrypts_results_and_caps_bytes_scanned() -> None:
     assert conf["BytesScannedCutoffPerQuery"] == {"Ref": "LakeBytesScannedCutoff"}
     assert conf["ResultConfiguration"]["EncryptionConfiguration"]["EncryptionOption"] in ("SSE_S3", "SSE_KMS")
     results = R["LakeResultsBucket"]["Properties"]
-    assert results["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert results["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+        "ServerSideEncryptionByDefault"
+    ]
     assert all(results["PublicAccessBlockConfiguration"].values())
 
 
@@ -70,11 +74,29 @@ def test_no_role_gains_access_to_the_lake_beyond_the_detectors_writes() -> None:
 
 #: query -> (table, columns it uses)
 QUERIES = {
-    "LakeQueryActionsByPrincipal": ("wiz_audit", {"action", "status", "sourceip", "user", "serviceaccount", "p_any_actor_ids", "p_any_usernames", "p_any_emails"}),
-    "LakeQueryLoginsFromIp": ("wiz_audit", {"action", "status", "sourceip", "user", "serviceaccount", "useragent"}),
-    "LakeQueryIssuesOnResource": ("wiz_issues", {"id", "severity", "status", "createdat", "sourcerule", "entitysnapshot"}),
+    "LakeQueryActionsByPrincipal": (
+        "wiz_audit",
+        {
+            "action",
+            "status",
+            "sourceip",
+            "user",
+            "serviceaccount",
+            "p_any_actor_ids",
+            "p_any_usernames",
+            "p_any_emails",
+        },
+    ),
+    "LakeQueryLoginsFromIp": (
+        "wiz_audit",
+        {"action", "status", "sourceip", "user", "serviceaccount", "useragent"},
+    ),
+    "LakeQueryIssuesOnResource": (
+        "wiz_issues",
+        {"id", "severity", "status", "createdat", "sourcerule", "entitysnapshot"},
+    ),
     "LakeQueryAlertsByRuleLastWeek": ("alerts", {"p_rule_id", "p_alert_type", "p_alert_id"}),
-}  # fmt: skip
+}
 
 
 def test_saved_queries_use_real_columns_and_prune_on_dt() -> None:

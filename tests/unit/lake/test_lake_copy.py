@@ -48,7 +48,7 @@ def test_events_go_to_the_partition_of_their_event_date_with_the_detectors_p_fie
     assert match["p_source_key"] == key
     (kept,) = _rows(root, "matches/")
     assert {**kept, "p_source_key": key} == match
-    assert not any("bad" == r["id"] for r in day1 + day2)
+    assert not any(r["id"] == "bad" for r in day1 + day2)
 
 
 def test_a_reprocessed_page_overwrites_its_own_lake_objects(tmp_path: Path) -> None:

@@ -25,13 +25,26 @@ T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 TABLE = "dedup"
 
 
-def _group(ids: list[str], *, rule: str = "R", dedup: str = "d", threshold: int = 1, period: int = 60,
-           uniques: list[str] | None = None, suppressed: bool = False, kind: str = RULE) -> Group:  # fmt: skip
+def _group(
+    ids: list[str],
+    *,
+    rule: str = "R",
+    dedup: str = "d",
+    threshold: int = 1,
+    period: int = 60,
+    uniques: list[str] | None = None,
+    suppressed: bool = False,
+    kind: str = RULE,
+) -> Group:
     def render(f: AlertFacts) -> dict[str, Any]:
         return {"alert_id": f.alert_id, "event_count": f.event_count, "first": f.first_event_time}
 
-    hits = [Hit(i, f"2026-11-22T09:00:{n:02d}.000Z", uniques[n] if uniques else None) for n, i in enumerate(ids)]
-    return Group(GroupKey(kind, rule, dedup), period, threshold, uniques is not None, hits, render, suppressed)
+    hits = [
+        Hit(i, f"2026-11-22T09:00:{n:02d}.000Z", uniques[n] if uniques else None) for n, i in enumerate(ids)
+    ]
+    return Group(
+        GroupKey(kind, rule, dedup), period, threshold, uniques is not None, hits, render, suppressed
+    )
 
 
 #: (minutes after T0, groups, source) steps of one scenario.
@@ -41,20 +54,32 @@ STEPS: list[tuple[int, Callable[[], list[Group]], str]] = [
     (2, lambda: [_group(["f3"], rule="T", threshold=3)], "raw/2"),  # crosses T's threshold
     (5, lambda: [_group(["u1", "u2", "u3"], rule="U", threshold=2, uniques=["a", "a", "a"])], "raw/3"),
     (6, lambda: [_group(["u4"], rule="U", threshold=2, uniques=["b"])], "raw/4"),
-    (7, lambda: [_group(["s1"], rule="S", suppressed=True), _group(["x1"], rule="X", kind=RULE_ERROR)], "raw/5"),
+    (
+        7,
+        lambda: [_group(["s1"], rule="S", suppressed=True), _group(["x1"], rule="X", kind=RULE_ERROR)],
+        "raw/5",
+    ),
     (61, lambda: [_group(["e9"]), _group(["f9"], rule="T", threshold=3)], "raw/6"),  # windows ended
-    (62, lambda: [_group([f"m{i}" for i in range(150)], rule="M", threshold=120)], "raw/7"),  # > 1 transaction
+    (
+        62,
+        lambda: [_group([f"m{i}" for i in range(150)], rule="M", threshold=120)],
+        "raw/7",
+    ),  # > 1 transaction
 ]
 
 
-def _run(client: Any, monkeypatch: pytest.MonkeyPatch, *, crash_before_mark: bool) -> tuple[list[Any], list[Any]]:
+def _run(
+    client: Any, monkeypatch: pytest.MonkeyPatch, *, crash_before_mark: bool
+) -> tuple[list[Any], list[Any]]:
     store = DedupStore(client, TABLE, idempotency_ttl_s=3600)
     seen = []
     for minutes, groups, source in STEPS:
         monkeypatch.setattr(clock, "now", lambda m=minutes: T0 + timedelta(minutes=m))
         out = store.record(groups(), source=source)
         sent = [(k.rule_id, a["alert_id"], a["event_count"]) for k, o in out.items() for a in o.alerts]
-        seen.append((sorted(sent), {k.rule_id: (sorted(o.counted), sorted(o.duplicates)) for k, o in out.items()}))
+        seen.append(
+            (sorted(sent), {k.rule_id: (sorted(o.counted), sorted(o.duplicates)) for k, o in out.items()})
+        )
         if not crash_before_mark:
             store.mark_sent([(k, a["alert_id"]) for k, o in out.items() for a in o.alerts])
     items = []
@@ -85,7 +110,8 @@ def test_conditions_updates_and_limits() -> None:
     key = {"pk": {"S": "a"}, "sk": {"S": "w"}}
     ddb.put_item(TableName="t", Item={**key, "n": {"N": "5"}, "s": {"S": "abc"}})
     ddb.update_item(TableName="t", Key=key, UpdateExpression="SET n = n + :one, #x = :x REMOVE s",
-                    ConditionExpression="n BETWEEN :lo AND :hi AND begins_with(s, :p) AND NOT attribute_exists(x)",
+                    ConditionExpression="n BETWEEN :lo AND :hi AND begins_with(s, :p) "
+                    "AND NOT attribute_exists(x)",
                     ExpressionAttributeNames={"#x": "x"},
                     ExpressionAttributeValues={":one": {"N": "1"}, ":lo": {"N": "1"}, ":hi": {"N": "9"},
                                                ":p": {"S": "ab"}, ":x": {"S": "y"}})  # fmt: skip
@@ -99,7 +125,7 @@ def test_conditions_updates_and_limits() -> None:
     with pytest.raises(ClientError, match="multiple operations on one item"):
         ddb.transact_write_items(TransactItems=[put, put])
     with pytest.raises(ClientError, match="maximum allowed size"):
-        ddb.put_item(TableName="t", Item={**key, "big": {"S": "x" * 410_000}})
+        ddb.put_item(TableName="t", Item={**key, "big": {"S": "x" * 410_000}})  # over 400 KB
     with pytest.raises(ClientError, match="duplicates"):
         ddb.batch_get_item(RequestItems={"t": {"Keys": [key, key]}})
     with pytest.raises(NotImplementedError, match="query"):

@@ -33,7 +33,9 @@ def _no_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("boto3.client", refuse)
 
 
-def _replay(root: Path, rules: Path, clock_kind: str = "event", baseline: Path | None = None) -> dict[str, Any]:
+def _replay(
+    root: Path, rules: Path, clock_kind: str = "event", baseline: Path | None = None
+) -> dict[str, Any]:
     out, err = io.StringIO(), io.StringIO()
     args = argparse.Namespace(
         archive=str(root), endpoint_url=None, start=None, end=None, log_type=None, rules=str(rules),
@@ -50,14 +52,19 @@ def test_dedup_windows_are_measured_in_event_time_or_in_archive_time(tmp_path: P
     builder = ArchiveBuilder(tmp_path / "a", rules)
     backfill = T0 + timedelta(hours=3)
     for n, start in enumerate((T0, T0 + timedelta(hours=2))):
-        records = [audit_record(f"f{n}-{i}", start + timedelta(minutes=i), action="Login", status="FAILED") for i in range(5)]
+        records = [
+            audit_record(f"f{n}-{i}", start + timedelta(minutes=i), action="Login", status="FAILED")
+            for i in range(5)
+        ]
         builder.add(audit_key(start), graphql_page(records), processed_at=backfill, archived_at=backfill)
     live = [a["rule_id"] for a in builder.alerts]
     assert live == ["Test.FailedLogins"]
     assert _replay(tmp_path / "a", rules, "archive")["alerts"] == {"Test.FailedLogins": 1}
     event = _replay(tmp_path / "a", rules, "event")
     assert event["alerts"] == {"Test.FailedLogins": 2}
-    assert event["pages"] == 2 and event["events"] == 10 and event["invalid"] == 0 and event["rule_errors"] == {}
+    assert (
+        event["pages"] == 2 and event["events"] == 10 and event["invalid"] == 0 and event["rule_errors"] == {}
+    )
 
 
 def test_thresholds_count_only_events_inside_one_event_time_window(tmp_path: Path) -> None:
@@ -112,13 +119,18 @@ def test_a_rule_added_in_a_second_tree_shows_as_added_alerts(tmp_path: Path) -> 
     builder = ArchiveBuilder(tmp_path / "a", base)
     for h in range(3):
         start = T0 + timedelta(hours=h)
-        records = [audit_record(f"d{h}", start), audit_record(f"l{h}", start, action="Login", status="FAILED")]
+        records = [
+            audit_record(f"d{h}", start),
+            audit_record(f"l{h}", start, action="Login", status="FAILED"),
+        ]
         builder.add(audit_key(start), graphql_page(records), processed_at=start + timedelta(minutes=20))
     result = _replay(tmp_path / "a", changed, baseline=base)
     assert result["alerts"] == {"Test.AnyLogin": 3, "Test.DeleteUser": 3}
     assert result["baseline"]["alerts"] == {"Test.DeleteUser": 3}
     assert result["diff"] == {"Test.AnyLogin": {"added": 3, "removed": 0}}
-    assert _replay(tmp_path / "a", base, baseline=changed)["diff"] == {"Test.AnyLogin": {"added": 0, "removed": 3}}
+    assert _replay(tmp_path / "a", base, baseline=changed)["diff"] == {
+        "Test.AnyLogin": {"added": 0, "removed": 3}
+    }
 
 
 def test_a_month_keeps_the_dedup_store_as_small_as_dynamodb_would(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ def logical_id(table: str) -> str:
 
 def table_yaml(table: str) -> str:
     cols = "\n".join(
-        f"            - {{ Name: {name.lower()}, Type: \"{kind}\" }}" for name, kind in tables.columns(table)
+        f'            - {{ Name: {name.lower()}, Type: "{kind}" }}' for name, kind in tables.columns(table)
     )
     where = f"lake/{table}/"
     return f"""  {logical_id(table)}:

@@ -41,7 +41,8 @@ SQS_MAX_BYTES = 262_144
 
 
 def _error(code: str, message: str, operation: str, **extra: Any) -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": message}, **extra}, operation)
+    response: dict[str, Any] = {"Error": {"Code": code, "Message": message}, **extra}
+    return ClientError(response, operation)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------- expressions
@@ -368,7 +369,7 @@ class MemoryDynamoDB:
         for attr in self.schemas[table]:
             if attr not in item:
                 raise _error("ValidationException", f"Missing the key {attr} in the item", op)
-            key.append(tuple(item[attr].items())[0])
+            key.append(next(iter(item[attr].items())))
         return tuple(key)
 
     def _check(self, table: str, current: dict[str, Any] | None, op: dict[str, Any], name: str) -> bool:
@@ -427,7 +428,7 @@ class MemoryDynamoDB:
         return key, current
 
     # -- the API
-    def batch_get_item(self, RequestItems: dict[str, Any], **_: Any) -> dict[str, Any]:  # noqa: N803
+    def batch_get_item(self, RequestItems: dict[str, Any], **_: Any) -> dict[str, Any]:
         self._count("BatchGetItem")
         responses: dict[str, list[dict[str, Any]]] = {}
         total = sum(len(r.get("Keys", [])) for r in RequestItems.values())
@@ -449,7 +450,7 @@ class MemoryDynamoDB:
             responses[table] = [dict(rows[k]) for k in keys if k in rows]
         return {"Responses": responses, "UnprocessedKeys": {}}
 
-    def transact_write_items(self, TransactItems: list[dict[str, Any]], **_: Any) -> dict[str, Any]:  # noqa: N803
+    def transact_write_items(self, TransactItems: list[dict[str, Any]], **_: Any) -> dict[str, Any]:
         self._count("TransactWriteItems")
         op_name = "TransactWriteItems"
         if not TransactItems or len(TransactItems) > MAX_TX_ITEMS:
@@ -498,7 +499,7 @@ class MemoryDynamoDB:
                 rows[key] = new
         return {}
 
-    def _single(self, kind: str, operation: str, TableName: str, **op: Any) -> dict[str, Any]:  # noqa: N803
+    def _single(self, kind: str, operation: str, TableName: str, **op: Any) -> dict[str, Any]:
         self._count(operation)
         rows = self._table(TableName, operation)
         key, new = self._apply(TableName, kind, {"TableName": TableName, **op}, operation)
@@ -527,7 +528,7 @@ class MemoryDynamoDB:
     def delete_item(self, **op: Any) -> dict[str, Any]:
         return self._single("Delete", "DeleteItem", **op)
 
-    def get_item(self, TableName: str, Key: dict[str, Any], **_: Any) -> dict[str, Any]:  # noqa: N803
+    def get_item(self, TableName: str, Key: dict[str, Any], **_: Any) -> dict[str, Any]:
         self._count("GetItem")
         item = self._table(TableName, "GetItem").get(self._key(TableName, Key, "GetItem"))
         return {"Item": dict(item)} if item is not None else {}
@@ -580,7 +581,7 @@ class MemoryS3:
     def forget(self, bucket: str, key: str) -> None:
         self.objects.pop((bucket, key), None)
 
-    def get_object(self, Bucket: str, Key: str, **_: Any) -> dict[str, Any]:  # noqa: N803
+    def get_object(self, Bucket: str, Key: str, **_: Any) -> dict[str, Any]:
         self._count("GetObject")
         found = self.objects.get((Bucket, Key))
         if found is None:
@@ -590,7 +591,7 @@ class MemoryS3:
 
     def put_object(
         self, Bucket: str, Key: str, Body: bytes = b"", Metadata: dict[str, str] | None = None, **_: Any
-    ) -> dict[str, Any]:  # noqa: N803, E501
+    ) -> dict[str, Any]:
         self._count("PutObject")
         data = Body if isinstance(Body, bytes) else Body.encode() if isinstance(Body, str) else Body.read()
         self.bytes_written += len(data)
@@ -605,7 +606,7 @@ class MemoryS3:
         CopySource: dict[str, str],
         Metadata: dict[str, str] | None = None,
         **_: Any,
-    ) -> dict[str, Any]:  # noqa: N803, E501
+    ) -> dict[str, Any]:
         self._count("CopyObject")
         found = self.objects.get((CopySource["Bucket"], CopySource["Key"]))
         if found is None:
@@ -625,7 +626,7 @@ class MemorySQS:
         self.on_message = on_message
         self.calls: dict[str, int] = {}
 
-    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]], **_: Any) -> dict[str, Any]:  # noqa: N803
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]], **_: Any) -> dict[str, Any]:
         self.calls["SendMessageBatch"] = self.calls.get("SendMessageBatch", 0) + 1
         if not Entries or len(Entries) > SQS_MAX_BATCH:
             raise _error(
@@ -647,7 +648,7 @@ class MemorySQS:
             "Failed": [],
         }
 
-    def send_message(self, QueueUrl: str, MessageBody: str, **_: Any) -> dict[str, Any]:  # noqa: N803
+    def send_message(self, QueueUrl: str, MessageBody: str, **_: Any) -> dict[str, Any]:
         self.send_message_batch(QueueUrl, [{"Id": "0", "MessageBody": MessageBody}])
         return {"MessageId": str(uuid.uuid4())}
 

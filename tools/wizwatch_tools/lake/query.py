@@ -89,7 +89,9 @@ def _lake_files(archive: Archive, table: str, days: Days, into: Path, read: Tabl
         if day is None or day not in days:
             continue
         read.partitions.append(folder[3:])
-        keys += [o.key for o in archive.list(f"{prefix}{folder}/") if o.key.endswith((".json.gz", ".json"))]
+        keys += [
+            o.key for o in archive.objects(f"{prefix}{folder}/") if o.key.endswith((".json.gz", ".json"))
+        ]
     paths = []
     if archive.is_local:
         paths = [str(archive.local_path(k)) for k in keys]
@@ -106,7 +108,7 @@ def _lake_files(archive: Archive, table: str, days: Days, into: Path, read: Tabl
 def _raw_rows(archive: Archive, table: str, read: TableRead) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """(source key, rows) of every raw page of the table's log type, or of every matches object."""
     if table == tables.ALERTS:
-        keys = [o.key for o in archive.list(MATCHES_PREFIX) if o.key.endswith(".json.gz")]
+        keys = [o.key for o in archive.objects(MATCHES_PREFIX) if o.key.endswith(".json.gz")]
         for key, body, meta in archive.get_many(keys):
             read.objects += 1
             try:
@@ -116,7 +118,7 @@ def _raw_rows(archive: Archive, table: str, read: TableRead) -> Iterator[tuple[s
             yield meta.get("source-key") or key, rows
         return
     log_type = tables.LOG_TYPE_OF[table]
-    keys = [o.key for o in archive.list(f"{RAW_PREFIX}{log_type}/")]
+    keys = [o.key for o in archive.objects(f"{RAW_PREFIX}{log_type}/")]
     normalizer = Normalizer(log_type)
     parse_time = now_panther()
     for key, body, _ in archive.get_many(keys):

@@ -99,7 +99,7 @@ def list_pages(
                 continue
             if (start and day < start) or (end and day > end):
                 continue
-            for info in archive.list(f"{prefix}{folder}/"):
+            for info in archive.objects(f"{prefix}{folder}/"):
                 try:
                     raw = parse_raw_key(info.key)
                 except ValueError:  # a pushed body: keyed by its digest, timed by its arrival
@@ -191,12 +191,12 @@ class _Clock:
 
     def __enter__(self) -> _Clock:
         self._saved = clock.now
-        clock.now = lambda: self.at  # type: ignore[assignment]
+        clock.now = lambda: self.at
         return self
 
     def __exit__(self, *exc: object) -> None:
         assert self._saved is not None
-        clock.now = self._saved  # type: ignore[assignment]
+        clock.now = self._saved
 
 
 def load_engine(rules: str | Path) -> Engine:

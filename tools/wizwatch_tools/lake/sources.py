@@ -47,7 +47,7 @@ class Archive:
             self.reads.append(key)
 
     # Implemented by the subclasses.
-    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+    def objects(self, prefix: str) -> Iterator[ObjectInfo]:
         raise NotImplementedError
 
     def folders(self, prefix: str) -> list[str]:
@@ -95,14 +95,11 @@ class LocalArchive(Archive):
         super().__init__(uri=str(root))
         self.root = root
 
-    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+    def objects(self, prefix: str) -> Iterator[ObjectInfo]:
         base = self.root / prefix.rstrip("/") if prefix else self.root
         if not base.exists():
             return
-        if base.is_file():
-            paths = [base]
-        else:
-            paths = sorted(p for p in base.rglob("*") if p.is_file())
+        paths = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file())
         for path in paths:
             key = path.relative_to(self.root).as_posix()
             if not key.startswith(prefix):
@@ -148,7 +145,7 @@ class S3Archive(Archive):
         except BotoCoreError as exc:
             raise ArchiveError(f"{what} on {self.uri} failed: {exc}") from None
 
-    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+    def objects(self, prefix: str) -> Iterator[ObjectInfo]:
         token: str | None = None
         while True:
             kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self.prefix + prefix}
@@ -194,7 +191,7 @@ def open_archive(src: str, *, endpoint_url: str | None = None) -> Archive:
         if not bucket:
             raise ArchiveError(f"{src!r}: expected s3://bucket[/prefix]")
         config = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=16)
-        client = boto3.session.Session().client(  # type: ignore[call-overload]
+        client = boto3.session.Session().client(
             "s3", endpoint_url=endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None, config=config
         )
         return S3Archive(bucket, prefix, client)
@@ -210,7 +207,7 @@ def copy_to_folder(client: Any, bucket: str, dest: Path, prefixes: tuple[str, ..
     archive = S3Archive(bucket, "", client)
     count = 0
     for prefix in prefixes:
-        objects = list(archive.list(prefix))
+        objects = list(archive.objects(prefix))
         for info, (key, body, _) in zip(objects, archive.get_many([o.key for o in objects]), strict=True):
             target = dest / key
             target.parent.mkdir(parents=True, exist_ok=True)
