@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from detector_fixtures import audit
+
 from wizwatch.alerts import clock
 from wizwatch.alerts.detector import Detector
 from wizwatch.alerts.notifications import ObjectRef
@@ -24,19 +26,9 @@ T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 def audit_record(
     id_: str, at: datetime, action: str = "DeleteUser", status: str = "SUCCESS", **extra: Any
 ) -> dict[str, Any]:
-    return {
-        "id": id_,
-        "action": action,
-        "requestId": f"req-{id_}",
-        "status": status,
-        "timestamp": at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z",
-        "actionParameters": {},
-        "userAgent": "pytest",
-        "sourceIP": "1.2.3.4",
-        "serviceAccount": None,
-        "user": {"id": "u1", "name": "alice@example.com"},
-        **extra,
-    }
+    """detector_fixtures.audit at another time."""
+    stamp = at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+    return {**audit(id_, action=action, status=status), "timestamp": stamp, **extra}
 
 
 def graphql_page(records: list[Any], connection: str = "auditLogEntries") -> bytes:

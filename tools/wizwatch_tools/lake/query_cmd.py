@@ -12,7 +12,7 @@ import orjson
 from wizwatch_tools.lake import query as engine
 from wizwatch_tools.lake import tables
 from wizwatch_tools.lake.query import SOURCES, QueryError, Result
-from wizwatch_tools.lake.sources import ArchiveError, open_archive
+from wizwatch_tools.lake.sources import ArchiveError, add_archive_arguments, open_archive
 
 FORMATS = ("table", "json", "csv")
 
@@ -24,10 +24,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "p_source_key...) and dt, the UTC date of p_event_time; a filter on p_event_time or dt "
         "reads only the matching partitions."
     )
-    parser.add_argument(
-        "--archive", required=True, help="a folder laid out like the bucket, or s3://bucket[/prefix]"
-    )
-    parser.add_argument("--endpoint-url", help="S3 endpoint for s3:// (e.g. a moto server); default AWS")
+    add_archive_arguments(parser)
     parser.add_argument("--format", choices=FORMATS, default="table", help="output (default: %(default)s)")
     parser.add_argument(
         "--source",

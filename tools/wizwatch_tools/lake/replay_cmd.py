@@ -13,7 +13,7 @@ from wizwatch.errors import RuleLoadError
 from wizwatch.logtypes import ALL_LOG_TYPES
 from wizwatch_tools.lake import compare
 from wizwatch_tools.lake.replay import CLOCKS, Replayer, Tally, list_pages, load_engine, replay
-from wizwatch_tools.lake.sources import ArchiveError, open_archive
+from wizwatch_tools.lake.sources import ArchiveError, add_archive_arguments, open_archive
 
 DEFAULT_RULES = Path(__file__).resolve().parents[3] / "functions" / "detector" / "rules"
 
@@ -24,10 +24,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "over archived pages in time order, against a private in-memory store: nothing is published, "
         "no live table is written. Prints a table per rule, then one JSON object on the last line."
     )
-    parser.add_argument(
-        "--archive", required=True, help="a folder laid out like the bucket, or s3://bucket[/prefix]"
-    )
-    parser.add_argument("--endpoint-url", help="S3 endpoint for s3:// (e.g. a moto server); default AWS")
+    add_archive_arguments(parser)
     parser.add_argument(
         "--from", dest="start", type=date.fromisoformat, help="first dt (YYYY-MM-DD) to replay"
     )

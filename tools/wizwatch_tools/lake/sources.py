@@ -181,6 +181,14 @@ class S3Archive(Archive):
         return resp["Body"].read(), dict(resp.get("Metadata") or {})
 
 
+def add_archive_arguments(parser: Any) -> None:
+    """``--archive`` and ``--endpoint-url``, as every lake command takes them."""
+    parser.add_argument(
+        "--archive", required=True, help="a folder laid out like the bucket, or s3://bucket[/prefix]"
+    )
+    parser.add_argument("--endpoint-url", help="S3 endpoint for s3:// (e.g. a moto server); default AWS")
+
+
 def open_archive(src: str, *, endpoint_url: str | None = None) -> Archive:
     """``s3://bucket[/prefix]`` or a local folder; ArchiveError says what is wrong."""
     if src.startswith("s3://"):
