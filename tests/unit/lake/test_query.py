@@ -120,6 +120,10 @@ def test_s3_archive_on_a_mock_bucket_prunes_the_same_way(
         assert (
             archive.reads == [k for k in archive.reads if k.startswith("lake/wiz_audit/dt=2026-11-25/")] != []
         )
+        hostile = "lake/wiz_audit/dt=2026-11-25/../../../../../escape.json.gz"
+        s3.put_object(Bucket="arch", Key="team/" + hostile, Body=b"{}")
+        with pytest.raises(ArchiveError, match="outside"):
+            rows(open_archive("s3://arch/team"), "SELECT count(*) FROM wiz_audit WHERE dt = '2026-11-25'")
         with pytest.raises(ArchiveError, match="NoSuchBucket"):
             rows(open_archive("s3://missing"), "SELECT count(*) FROM wiz_audit")
 

@@ -84,11 +84,14 @@ def test_errors_and_invalid_records_are_counted_and_the_clock_is_restored(tmp_pa
     records = [audit_record("x1", T0, action="Explode"), audit_record("d1", T0), {"id": 1}]
     builder.add(audit_key(T0), graphql_page(records), processed_at=T0 + timedelta(minutes=20))
     (tmp_path / "a" / "raw" / "Wiz.Audit" / "dt=2026-11-22" / "junk").mkdir()
+    junk = tmp_path / "a" / audit_key(T0 + timedelta(minutes=15))
+    junk.parent.mkdir(parents=True)
+    junk.write_bytes(b"\x1f\x8b not really gzip")  # a corrupt page: quarantined whole, the rest runs
     saved = clock.now
     result = _replay(tmp_path / "a", rules)
     assert clock.now is saved
     assert result["alerts"] == {"Test.DeleteUser": 1} and result["rule_errors"] == {"Test.Explodes": 1}
-    assert result["invalid"] == 1 and result["events"] == 2
+    assert result["invalid"] == 2 and result["events"] == 2 and result["pages"] == 2
     assert sorted(result) == ["alerts", "events", "invalid", "pages", "rule_errors"]
 
 

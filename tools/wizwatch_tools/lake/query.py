@@ -37,7 +37,7 @@ from wizwatch.parse.pages import read_records
 from wizwatch.parse.timestamps import now_panther
 from wizwatch_tools.lake import tables
 from wizwatch_tools.lake.prune import ALL, Days, partitions_needed
-from wizwatch_tools.lake.sources import Archive
+from wizwatch_tools.lake.sources import Archive, inside
 
 SOURCES = ("auto", "lake", "raw")
 
@@ -97,7 +97,7 @@ def _lake_files(archive: Archive, table: str, days: Days, into: Path, read: Tabl
         paths = [str(archive.local_path(k)) for k in keys]
     else:
         for key, body, _ in archive.get_many(keys):
-            target = into / key
+            target = inside(into, key)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(body)
             paths.append(str(target))

@@ -31,9 +31,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--to", dest="end", type=date.fromisoformat, help="last dt (YYYY-MM-DD) to replay")
     parser.add_argument(
         "--log-type",
-        action="append",
+        action="extend",
+        nargs="+",
         choices=ALL_LOG_TYPES,
-        help="replay only these (repeatable; default all)",
+        help="replay only these log types (default all)",
     )
     parser.add_argument(
         "--rules", default=str(DEFAULT_RULES), help="rules tree to run (default: %(default)s)"

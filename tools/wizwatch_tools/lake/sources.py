@@ -181,6 +181,14 @@ class S3Archive(Archive):
         return resp["Body"].read(), dict(resp.get("Metadata") or {})
 
 
+def inside(root: Path, key: str) -> Path:
+    """``root / key``, refusing a key that would land outside ``root`` (S3 keys may hold ``..``)."""
+    target = (root / key).resolve()
+    if not key or key.startswith("/") or not target.is_relative_to(root.resolve()):
+        raise ArchiveError(f"refusing object key {key!r}: it would be written outside {root}")
+    return target
+
+
 def add_archive_arguments(parser: Any) -> None:
     """``--archive`` and ``--endpoint-url``, as every lake command takes them."""
     parser.add_argument(
@@ -217,7 +225,7 @@ def copy_to_folder(client: Any, bucket: str, dest: Path, prefixes: tuple[str, ..
     for prefix in prefixes:
         objects = list(archive.objects(prefix))
         for info, (key, body, _) in zip(objects, archive.get_many([o.key for o in objects]), strict=True):
-            target = dest / key
+            target = inside(dest, key)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(body)
             stamp = info.last_modified.timestamp()
