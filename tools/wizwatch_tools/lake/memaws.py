@@ -25,6 +25,7 @@ differently. ``tests/unit/lake/test_memaws.py`` runs the same store scenarios on
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Callable
@@ -54,7 +55,9 @@ _TOKEN = re.compile(
 _KEYWORDS = {"AND", "OR", "NOT", "BETWEEN", "IN", "SET", "REMOVE", "ADD", "DELETE"}
 
 
-def _tokens(expr: str) -> list[tuple[str, str]]:
+@functools.lru_cache(maxsize=256)
+def _tokens(expr: str) -> tuple[tuple[str, str], ...]:
+    """The tokens of an expression (the store sends the same few expressions over and over)."""
     out: list[tuple[str, str]] = []
     pos = 0
     while pos < len(expr):
@@ -71,7 +74,7 @@ def _tokens(expr: str) -> list[tuple[str, str]]:
             kind, text = "kw", text.upper()
         out.append((kind, text))
         pos = m.end()
-    return out
+    return tuple(out)
 
 
 class _Parser:

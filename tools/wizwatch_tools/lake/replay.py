@@ -26,13 +26,14 @@ processed; the dedup store holds what DynamoDB would (its expired items are swep
 from __future__ import annotations
 
 import gzip
-import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from wizwatch.alerts import clock
 from wizwatch.alerts.detector import Detector
@@ -151,7 +152,7 @@ class Replayer:
         if not key.startswith(MATCHES_PREFIX):
             return  # lake/ and quarantine/ copies: written by the detector, dropped here
         for line in gzip.decompress(body).splitlines():
-            row = json.loads(line)
+            row = orjson.loads(line)
             rule = str(row.get("p_rule_id"))
             if row.get("p_alert_type") == RULE_ERROR:
                 self.tally.rule_errors[rule] += 1
@@ -159,7 +160,7 @@ class Replayer:
                 self.tally.matches[rule] += 1
 
     def _queued(self, queue_url: str, body: str) -> None:
-        alert = json.loads(body)
+        alert = orjson.loads(body)
         rule = str(alert.get("rule_id"))
         if alert.get("alert_type") == RULE:
             self.tally.alerts[rule] += 1
@@ -217,6 +218,8 @@ def replay(
     if clock_kind not in CLOCKS:
         raise ValueError(f"clock must be one of {', '.join(CLOCKS)}")
     by_key = {p.key: p for p in pages}
+    if archive.is_local:
+        workers = 1  # reading a file is quicker than handing it over between threads
     with _Clock() as fake:
         for key, body, meta in archive.get_many([p.key for p in pages], workers=workers):
             page = by_key[key]
