@@ -37,6 +37,15 @@ from botocore.exceptions import ClientError
 MAX_ITEM_BYTES = 400 * 1024
 MAX_TX_ITEMS = 100
 MAX_BATCH_GET_KEYS = 100
+MAX_BATCH_WRITE = 25
+_QUERY_OPTIONS = {
+    "FilterExpression",
+    "ExpressionAttributeValues",
+    "ExpressionAttributeNames",
+    "ConsistentRead",
+    "ScanIndexForward",
+    "ExclusiveStartKey",
+}
 SQS_MAX_BATCH = 10
 SQS_MAX_BYTES = 262_144
 
@@ -530,6 +539,67 @@ class MemoryDynamoDB:
 
     def delete_item(self, **op: Any) -> dict[str, Any]:
         return self._single("Delete", "DeleteItem", **op)
+
+    def batch_write_item(self, RequestItems: dict[str, list[dict[str, Any]]], **_: Any) -> dict[str, Any]:
+        self._count("BatchWriteItem")
+        requests = [(t, r) for t, rs in RequestItems.items() for r in rs]
+        if not requests or len(requests) > MAX_BATCH_WRITE:
+            raise _error("ValidationException", "Member must have length between 1 and 25", "BatchWriteItem")
+        planned = []
+        for table, request in requests:
+            rows = self._table(table, "BatchWriteItem")
+            ((kind, op),) = request.items()
+            if kind == "PutRequest":
+                key, new = self._apply(table, "Put", op, "BatchWriteItem")
+            elif kind == "DeleteRequest":
+                key, new = self._key(table, op["Key"], "BatchWriteItem"), None
+            else:
+                raise NotImplementedError(f"BatchWriteItem {kind} is not implemented in memaws")
+            planned.append((table, rows, key, new))
+        keys = [(table, key) for table, _, key, _ in planned]
+        if len(set(keys)) != len(keys):
+            raise _error(
+                "ValidationException", "Provided list of item keys contains duplicates", "BatchWriteItem"
+            )
+        for _, rows, key, new in planned:
+            if new is None:
+                rows.pop(key, None)
+            else:
+                rows[key] = new
+        return {"UnprocessedItems": {}}
+
+    def query(self, TableName: str, KeyConditionExpression: str, **op: Any) -> dict[str, Any]:
+        """Items of one partition (hash key equality, optional range condition), range key order;
+        FilterExpression applied after. One page (the client's paging loop simply ends)."""
+        self._count("Query")
+        unknown = set(op) - _QUERY_OPTIONS
+        if unknown:
+            raise NotImplementedError(f"Query options {sorted(unknown)} are not implemented in memaws")
+        rows = self._table(TableName, "Query")
+        names = op.get("ExpressionAttributeNames") or {}
+        values = op.get("ExpressionAttributeValues") or {}
+        key_parser = _Parser(KeyConditionExpression, names, values)
+        key_condition = key_parser.condition()
+        key_parser.done()
+        keep = None
+        if op.get("FilterExpression"):
+            f = _Parser(op["FilterExpression"], names, values)
+            keep = f.condition()
+            f.done()
+        schema = self.schemas[TableName]
+        m = re.match(r"\s*(#?\w+)\s*=\s*(:\w+)", KeyConditionExpression)
+        if not m or names.get(m[1], m[1]) != schema[0] or m[2] not in values:
+            raise _error(
+                "ValidationException", "Query key condition must be an equality on the hash key", "Query"
+            )
+        part = next(iter(values[m[2]].items()))
+        matched = [i for k, i in rows.items() if k[0] == part and key_condition(i)]
+        if len(schema) > 1:
+            matched.sort(
+                key=lambda i: next(iter(i[schema[1]].values())), reverse=op.get("ScanIndexForward") is False
+            )
+        items = [dict(i) for i in matched if keep is None or keep(i)]
+        return {"Items": items, "Count": len(items), "ScannedCount": len(matched)}
 
     def get_item(self, TableName: str, Key: dict[str, Any], **_: Any) -> dict[str, Any]:
         self._count("GetItem")

@@ -36,11 +36,10 @@ from typing import Any
 import orjson
 
 from wizwatch.alerts import clock
-from wizwatch.alerts.detector import Detector
+from wizwatch.alerts.handler import assemble
 from wizwatch.alerts.notifications import ObjectRef
 from wizwatch.archive.keys import MATCHES_PREFIX, RAW_PREFIX, parse_raw_key
 from wizwatch.dedup.model import RULE, RULE_ERROR
-from wizwatch.dedup.store import DedupStore
 from wizwatch.detect.engine import Engine
 from wizwatch.logtypes import ALL_LOG_TYPES
 from wizwatch_tools.lake.memaws import MemoryDynamoDB, MemoryS3, MemorySQS
@@ -143,9 +142,15 @@ class Replayer:
         self.dynamodb = MemoryDynamoDB({TABLE: ("pk", "sk")})
         self.s3 = MemoryS3(on_put=self._kept)
         self.sqs = MemorySQS(on_message=self._queued)
-        store = DedupStore(self.dynamodb, TABLE, idempotency_ttl_s=idempotency_ttl_s)
-        self.detector = Detector(
-            engine, store, s3=self.s3, sqs=self.sqs, alert_queue_url=QUEUE_URL, kept_bucket=BUCKET
+        self.detector = assemble(
+            engine,
+            dynamodb=self.dynamodb,
+            s3=self.s3,
+            sqs=self.sqs,
+            table=TABLE,
+            alert_queue_url=QUEUE_URL,
+            kept_bucket=BUCKET,
+            idempotency_ttl_s=idempotency_ttl_s,
         )
 
     def _kept(self, bucket: str, key: str, body: bytes, metadata: dict[str, str]) -> None:
