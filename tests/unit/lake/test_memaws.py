@@ -128,8 +128,8 @@ def test_conditions_updates_and_limits() -> None:
         ddb.put_item(TableName="t", Item={**key, "big": {"S": "x" * 410_000}})  # over 400 KB
     with pytest.raises(ClientError, match="duplicates"):
         ddb.batch_get_item(RequestItems={"t": {"Keys": [key, key]}})
-    with pytest.raises(NotImplementedError, match="query"):
-        ddb.query(TableName="t")
+    with pytest.raises(NotImplementedError, match="scan"):
+        ddb.scan(TableName="t")
     ddb.put_item(TableName="t", Item={"pk": {"S": "old"}, "sk": {"S": "e"}, "expires_at": {"N": "100"}})
     assert ddb.expire(101) == 1 and len(ddb) == 1
 
@@ -150,3 +150,29 @@ def test_s3_serves_what_it_was_given_and_sqs_checks_batches() -> None:
     assert bodies == ["a"]
     with pytest.raises(ClientError, match="TooManyEntries"):
         sqs.send_message_batch(QueueUrl="q", Entries=[{"Id": str(i), "MessageBody": "a"} for i in range(11)])
+
+
+def _signals(client: Any) -> list[Any]:
+    from wizwatch.dedup.signals import SignalStore, partition
+    from wizwatch.detect.correlation import Signal
+
+    store = SignalStore(client, TABLE)
+    pk, other = partition("Corr", "res-1"), partition("Corr", "res-2")
+    base = T0.timestamp()
+    items = [
+        (pk, Signal("A", base + i * 60, (("resource", "res-1"),), f"e{i}", {"n": i}), 3600) for i in range(30)
+    ]
+    items += [(other, Signal("B", base, (("resource", "res-2"),), "x", None), 3600)]
+    store.put(items, int(base))
+    store.put(items[:3], int(base))  # written again: the same items
+    got = store.read(pk, since=base + 10 * 60, now_s=int(base) + 60)
+    return [(s.member, s.time, s.identity, s.values, s.info) for s in got]
+
+
+def test_the_signal_store_reads_the_same_from_moto_and_from_memory() -> None:
+    with mock_aws():
+        moto_client = boto3.client("dynamodb", region_name="us-east-1")
+        create_dedup_table(moto_client, TABLE)
+        expected = _signals(moto_client)
+    got = _signals(MemoryDynamoDB({TABLE: ("pk", "sk")}))
+    assert got == expected and len(got) == 20

@@ -556,12 +556,12 @@ class MemoryDynamoDB:
             else:
                 raise NotImplementedError(f"BatchWriteItem {kind} is not implemented in memaws")
             planned.append((table, rows, key, new))
-        keys = [(table, key) for table, _, key, _ in planned]
+        keys = [(t, k) for t, _rows, k, _new in planned]
         if len(set(keys)) != len(keys):
             raise _error(
                 "ValidationException", "Provided list of item keys contains duplicates", "BatchWriteItem"
             )
-        for _, rows, key, new in planned:
+        for _table, rows, key, new in planned:
             if new is None:
                 rows.pop(key, None)
             else:
