@@ -78,8 +78,9 @@ def show(session: Session, console: Console, alerts: list[dict[str, Any]], keep:
     console.print(replay)
     same = dict(live) == as_archived["alerts"]
     console.print(
-        f"  {'[green]✓[/]' if same else '[red]✗[/]'} replay in archive time "
-        f"{'matches' if same else 'differs from'} what SNS delivered; "
-        f"{as_happened['pages']} pages, {as_happened['events']} events replayed"
+        f"  {'[green]✓[/]' if same else '[yellow]![/]'} replay in archive time "
+        f"{'matches' if same else 'differs from'} what SNS delivered"
+        + ("" if same else " (pages processed long after they were archived fall in other windows)")
+        + f"; {as_happened['pages']} pages, {as_happened['events']} events replayed"
     )
     return same
