@@ -61,3 +61,23 @@ def test_a_reprocessed_page_overwrites_its_own_lake_objects(tmp_path: Path) -> N
     assert [json.loads(line)["p_source_key"] for line in lines] == [key, key]
     assert rows[0] == {"id": "x", "p_event_time": "2026-11-22 10:00:00.000000000"}  # not modified
     assert lake.event_date({}) == lake.UNDATED
+
+
+def test_a_record_that_cannot_be_rendered_as_is_costs_no_other_row(tmp_path: Path) -> None:
+    rules = write_rules(tmp_path / "rules")
+    nested: dict = {}
+    deep = nested
+    for _ in range(600):  # deeper than JSON encoders go
+        deep["x"] = {}
+        deep = deep["x"]
+    records = [
+        audit_record("big", T0, actionParameters={"n": 2**70}),
+        audit_record("deep", T0, actionParameters=nested),
+        audit_record("fine", T0),
+    ]
+    archive = ArchiveBuilder(tmp_path / "archive", rules)
+    report = archive.add(audit_key(T0), graphql_page(records), processed_at=T0 + timedelta(minutes=20))
+    rows = _rows(tmp_path / "archive", "lake/wiz_audit")
+    assert report.events == 3 and len(rows) == 3
+    assert {r["id"] for r in rows} >= {"fine"}
+    assert all(r["p_source_key"] == audit_key(T0) for r in rows)

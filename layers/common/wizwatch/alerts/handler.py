@@ -20,6 +20,7 @@ from wizwatch.alerts.notifications import is_sqs_batch, objects_in_s3_notificati
 from wizwatch.config import load
 from wizwatch.dedup.signals import SignalStore
 from wizwatch.dedup.store import DedupStore
+from wizwatch.parse.inflate import DEFAULT_MAX_INFLATED_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ def _build(config: DetectorConfig, rules_dir: str) -> Detector:
         alert_queue_url=config.alert_queue_url,
         kept_bucket=config.raw_bucket,
         idempotency_ttl_s=config.idempotency_hours * 3600,
+        max_page_bytes=config.max_page_bytes,
     )
 
 
@@ -55,6 +57,7 @@ def assemble(
     alert_queue_url: str,
     kept_bucket: str,
     idempotency_ttl_s: int,
+    max_page_bytes: int = DEFAULT_MAX_INFLATED_BYTES,
 ) -> Detector:
     """A Detector from its clients: the Lambda's (above), or ``wizwatch replay``'s in-memory ones."""
     store = DedupStore(dynamodb, table, idempotency_ttl_s=idempotency_ttl_s)
@@ -68,6 +71,7 @@ def assemble(
         sqs=sqs,
         alert_queue_url=alert_queue_url,
         kept_bucket=kept_bucket,
+        max_page_bytes=max_page_bytes,
     )
 
 

@@ -21,8 +21,8 @@ import gzip
 from collections.abc import Iterable
 from typing import Any
 
-from wizwatch.alerts.message import dumps
 from wizwatch.archive.kept import _flat
+from wizwatch.render import dumps, dumps_row
 
 LAKE_PREFIX = "lake/"
 
@@ -85,11 +85,13 @@ def by_date(rows: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
 
 def json_lines(rows: Iterable[dict[str, Any]], raw_key: str) -> bytes:
     """JSON lines of ``rows``, each with ``p_source_key`` appended (the rows are not modified:
-    the same dicts are the detector's events, alerts and matches)."""
+    the same dicts are the detector's events, alerts and matches). Each row is rendered on its
+    own (:func:`wizwatch.render.dumps_row`): one that cannot be rendered as it is becomes its
+    stand-in with ``p_render_error``, never a failed page."""
     tail = b',"' + SOURCE_KEY_FIELD.encode() + b'":' + dumps(raw_key) + b"}\n"
     lines = []
     for row in rows:
-        body = dumps(row)
+        body = dumps_row(row)
         lines.append(body[:-1] + tail if len(body) > 2 else body[:-1] + tail[1:])
     return b"".join(lines)
 
