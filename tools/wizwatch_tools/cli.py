@@ -19,6 +19,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("wizwatch_tools.simulator.cli", "run the Wiz API simulator"),
     "local": ("wizwatch_tools.localstack.cli", "the embedded local stack (provision, demo, up)"),
     "destinations": ("wizwatch_tools.destinations_cli", "list, preview and test alert destinations"),
+    "query": ("wizwatch_tools.lake.query_cmd", "SQL over an archive (DuckDB)"),
+    "replay": ("wizwatch_tools.lake.replay_cmd", "backtest rules over an archive (the detector's own path)"),
 }
 
 

@@ -22,6 +22,7 @@ from wizwatch.config import load
 from wizwatch.dedup.signals import SignalStore
 from wizwatch.dedup.store import DedupStore
 from wizwatch.errors import ConfigError
+from wizwatch.parse.inflate import DEFAULT_MAX_INFLATED_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -35,30 +36,53 @@ def _build(config: DetectorConfig, rules_dir: str) -> Detector:
     engine = Engine.from_directory(rules_dir)  # a broken rule is left out, never fatal
     for err in engine.ruleset.errors:
         log.error("rule problem (the rule is not running): %s", err)
-    store = DedupStore(
-        aws.client("dynamodb"), config.dedup_table, idempotency_ttl_s=config.idempotency_hours * 3600
-    )
-    correlations = [r for r in engine.ruleset.correlations if r.enabled]
-    correlator = (
-        Correlator(correlations, SignalStore(aws.client("dynamodb"), config.dedup_table))
-        if correlations
-        else None
-    )
     router = Router.from_file(config.destinations_file or None)
-    unknown = router.check_rules([*engine.rules, *correlations])
+    unknown = router.check_rules([*engine.rules, *(r for r in engine.ruleset.correlations if r.enabled)])
     if unknown:  # a destination typo must stop the deployment, not lose alerts at delivery
         raise ConfigError(
             "rules route to destinations that are not configured:\n  - " + "\n  - ".join(unknown)
         )
+    return assemble(
+        engine,
+        dynamodb=aws.client("dynamodb"),
+        s3=aws.client("s3"),
+        sqs=aws.client("sqs"),
+        table=config.dedup_table,
+        alert_queue_url=config.alert_queue_url,
+        kept_bucket=config.raw_bucket,
+        idempotency_ttl_s=config.idempotency_hours * 3600,
+        max_page_bytes=config.max_page_bytes,
+        router=router,
+    )
+
+
+def assemble(
+    engine: Any,
+    *,
+    dynamodb: Any,
+    s3: Any,
+    sqs: Any,
+    table: str,
+    alert_queue_url: str,
+    kept_bucket: str,
+    idempotency_ttl_s: int,
+    max_page_bytes: int = DEFAULT_MAX_INFLATED_BYTES,
+    router: Router | None = None,
+) -> Detector:
+    """A Detector from its clients: the Lambda's (above), or ``wizwatch replay``'s in-memory ones
+    (without a router: replayed alerts are routed nowhere)."""
+    store = DedupStore(dynamodb, table, idempotency_ttl_s=idempotency_ttl_s)
+    correlations = [r for r in engine.ruleset.correlations if r.enabled]
+    correlator = Correlator(correlations, SignalStore(dynamodb, table)) if correlations else None
     return Detector(
         engine,
         store,
         correlator=correlator,
-        s3=aws.client("s3"),
-        sqs=aws.client("sqs"),
-        alert_queue_url=config.alert_queue_url,
-        kept_bucket=config.raw_bucket,
-        max_page_bytes=config.max_page_bytes,
+        s3=s3,
+        sqs=sqs,
+        alert_queue_url=alert_queue_url,
+        kept_bucket=kept_bucket,
+        max_page_bytes=max_page_bytes,
         router=router,
     )
 
