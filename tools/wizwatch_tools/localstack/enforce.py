@@ -121,7 +121,9 @@ def _authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
         params=self.querystring or {},
         default_resource=resource,
     )
-    for permission in authz.permissions(request, BackendLookup()):
+    lookup = BackendLookup(self.current_account, iam_request._region)
+    # dict.fromkeys: each distinct pair once (a transaction of 100 puts on one table is one check)
+    for permission in dict.fromkeys(authz.permissions(request, lookup)):
         iam_request._action = permission.action
         try:
             iam_request.check_action_permitted(permission.resource)
@@ -159,27 +161,33 @@ class _AccessDenied(AccessDeniedError):
 
 
 class BackendLookup:
-    """:class:`authz.Lookup` answered from moto's backends (the server runs in this process)."""
+    """:class:`authz.Lookup` answered from moto's backends (the server runs in this process), in
+    the request's account and region unless an ARN names others."""
+
+    def __init__(self, account: str, region: str) -> None:
+        self.account, self.region = account, region
+
+    def _where(self, arn_or_id: str) -> tuple[str, str]:
+        parts = arn_or_id.split(":")
+        if arn_or_id.startswith("arn:") and len(parts) > 4:
+            return parts[4] or self.account, parts[3] or self.region
+        return self.account, self.region
 
     def secret_arn(self, secret_id: str) -> str | None:
         from moto.secretsmanager.models import secretsmanager_backends
 
-        for account in list(secretsmanager_backends.values()):
-            for backend in list(account.values()):
-                if secret_id in backend.secrets:
-                    return str(backend.secrets[secret_id].arn)
-        return None
+        account, region = self._where(secret_id)
+        secrets = secretsmanager_backends[account][region].secrets
+        return str(secrets[secret_id].arn) if secret_id in secrets else None
 
     def _kms_key(self, key_id: str) -> Any:
         from moto.kms.models import kms_backends
 
-        for account in list(kms_backends.values()):
-            for backend in list(account.values()):
-                try:
-                    return backend.describe_key(key_id)
-                except Exception:
-                    continue
-        return None
+        account, region = self._where(key_id)
+        try:
+            return kms_backends[account][region].describe_key(key_id)
+        except Exception:  # moto raises several types for "no such key"
+            return None
 
     def kms_key_arn(self, key_id: str) -> str | None:
         key = self._kms_key(key_id)
@@ -343,7 +351,7 @@ class LocalServerApp:
                 )
         except TrustRefused as exc:
             return _respond(start_response, "403 Forbidden", {"error": str(exc)})
-        except Exception as exc:
+        except Exception as exc:  # a bad control request (or moto's NotFound): the caller's to fix
             return _respond(start_response, "400 Bad Request", {"error": f"{type(exc).__name__}: {exc}"})
         return _respond(start_response, "200 OK", result)
 
