@@ -37,7 +37,7 @@ Resources:
   EchoRole:
     Type: AWS::IAM::Role
     Properties:
-      AssumeRolePolicyDocument:
+      AssumeRolePolicyDocument: &lambda_trust
         Version: "2012-10-17"
         Statement:
           - Effect: Allow
@@ -54,12 +54,7 @@ Resources:
   WorkerRole:
     Type: AWS::IAM::Role
     Properties:
-      AssumeRolePolicyDocument:
-        Version: "2012-10-17"
-        Statement:
-          - Effect: Allow
-            Principal: { Service: lambda.amazonaws.com }
-            Action: sts:AssumeRole
+      AssumeRolePolicyDocument: *lambda_trust
       Policies:
         - PolicyName: worker
           PolicyDocument:

@@ -92,24 +92,17 @@ def test_the_server_enforces_and_admin_may_do_anything(probe: Probe) -> None:
 
 
 def test_unknown_keys_and_bad_signatures_are_refused(probe: Probe) -> None:
-    stranger = boto3.client(
-        "sqs",
-        endpoint_url=probe.endpoint,
-        region_name=REGION,
-        aws_access_key_id="AKIASTRANGER0000000",
-        aws_secret_access_key="x",
-    )
-    with pytest.raises(ClientError):
-        stranger.list_queues()
-    forger = boto3.client(
-        "sqs",
-        endpoint_url=probe.endpoint,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="wrong",
-    )
-    with pytest.raises(ClientError):
-        forger.list_queues()
+    for key, secret in (("AKIASTRANGER0000000", "x"), ("testing", "wrong")):  # unknown key; admin's, forged
+        client = boto3.client(
+            "sqs",
+            endpoint_url=probe.endpoint,
+            region_name=REGION,
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+        )
+        with pytest.raises(ClientError) as info:
+            client.list_queues()
+        assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
 
 
 def test_dynamodb_is_checked_on_the_table_arn_and_per_transaction_item(probe: Probe) -> None:
