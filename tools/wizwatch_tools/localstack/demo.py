@@ -125,6 +125,8 @@ def summary_tables(session: Session, outcome: dict[str, Any]) -> list[Any]:
     where.add_row("lake (JSON lines)", f"s3://{bucket}/lake/<table>/dt=YYYY-MM-DD/ (kept below)")
     where.add_row("AWS endpoint", f"{stack.endpoint} (moto server, stopped when the demo ends)")
     where.add_row("Wiz API", session.wiz_api_url + (" (simulator)" if session.sim is not None else ""))
+    if stack.iam_enforced:
+        where.add_row("IAM", "enforced: each function ran under its own role from template.yaml")
     where.add_row(
         "DLQ depth",
         f"raw objects {stack.queue_depth('raw_dlq_url')}, alerts {stack.queue_depth('alert_dlq_url')}",
