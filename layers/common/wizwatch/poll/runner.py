@@ -455,6 +455,11 @@ def get_poller(settings: PollerSettings) -> Poller:
     return _poller[1]
 
 
+def snapshot_streams(settings: PollerSettings) -> list[str]:
+    """The snapshot streams that run beside the per-type schedules (each takes a budget share)."""
+    return [t for t in settings.snapshot_log_types if t in settings.log_types]
+
+
 def _selected(event: Any, settings: PollerSettings) -> list[str]:
     wanted = event.get("log_type") if isinstance(event, dict) else None
     if wanted is None:
@@ -471,17 +476,25 @@ _ACTIONS = {
 }
 
 
-def _poll_one(poller: Poller, log_type: str, budget: TimeBudget, invocation_id: str) -> Outcome:
-    run = LogTypeRun(poller, SPECS[log_type], budget, invocation_id)
-    outcome = run.outcome
-    extra: dict[str, Any] = {"log_type": log_type}
+def _poll_one(
+    poller: Poller,
+    log_type: str,
+    budget: TimeBudget,
+    invocation_id: str,
+    make_run: Callable[[Poller, QuerySpec, TimeBudget, str], Any] = LogTypeRun,
+) -> Outcome:
+    """Run one stream (``make_run``: incremental windows, or a snapshot) and map its failures."""
+    run = make_run(poller, poller.settings.query_spec(log_type), budget, invocation_id)
+    outcome: Outcome = run.outcome
+    stream: str = getattr(run, "stream", log_type)  # the metrics' LogType dimension
+    extra: dict[str, Any] = {"log_type": stream}
     try:
         run.run()
-        poller.metrics.heartbeat(log_type)
+        poller.metrics.heartbeat(stream)
     except TimeBudgetExceeded as exc:
         extra.update(run.position)
         outcome.status = "budget"
-        poller.metrics.heartbeat(log_type)
+        poller.metrics.heartbeat(stream)
         logger.info(
             "stopped for the time budget; the cursor is saved and the next run resumes",
             extra={**extra, "reason": str(exc)},
@@ -519,7 +532,7 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
     log_types = _selected(event, settings)
     # The budget is shared by all configured log types: an invocation for one of n types (the
     # per-type schedules run concurrently) gets 1/n of it, so together they stay within it.
-    share = len(log_types) / max(len(settings.log_types), len(log_types))
+    share = len(log_types) / max(len(settings.log_types) + len(snapshot_streams(settings)), len(log_types))
     poller.limiter.set_rate(settings.requests_per_second * share)
     budget = TimeBudget.from_context(context, settings.time_reserve_seconds)
     invocation_id = str(getattr(context, "aws_request_id", "") or uuid.uuid4())
