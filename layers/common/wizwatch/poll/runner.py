@@ -169,6 +169,8 @@ class LogTypeRun:
         self.s = poller.settings
         self.spec = spec
         self.log_type = spec.log_type
+        #: The cursor item's key and the metrics' LogType (a subclass may pull another stream).
+        self.stream = self.stream_of(spec.log_type)
         self.budget = budget
         self.invocation_id = invocation_id
         self.outcome = Outcome()
@@ -176,20 +178,24 @@ class LogTypeRun:
         #: Where the run is (window and page), for the log line of a failure.
         self.position: dict[str, Any] = {}
         metrics = poller.metrics
-        lt = self.log_type
+        lt = self.stream
         self.stats = CallStats(
             on_request=lambda: metrics.add(lt, m.API_REQUESTS),
             on_throttle=lambda: metrics.add(lt, m.API_THROTTLES),
             on_error=lambda: metrics.add(lt, m.API_ERRORS),
         )
 
+    @staticmethod
+    def stream_of(log_type: str) -> str:
+        return log_type
+
     def run(self) -> Outcome:
         owner = f"{self.invocation_id}/{uuid.uuid4().hex[:12]}"
-        state = self.p.store.acquire(self.log_type, owner, self.s.lease_seconds)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"archive-{self.log_type}") as executor:
+        state = self.p.store.acquire(self.stream, owner, self.s.lease_seconds)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"archive-{self.stream}") as executor:
             pages = _PageWriter(executor, self.p.store, self.s.lease_seconds, state)
             try:
-                self._windows(pages)
+                self._work(pages)
             finally:
                 self._finish(pages)
         return self.outcome
@@ -211,7 +217,7 @@ class LogTypeRun:
         if state.committed_end:
             self.outcome.committed_end = windows.rfc3339(state.committed_end)
             lag = (datetime.now(UTC) - state.committed_end).total_seconds()
-            self.p.metrics.lag(self.log_type, max(0.0, lag))
+            self.p.metrics.lag(self.stream, max(0.0, lag))
 
     def _release(self, state: CursorState) -> None:
         try:
@@ -221,7 +227,7 @@ class LogTypeRun:
         except Exception as exc:
             logger.warning(
                 "could not release cursor lease; it lapses by itself",
-                extra={"log_type": self.log_type, "error": str(exc)},
+                extra={"log_type": self.stream, "error": str(exc)},
             )
 
     def _next_window(self, committed_end: datetime | None) -> tuple[datetime, datetime] | None:
@@ -253,6 +259,9 @@ class LogTypeRun:
             "window_start": windows.rfc3339(start),
             "window_end": windows.rfc3339(end),
         }
+
+    def _work(self, pages: _PageWriter) -> None:
+        self._windows(pages)
 
     def _windows(self, pages: _PageWriter) -> None:
         """Fetch windows until caught up (or out of time), resuming an open window first.

@@ -25,21 +25,20 @@ from __future__ import annotations
 
 import functools
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from wizwatch import metric_names as m
 from wizwatch.archive import keys, writer
-from wizwatch.errors import CursorInvalidError, StaleStateError, WizApiError
+from wizwatch.errors import CursorInvalidError, WizApiError
 from wizwatch.poll import windows
-from wizwatch.poll.client import Answer, CallStats
+from wizwatch.poll.client import Answer
 from wizwatch.poll.queries import SNAPSHOT_STATUSES, QuerySpec
 from wizwatch.poll.retry import TimeBudget
 from wizwatch.poll.runner import (
     MAX_RESTARTS_PER_RUN,
+    LogTypeRun,
     Outcome,
-    Poller,
     _connection,
     _PageWriter,
     _poll_one,
@@ -81,62 +80,24 @@ def snapshot_variables(
     return variables
 
 
-class SnapshotRun:
-    """Takes (or continues) the day's snapshot of one log type within a time budget."""
+class SnapshotRun(LogTypeRun):
+    """Takes (or continues) the day's snapshot of one log type within a time budget: the lease,
+    the page writer, releasing and failure handling are the incremental run's."""
 
-    def __init__(self, poller: Poller, spec: QuerySpec, budget: TimeBudget, invocation_id: str) -> None:
-        self.p = poller
-        self.s = poller.settings
-        self.spec = spec
-        self.log_type = spec.log_type
-        self.stream = stream_key(spec.log_type)
-        self.budget = budget
-        self.invocation_id = invocation_id
-        self.outcome = Outcome()
-        self.restarts = 0
-        self.position: dict[str, Any] = {}
-        metrics, stream = poller.metrics, self.stream
-        self.stats = CallStats(
-            on_request=lambda: metrics.add(stream, m.API_REQUESTS),
-            on_throttle=lambda: metrics.add(stream, m.API_THROTTLES),
-            on_error=lambda: metrics.add(stream, m.API_ERRORS),
-        )
+    @staticmethod
+    def stream_of(log_type: str) -> str:
+        return stream_key(log_type)
 
-    def run(self) -> Outcome:
-        owner = f"{self.invocation_id}/{uuid.uuid4().hex[:12]}"
-        state = self.p.store.acquire(self.stream, owner, self.s.lease_seconds)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"snapshot-{self.log_type}") as executor:
-            pages = _PageWriter(executor, self.p.store, self.s.lease_seconds, state)
-            try:
-                self._snapshot(pages)
-            finally:
-                self._finish(pages)
-        return self.outcome
+    def _work(self, pages: _PageWriter) -> None:
+        self._snapshot(pages)
 
-    def _finish(self, pages: _PageWriter) -> None:
-        try:
-            state = pages.wait()
-        except Exception:
-            self._release(pages.committed)
-            raise
-        self._release(state)
-
-    def _release(self, state: CursorState) -> None:
+    def _note_commit(self, state: CursorState) -> None:
         # The age of the newest complete snapshot (or of the first one while it is taken).
         since = state.committed_end or state.window_start
         if since is not None:
             self.p.metrics.lag(self.stream, max(0.0, (datetime.now(UTC) - since).total_seconds()))
         if state.committed_end is not None:
             self.outcome.committed_end = windows.rfc3339(state.committed_end)
-        try:
-            self.p.store.release(state)
-        except StaleStateError:
-            pass
-        except Exception as exc:
-            logger.warning(
-                "could not release the snapshot lease; it lapses by itself",
-                extra={"log_type": self.stream, "error": str(exc)},
-            )
 
     def _snapshot(self, pages: _PageWriter) -> None:
         state = pages.wait()
@@ -192,7 +153,8 @@ class SnapshotRun:
                 else functools.partial(CursorState.next_page, after=end_cursor or "")
             )
             pages.submit(
-                self._archiver(answer, slot, attempt, page, after, nodes, last, started, total), transition
+                self._snapshot_page(answer, slot, attempt, page, after, nodes, last, started, total),
+                transition,
             )
             if last:
                 pages.wait()
@@ -205,7 +167,7 @@ class SnapshotRun:
             page += 1
             after = end_cursor or ""
 
-    def _archiver(
+    def _snapshot_page(
         self,
         answer: Answer,
         slot: datetime,
