@@ -132,6 +132,12 @@ def test_snapshot_interrupted_midway_resumes_in_later_invocations(stack: Any, wi
     statuses, stopped_at = [], []
     for _ in range(30):
         result = stack.invoke("poller", SNAPSHOT, env_overrides=slow, fresh_process=True, remaining_ms=4_000)
+        if isinstance(result, CrashResult):
+            # Killed at the time-out itself (a loaded machine overran the reserve): a harder stop,
+            # which the next run must survive too once the lease lapses.
+            statuses.append("killed")
+            time.sleep(1.2)
+            continue
         outcome = result["log_types"][f"{LT}/snapshot"]
         statuses.append(outcome["status"])
         if outcome["status"] == "ok":
@@ -142,7 +148,7 @@ def test_snapshot_interrupted_midway_resumes_in_later_invocations(stack: Any, wi
         stopped_at.append(int(item["page"]["N"]))
         if stopped_at[-1] > 1:
             assert item["after"]["S"]  # stopped midway with the cursor of the next page saved
-    assert statuses[-1] == "ok" and len(statuses) >= 3, statuses
+    assert statuses[-1] == "ok" and len(statuses) >= 3 and "budget" in statuses, statuses
     assert [p for p in stopped_at if p > 1], stopped_at  # interrupted midway, with pages on both sides
     assert stopped_at == sorted(stopped_at)  # every run went on from where the last one stopped
     [snap] = complete_snapshots(stack).values()
