@@ -65,6 +65,12 @@ class DrainResult:
         self.errors += other.errors
 
 
+def schedule_key(event: dict[str, Any], name: str) -> str:
+    """``<LogType>`` for a poll schedule, ``<LogType>/snapshot`` for a snapshot schedule."""
+    log_type = str(event.get("log_type", name))
+    return f"{log_type}/snapshot" if event.get("snapshot") else log_type
+
+
 class LocalStack:
     """Resources of template.yaml on an AWS endpoint, and the real handlers run against them.
 
@@ -245,14 +251,18 @@ class LocalStack:
         poller = self.spec("poller")
         if log_type is not None:
             for sched in poller.schedules:
-                if sched.input.get("log_type") == log_type:
+                if sched.input.get("log_type") == log_type and not sched.input.get("snapshot"):
                     return self.invoke("poller", sched.input)
             return self.invoke("poller", {"log_type": log_type})
         results = {}
         for sched in poller.schedules:
             if sched.enabled:
-                results[str(sched.input.get("log_type", sched.name))] = self.invoke("poller", sched.input)
+                results[schedule_key(sched.input, sched.name)] = self.invoke("poller", sched.input)
         return results
+
+    def tick_snapshot(self, log_type: str = "Wiz.CloudConfigurationFinding") -> Any:
+        """One tick of ``log_type``'s posture-snapshot schedule; returns the handler's result."""
+        return self.invoke("poller", {"log_type": log_type, "snapshot": True})
 
     def run_detector(self) -> DrainResult:
         """Drain the detector's queue (S3 notifications) into detector invocations."""
