@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from wizwatch import aws
 from wizwatch.alerts.message import AlertSpec, build_alert
 from wizwatch.alerts.routing import SEVERITIES
 from wizwatch.errors import DeliveryError, WizwatchError
@@ -118,6 +119,7 @@ def _document(args: argparse.Namespace) -> str | None:
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "endpoint_url", None):
         os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url
+    aws.reset_clients()  # the caller's credentials and endpoint, never a handler's cached client
     secrets: DestinationSecrets = (
         FileSecrets(args.secrets_file)
         if getattr(args, "secrets_file", None)
@@ -128,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         http=HttpPoster(allow_loopback_http=bool(getattr(args, "allow_loopback_http", False))),
         region=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1")),
         alert_topic_arn=os.environ.get("ALERT_TOPIC_ARN", ""),
-        sns_client=lambda: __import__("wizwatch.aws", fromlist=["client"]).client("sns"),
+        sns_client=lambda: aws.client("sns"),
     )
     try:
         destinations = Destinations.load(_document(args), env)

@@ -8,7 +8,6 @@ from typing import Any
 import boto3
 import pytest
 from aws_fixtures import in_process_aws
-from aws_lambda_powertools.utilities import parameters
 
 from wizwatch import aws
 from wizwatch.alerts.routing import parse_document
@@ -33,10 +32,8 @@ def local() -> Iterator[LocalDestinations]:
 @pytest.fixture
 def secret_arn(monkeypatch: pytest.MonkeyPatch, local: LocalDestinations) -> Iterator[str]:
     with in_process_aws(monkeypatch):
-        parameters.clear_caches()
         sm = boto3.client("secretsmanager")
         yield sm.create_secret(Name="destinations", SecretString=local.secret_string())["ARN"]
-        parameters.clear_caches()
 
 
 def destinations_for(local: LocalDestinations, secret_arn: str, **routing: Any) -> Destinations:

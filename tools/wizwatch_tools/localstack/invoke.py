@@ -127,11 +127,7 @@ def load_handler_module(spec: FunctionSpec) -> ModuleType:
 
 
 def forget_warm_state() -> None:
-    """What a new container would not have: cached boto3 clients, wizwatch's memoised values
-    and Powertools Parameters' cache (e.g. the destinations secret)."""
-    from aws_lambda_powertools.utilities import parameters
-
-    parameters.clear_caches()
+    """What a new container would not have: cached boto3 clients and wizwatch's memoised values."""
     for name, module in list(sys.modules.items()):
         if not (name == "wizwatch" or name.startswith("wizwatch.")) or module is None:
             continue

@@ -3,8 +3,10 @@
 ``DESTINATIONS_SECRET`` holds a JSON object keyed by destination name (or a destination's
 ``credentials`` key): ``{"slack-secops": {"url": "https://hooks.slack.com/services/..."},
 "pagerduty": {"routing_key": "..."}, "jira": {"email": "...", "api_token": "..."}}``. It is read
-with Powertools Parameters (cached for ``MAX_AGE_SECONDS``, so a rotated value is seen within
-minutes; a refusal by a destination forces a fresh read, see aws-fidelity.md on stale secrets).
+with Powertools Parameters (a ``SecretsProvider`` on the container's Secrets Manager client, so
+the cache belongs to this object, not to the process; values are kept ``MAX_AGE_SECONDS``, so a
+rotated value is seen within minutes, and a refusal by a destination forces a fresh read, see
+aws-fidelity.md on stale secrets).
 Every string in it is a secret: :meth:`DestinationSecrets.redactions` masks them wherever a
 message could carry one (error texts, delivery records, logs).
 """
@@ -16,6 +18,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities import parameters
 
+from wizwatch import aws
 from wizwatch.errors import DeliveryRejected, DeliveryUnavailable
 
 MAX_AGE_SECONDS = 300
@@ -39,12 +42,15 @@ class DestinationSecrets:
     def __init__(self, secret_id: str) -> None:
         self.secret_id = secret_id
         self._doc: dict[str, Any] | None = None
+        self._provider: parameters.SecretsProvider | None = None
 
     def _load(self, force: bool = False) -> dict[str, Any]:
         if not self.secret_id:
             raise DeliveryRejected("DESTINATIONS_SECRET is not set: this destination needs credentials")
         try:
-            doc = parameters.get_secret(
+            if self._provider is None:
+                self._provider = parameters.SecretsProvider(boto3_client=aws.client("secretsmanager"))
+            doc = self._provider.get(
                 self.secret_id, transform="json", max_age=MAX_AGE_SECONDS, force_fetch=force
             )
         except parameters.exceptions.TransformParameterError:
@@ -52,9 +58,7 @@ class DestinationSecrets:
         except parameters.exceptions.GetParameterError as exc:
             # Access denied and a missing secret look alike here; both may be transient
             # while a deployment settles, so they are retried (and end in the DLQ if not).
-            raise DeliveryUnavailable(
-                f"cannot read DESTINATIONS_SECRET: {type(exc.__cause__).__name__}"
-            ) from None
+            raise DeliveryUnavailable(f"cannot read DESTINATIONS_SECRET: {str(exc)[:200]}") from None
         if not isinstance(doc, dict):
             raise DeliveryRejected("DESTINATIONS_SECRET is not a JSON object keyed by destination")
         self._doc = doc
