@@ -117,9 +117,23 @@ def _document(args: argparse.Namespace) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if getattr(args, "endpoint_url", None):
-        os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url
+    endpoint = getattr(args, "endpoint_url", None)
+    before = os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
     aws.reset_clients()  # the caller's credentials and endpoint, never a handler's cached client
+    try:
+        return _run(args)
+    finally:  # leave the caller's environment as it was (the command also runs in-process)
+        if endpoint:
+            if before is None:
+                os.environ.pop("AWS_ENDPOINT_URL", None)
+            else:
+                os.environ["AWS_ENDPOINT_URL"] = before
+        aws.reset_clients()
+
+
+def _run(args: argparse.Namespace) -> int:
     secrets: DestinationSecrets = (
         FileSecrets(args.secrets_file)
         if getattr(args, "secrets_file", None)
