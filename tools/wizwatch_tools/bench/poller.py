@@ -219,10 +219,9 @@ def run(corpus: Path) -> dict[str, Any]:
         ):
             _provision(endpoint)
             from wizwatch import aws
-            from wizwatch.poll import auth, runner
+            from wizwatch.poll import runner
 
             aws.reset_clients()
-            auth.reset_caches()
             runner._poller = None
             runner.logger.setLevel("WARNING")
             _poll_once(endpoint)  # warm up: token, clients, connection pool

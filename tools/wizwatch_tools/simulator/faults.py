@@ -9,6 +9,10 @@ requests (after skipping ``skip`` of them). Kinds:
 - ``graphql_error``: HTTP 200 with an error envelope, ``code`` (default INTERNAL), ``message``
 - ``token_expired``: the presented token stops working (401 UNAUTHENTICATED) as if it had expired
 - ``cursor_expired``: the next request carrying an ``after`` cursor fails with BAD_USER_INPUT
+- ``cursor_cycle``: paging loops (A -> B -> A): each request carrying an ``after`` cursor is
+  answered normally, except that its ``endCursor`` is the cursor sent one page earlier (byte for
+  byte), and a cursor already answered this way gets the same answer again. With ``count=N`` the
+  next N paged requests loop; the records of the pages after the loop are never reached
 
 ``target`` is ``graphql`` (default), ``token`` or ``any``; ``connection`` limits a GraphQL fault
 to one connection (``auditLogEntries``, ``issuesV2``, ``vulnerabilityFindings``).
@@ -20,7 +24,17 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("rate_limit", "server_error", "slow", "graphql_error", "token_expired", "cursor_expired")
+KINDS = (
+    "rate_limit",
+    "server_error",
+    "slow",
+    "graphql_error",
+    "token_expired",
+    "cursor_expired",
+    "cursor_cycle",
+)
+#: Kinds that only apply to requests carrying an ``after`` cursor.
+CURSOR_KINDS = ("cursor_expired", "cursor_cycle")
 TARGETS = ("graphql", "token", "any")
 _PARAMS = {
     "rate_limit": {"retry_after"},
@@ -29,6 +43,7 @@ _PARAMS = {
     "graphql_error": {"code", "message"},
     "token_expired": set(),
     "cursor_expired": set(),
+    "cursor_cycle": set(),
 }
 
 
@@ -47,7 +62,7 @@ class Fault:
             return False
         if self.connection is not None and self.connection != connection:
             return False
-        return not (self.kind == "cursor_expired" and not has_cursor)
+        return not (self.kind in CURSOR_KINDS and not has_cursor)
 
     def as_dict(self) -> dict[str, Any]:
         return {

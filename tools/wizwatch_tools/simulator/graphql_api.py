@@ -23,7 +23,7 @@ from graphql.language import ast
 
 from wizwatch_tools.simulator import schema as sdl
 from wizwatch_tools.simulator.connections import CONNECTION_SCOPE, ConnectionResolver
-from wizwatch_tools.simulator.cursors import INVALID_CURSOR
+from wizwatch_tools.simulator.cursors import INVALID_CURSOR, CursorLoop
 from wizwatch_tools.simulator.errors import ApiError, envelope
 from wizwatch_tools.simulator.faults import Fault, Faults
 from wizwatch_tools.simulator.projector import Projector, SubPlan
@@ -147,6 +147,7 @@ class GraphQLEndpoint:
         self._parsed: OrderedDict[str, _Parsed] = OrderedDict()
         self._parse_lock = threading.Lock()
         self._plans: dict[tuple[Any, ...], _ConnectionPlan] = {}
+        self.loops = CursorLoop()
 
     # --- parse/validate cache ------------------------------------------------------------
 
@@ -204,7 +205,8 @@ class GraphQLEndpoint:
         base = Answer(200, b"", operation=connection, variables=variables)
 
         fault = self.faults.take("graphql", connection, has_cursor=bool(variables.get("after")))
-        if fault is not None:
+        looping = fault is not None and fault.kind == "cursor_cycle"
+        if fault is not None and not looping:
             if fault.kind == "slow":
                 time.sleep(float(fault.params["delay"]))
             elif fault.kind == "token_expired":
@@ -243,7 +245,7 @@ class GraphQLEndpoint:
                     f"Client token scopes does not permit this action (needs {', '.join(missing)})",
                 ),
             )
-        answer = self._execute(base, request["query"], parsed.document, op, variables, now)  # type: ignore[arg-type]
+        answer = self._execute(base, request["query"], parsed.document, op, variables, now, looping)  # type: ignore[arg-type]
         # A fixed API latency: the page is answered page_delay_seconds after the request arrived
         # (not after our own work), so a benchmark's API-bound limit is exactly 1/page_delay.
         wait = self.page_delay_seconds - (time.monotonic() - received)
@@ -259,12 +261,17 @@ class GraphQLEndpoint:
         op: ast.OperationDefinitionNode,
         variables: dict[str, Any],
         now: datetime,
+        looping: bool = False,
     ) -> Answer:
         captured: list[tuple[str, list[ast.FieldNode], dict[str, Any]]] = []
 
         def connection_resolver(name: str) -> Callable[..., dict[str, Any]]:
             def resolve(info: Any, **args: Any) -> dict[str, Any]:
                 full = self.resolver.resolve(name, args, now)
+                after, page_info = str(args.get("after") or ""), full["pageInfo"]
+                self.loops.issued(after, page_info["endCursor"])
+                if looping:
+                    page_info["endCursor"] = self.loops.loop(after, page_info["endCursor"])
                 captured.append((str(info.path.key), list(info.field_nodes), full))
                 return {"nodes": [], "pageInfo": full["pageInfo"], "totalCount": full["totalCount"]}
 
