@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+from typing import IO, Any, cast
 
 from aws_lambda_powertools import Logger
 
@@ -29,8 +31,21 @@ QUIET_LIBRARIES = ("boto3", "botocore", "s3transfer", "urllib3")
 SERVICE_ENV = "POWERTOOLS_SERVICE_NAME"
 DEFAULT_SERVICE = "wizwatch"
 
+
+
+class _Stdout:
+    """Whatever ``sys.stdout`` is when a line is written (Lambda: the log stream; the local stack
+    and tests swap it per invocation), rather than the stream that was current at import."""
+
+    def write(self, text: str) -> Any:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
 #: The shared logger (Python logger name ``wizwatch``); ``service`` is a key of every line.
-logger = Logger(service=DEFAULT_SERVICE)
+logger = Logger(service=DEFAULT_SERVICE, stream=cast(IO[str], _Stdout()))
 
 
 def quiet_libraries() -> None:

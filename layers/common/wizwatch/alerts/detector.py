@@ -8,7 +8,6 @@ object is simply retried by SQS (and ends in the dead-letter queue if it keeps f
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -25,11 +24,10 @@ from wizwatch.archive.reader import read_raw
 from wizwatch.dedup.model import RULE, RULE_ERROR, AlertFacts, Group, GroupKey, Hit
 from wizwatch.dedup.store import DedupStore
 from wizwatch.errors import InvalidPage, InvalidRecord
+from wizwatch.logs import logger
 from wizwatch.parse.identity import event_identity
 from wizwatch.parse.normalize import Normalizer
 from wizwatch.parse.pages import read_page
-
-log = logging.getLogger(__name__)
 
 
 class RuleEngine(Protocol):
@@ -218,7 +216,7 @@ class Detector:
         report = ObjectReport(key=ref.key)
         if not ref.key.startswith(RAW_PREFIX):
             report.skipped = "not under raw/ (matches/ and quarantine/ are the detector's own output)"
-            log.warning("skipping %s: %s", ref.uri, report.skipped)
+            logger.warning("skipping %s: %s", ref.uri, report.skipped)
             return report
         log_type = log_type_of(ref.key)  # ValueError: an unknown log type is retried, then DLQ'd
         bucket = self.kept_bucket or ref.bucket
@@ -231,7 +229,7 @@ class Detector:
         except InvalidPage as exc:
             self.s3_requests += 1
             where = kept.quarantine_page(self.s3, bucket, ref.bucket, log_type, ref.key, today, str(exc))
-            log.error("quarantined unreadable page %s -> %s: %s", ref.uri, where, exc)
+            logger.error("quarantined unreadable page %s -> %s: %s", ref.uri, where, exc)
             report.quarantined = 1
             report.skipped = f"invalid page: {exc}"
             self.metrics.add(mn.RECORDS_QUARANTINED, 1, **{mn.LOG_TYPE: log_type})
@@ -241,7 +239,7 @@ class Detector:
         if bad:
             self.s3_requests += 1
             where = kept.quarantine_records(self.s3, bucket, log_type, ref.key, today, bad)
-            log.warning("quarantined %d records of %s -> %s", len(bad), ref.uri, where)
+            logger.warning("quarantined %d records of %s -> %s", len(bad), ref.uri, where)
             report.quarantined = len(bad)
 
         groups = [self._group(c, ref, log_type) for c in collected.values()]

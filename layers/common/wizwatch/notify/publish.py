@@ -6,14 +6,10 @@ import json
 from typing import Any
 
 from wizwatch.alerts.message import SNS_MAX_BYTES, fit
-from wizwatch.errors import WizwatchError
+from wizwatch.errors import InvalidAlert
 from wizwatch.notify import email
 
 REQUIRED = ("alert_id", "alert_type", "rule_id", "severity")
-
-
-class InvalidAlert(WizwatchError):
-    """A queue message that is not an alert; it is retried and ends in the alert DLQ."""
 
 
 def parse_alert(body: str) -> dict[str, Any]:
