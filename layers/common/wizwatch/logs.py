@@ -32,7 +32,6 @@ SERVICE_ENV = "POWERTOOLS_SERVICE_NAME"
 DEFAULT_SERVICE = "wizwatch"
 
 
-
 class _Stdout:
     """Whatever ``sys.stdout`` is when a line is written (Lambda: the log stream; the local stack
     and tests swap it per invocation), rather than the stream that was current at import."""
