@@ -4,6 +4,7 @@ error), nothing is lost, and the request rate never exceeds the configured limit
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from typing import Any
 
@@ -143,3 +144,40 @@ def test_request_rate_never_exceeds_the_limit(stack: Any, wiz_sim: Any) -> None:
     assert min(gaps) >= 0.25 * 0.6, min(gaps)
     for i, t in enumerate(times):  # no one-second span holds more than the limit allows
         assert sum(1 for u in times[i:] if u - t < 0.9) <= 4
+
+
+def _log_lines(stack: Any, fn: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stack.recorder.output[fn] if line.startswith('{"level"')]
+
+
+def test_a_cursor_cycle_fails_the_window_until_the_api_pages_forward(stack: Any, wiz_sim: Any) -> None:
+    # The API loops A -> B -> A on the audit connection. Before: each run re-archived the loop
+    # within its budget, reported ok with a heartbeat and never reached the rest of the window.
+    env = {**FAST, "WIZ_PAGE_SIZE": "20"}
+    wiz_sim.faults.add("cursor_cycle", count=1000, connection="auditLogEntries")
+    result = stack.invoke("poller", AUDIT, env_overrides=env)
+    audit = result["log_types"]["Wiz.Audit"]
+    assert not result["ok"] and audit["status"] == "error" and "CursorCycleError" in audit["error"], result
+    blobs = [b for b in stack.recorder.metrics["poller"] if b.get("LogType") == "Wiz.Audit"]
+    assert blobs and all("PollHeartbeat" not in b for b in blobs)  # the heartbeat alarm fires
+    assert sum(b["ApiErrors"][0] for b in blobs) >= 1
+    (line,) = [x for x in _log_lines(stack, "poller") if x["level"] == "ERROR"]
+    assert line["log_type"] == "Wiz.Audit" and line["window_start"] and line["window_end"]
+    assert line["cursor"] and line["first_seen_page"] == 1 and line["page"] == 3
+
+    def window_requests() -> int:
+        return sum(
+            r.variables["filterBy"]["timestamp"]["after"] == line["window_start"]
+            for r in graphql_requests(wiz_sim)
+        )
+
+    assert window_requests() == 3  # pages 1, 2 and the one that looped back: no more
+
+    again = stack.invoke("poller", AUDIT, env_overrides=env)  # still looping: one request, same error
+    assert again["log_types"]["Wiz.Audit"]["status"] == "error"
+    assert window_requests() == 4
+
+    wiz_sim.faults.clear()  # the API pages forward again: the window completes, nothing lost
+    as_of = now()
+    assert all_ok(stack.invoke("poller", AUDIT, env_overrides=env))
+    assert missing(stack, wiz_sim, "Wiz.Audit", as_of) == set()
