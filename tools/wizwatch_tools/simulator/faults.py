@@ -16,6 +16,10 @@ requests (after skipping ``skip`` of them). Kinds:
 
 ``target`` is ``graphql`` (default), ``token`` or ``any``; ``connection`` limits a GraphQL fault
 to one connection (``auditLogEntries``, ``issuesV2``, ``vulnerabilityFindings``).
+
+:class:`Gate` (``sim.hold(after=N)`` / ``sim.release()``) is not a fault but an ordering tool for
+tests: GraphQL requests after the next N wait until released, so "while a run is still paging"
+is a state a test sets up, not a race it hopes to win.
 """
 
 from __future__ import annotations
@@ -145,3 +149,40 @@ class Faults:
     def __len__(self) -> int:
         with self._lock:
             return len(self._faults)
+
+
+class Gate:
+    """Holds GraphQL requests (after the first ``after`` from now) until :meth:`release`."""
+
+    #: A held request gives up waiting after this long (a forgotten release must not hang a test).
+    MAX_HOLD_SECONDS = 120.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open = threading.Event()
+        self._open.set()
+        self._free = 0
+        self.waiting = 0
+
+    def hold(self, after: int = 0) -> None:
+        with self._lock:
+            self._free = after
+            self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
+
+    def pass_through(self) -> None:
+        """Called by every GraphQL request before it is answered."""
+        with self._lock:
+            if self._open.is_set():
+                return
+            if self._free > 0:
+                self._free -= 1
+                return
+            self.waiting += 1
+        try:
+            self._open.wait(self.MAX_HOLD_SECONDS)
+        finally:
+            with self._lock:
+                self.waiting -= 1

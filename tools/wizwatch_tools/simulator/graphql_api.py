@@ -25,7 +25,7 @@ from wizwatch_tools.simulator import schema as sdl
 from wizwatch_tools.simulator.connections import CONNECTION_SCOPE, ConnectionResolver
 from wizwatch_tools.simulator.cursors import INVALID_CURSOR, CursorLoop
 from wizwatch_tools.simulator.errors import ApiError, envelope
-from wizwatch_tools.simulator.faults import Fault, Faults
+from wizwatch_tools.simulator.faults import Fault, Faults, Gate
 from wizwatch_tools.simulator.projector import Projector, SubPlan
 from wizwatch_tools.simulator.ratelimit import TokenBucket
 from wizwatch_tools.simulator.tokens import TokenIssuer
@@ -148,6 +148,7 @@ class GraphQLEndpoint:
         self._parse_lock = threading.Lock()
         self._plans: dict[tuple[Any, ...], _ConnectionPlan] = {}
         self.loops = CursorLoop()
+        self.gate = Gate()
 
     # --- parse/validate cache ------------------------------------------------------------
 
@@ -186,6 +187,7 @@ class GraphQLEndpoint:
     # --- the request -----------------------------------------------------------------------
 
     def handle(self, body: bytes, authorization: str | None) -> Answer:
+        self.gate.pass_through()
         received = time.monotonic()
         try:
             request = orjson.loads(body)
