@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from alert_samples import contract_alert
 from detector_fixtures import key_for
 
-from wizwatch.alerts.message import AlertSpec, build_alert
 from wizwatch.logtypes import API_LOG_TYPES
 from wizwatch_tools.localstack import LocalStack
 from wizwatch_tools.localstack.stack import SIMULATOR_AUDIENCE, SIMULATOR_REQUESTS_PER_SECOND
@@ -83,35 +83,15 @@ def test_the_first_deploy_reports_the_unset_secret_until_put_secret_value(
     assert wiz_sim.stats.tokens_issued == 1
 
 
-def alert(**kw: Any) -> dict[str, Any]:
-    spec: dict[str, Any] = dict(
-        alert_type="RULE",
-        rule_id="Wiz.Revoke.User.Sessions",
-        rule_name="Wiz Revoke User Sessions",
-        title="User sessions revoked",
-        severity="MEDIUM",
-        dedup_string="alice",
-        dedup_period_minutes=60,
-        threshold=1,
-        log_types=["Wiz.Audit"],
-        source={"log_type": "Wiz.Audit"},
-    )
-    spec.update(kw)
-    return build_alert(
-        AlertSpec(**spec),
-        alert_id="e" * 32,
-        event_count=1,
-        first_event_time=None,
-        last_event_time=None,
-        created_at="2026-11-22T10:00:00.000Z",
-    )
-
-
 def test_a_malformed_alert_goes_to_the_alert_dlq_with_its_reason_and_the_valid_one_is_delivered(
     stack: Any,
 ) -> None:
-    bad = {**alert(), "alert_id": "f" * 32, "source": [1]}  # used to crash with AttributeError
-    for body in (json.dumps(alert()), json.dumps(bad)):
+    bad = {
+        **contract_alert(alert_id="e" * 32),
+        "alert_id": "f" * 32,
+        "source": [1],
+    }  # used to crash with AttributeError
+    for body in (json.dumps(contract_alert(alert_id="e" * 32)), json.dumps(bad)):
         stack.sqs.send_message(QueueUrl=stack.resources["alert_queue_url"], MessageBody=body)
     drained = stack.run_notifier()
     assert [a["alert_id"] for a in stack.received_alerts()] == ["e" * 32]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,28 +15,9 @@ from detector_fixtures import (  # noqa: F401  (env_fixture, now_fixture: pytest
     s3_event,
     sqs_event,
 )
+from lambda_support import LambdaContext, load_app
 
 from wizwatch.alerts import handler as detector_handler
-
-DETECTOR_APP = Path(__file__).resolve().parents[3] / "functions" / "detector" / "app.py"
-
-
-class LambdaCtx:
-    function_name = "wizwatch-detector"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:wizwatch-detector"
-    aws_request_id = "req-detector"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
-def detector_app() -> Any:
-    spec = importlib.util.spec_from_file_location("detector_app_under_test", DETECTOR_APP)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def log_lines(out: str) -> list[dict[str, Any]]:
@@ -57,7 +36,7 @@ def test_each_failed_message_is_logged_once_with_key_page_and_reason(
     good = env.put(key_for(1), [audit("a1")])
     missing = key_for(3)  # notified, but not in the bucket (deleted, or a wrong bucket)
     event = sqs_event(s3_event(good), s3_event(missing), "not json")
-    result = detector_app().handler(event, LambdaCtx())
+    result = load_app("detector").handler(event, LambdaContext("detector", "req-detector"))
     assert sorted(f["itemIdentifier"] for f in result["batchItemFailures"]) == ["m1", "m2"]
     lines = log_lines(capsys.readouterr().out)
     errors = [line for line in lines if line["level"] == "ERROR"]
@@ -79,8 +58,8 @@ def test_log_level_is_honoured(
     # the detector prints no log line at all (metrics still go out).
     key = env.put(key_for(2), body=b"\x1f\x8bnot really gzip")
     monkeypatch.setenv("LOG_LEVEL", "CRITICAL")
-    detector_app().handler(sqs_event(s3_event(key)), LambdaCtx())
+    load_app("detector").handler(sqs_event(s3_event(key)), LambdaContext("detector", "req-detector"))
     assert log_lines(capsys.readouterr().out) == []
     monkeypatch.setenv("LOG_LEVEL", "INFO")
-    detector_app().handler(sqs_event(s3_event(key)), LambdaCtx())
+    load_app("detector").handler(sqs_event(s3_event(key)), LambdaContext("detector", "req-detector"))
     assert any("quarantined" in line["message"] for line in log_lines(capsys.readouterr().out))

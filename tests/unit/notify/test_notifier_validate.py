@@ -9,43 +9,17 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_fixtures import in_process_aws, subscribed_topic
+from alert_samples import contract_alert
+from aws_fixtures import in_process_aws, sqs_batch, subscribed_topic
 
-from wizwatch.alerts.message import AlertSpec, build_alert, fit
+from wizwatch.alerts.message import fit
 from wizwatch.errors import InvalidAlert
 from wizwatch.notify.handler import handle
 from wizwatch.notify.validate import validate_alert
 
 
 def valid(alert_type: str = "RULE", **kw: Any) -> dict[str, Any]:
-    """An alert as the detector builds it."""
-    spec: dict[str, Any] = dict(
-        alert_type=alert_type,
-        rule_id="Wiz.Revoke.User.Sessions",
-        rule_name="Wiz Revoke User Sessions",
-        title="User sessions revoked",
-        severity="MEDIUM",
-        dedup_string="alice",
-        dedup_period_minutes=60,
-        threshold=1,
-        log_types=["Wiz.Audit"],
-        reports={"MITRE ATT&CK": ["TA0040:T1531"]},
-        tags=["Wiz"],
-        alert_context={"actor": "alice"},
-        events=[{"id": "e1", "p_log_type": "Wiz.Audit"}],
-        source={"raw_object": "s3://b/raw/Wiz.Audit/x.json.gz", "log_type": "Wiz.Audit"},
-    )
-    if alert_type == "RULE_ERROR":
-        spec["error"] = {"type": "KeyError", "message": "'user'"}
-    spec.update(kw)
-    return build_alert(
-        AlertSpec(**spec),
-        alert_id="c" * 32,
-        event_count=1,
-        first_event_time=None,
-        last_event_time=None,
-        created_at="2026-11-22T10:00:00.000Z",
-    )
+    return contract_alert(alert_type, **kw)
 
 
 def broken(**changes: Any) -> str:
@@ -105,29 +79,12 @@ def topic(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
         yield sqs, queue
 
 
-def batch(*bodies: str) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": f"m{i}",
-                "receiptHandle": "h",
-                "body": body,
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:alerts",
-                "attributes": {"ApproximateReceiveCount": "2"},
-                "messageAttributes": {},
-            }
-            for i, body in enumerate(bodies)
-        ]
-    }
-
-
 def test_a_malformed_message_fails_alone_with_one_reason_and_the_valid_one_is_published(
     topic: tuple[Any, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     sqs, queue = topic
     bad_body, _ = MALFORMED["source is a list"]
-    result = handle(batch(json.dumps(valid()), bad_body), None)
+    result = handle(sqs_batch(json.dumps(valid()), bad_body, receive_count=2), None)
     assert result == {"batchItemFailures": [{"itemIdentifier": "m1"}]}  # SQS redrives it to the DLQ
     published = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
     assert [json.loads(json.loads(m["Body"])["Message"])["alert_id"] for m in published] == ["c" * 32]

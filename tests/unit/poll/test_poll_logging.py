@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
+from lambda_support import LambdaContext, load_app
 from poll_fakewiz import FakeWiz
-from poll_unit_support import Ctx, invoke
+from poll_unit_support import invoke
 
 from wizwatch import logs
 
 SECRET_VALUE = "s3cret-value"  # what the unit tests' Secrets Manager secret holds
-POLLER_APP = Path(__file__).resolve().parents[3] / "functions" / "poller" / "app.py"
-
-
-def poller_app() -> Any:
-    spec = importlib.util.spec_from_file_location("poller_app_under_test", POLLER_APP)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-class LambdaCtx(Ctx):
-    function_name = "wizwatch-poller"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:wizwatch-poller"
 
 
 @pytest.fixture
@@ -46,7 +30,9 @@ def debug_everywhere(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureF
 
 def run_poller(wiz: FakeWiz) -> dict[str, Any]:
     invoke(wiz, {"log_type": "Wiz.Issues"}, cold=True)  # mounts FakeWiz on a fresh container
-    result: dict[str, Any] = poller_app().handler({"log_type": "Wiz.Issues"}, LambdaCtx())
+    result: dict[str, Any] = load_app("poller").handler(
+        {"log_type": "Wiz.Issues"}, LambdaContext("poller", "req-unit")
+    )
     return result
 
 

@@ -574,7 +574,8 @@ def _cannot_poll(poller: Poller, log_types: list[str], exc: WizwatchError) -> di
     Checked once per invocation before any query, so a broken secret or token endpoint costs one
     token request per run at most (a placeholder secret: none), not one per log type or query.
     """
-    fields: dict[str, Any] = {"log_types": log_types, "error": f"{type(exc).__name__}: {exc}"}
+    error = f"{type(exc).__name__}: {exc}"
+    fields: dict[str, Any] = {"log_types": log_types, "error": error}
     if isinstance(exc, SecretNotSetError):
         message = "Wiz credentials secret not set: nothing polled"
         fields.update(secret=exc.secret_id, action=put_secret_command(exc.secret_id))
@@ -584,7 +585,6 @@ def _cannot_poll(poller: Poller, log_types: list[str], exc: WizwatchError) -> di
         fields.update({"action": action} if action else {})
     logger.error(message, extra=fields)
     poller.metrics.flush(log_types)  # the counters, and no PollHeartbeat: the heartbeat alarms fire
-    error = f"{type(exc).__name__}: {exc}"
     return {
         "ok": False,
         "log_types": {lt: Outcome(status="error", error=error).as_dict() for lt in log_types},
