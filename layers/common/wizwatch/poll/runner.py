@@ -53,8 +53,6 @@ from wizwatch.poll.settings import AUDIT_RETENTION_SECONDS, PollerSettings, load
 from wizwatch.poll.state import CursorState, CursorStore
 from wizwatch.poll.telemetry import PollMetrics
 
-__all__ = ["handle", "logger"]
-
 #: Wiz stops every audit query at this many results; windows reaching it are split.
 AUDIT_RESULT_CAP = 10_000
 #: An invalid cursor restarts the window; more restarts than this in one run means a broken API.
