@@ -18,6 +18,14 @@ NOW = datetime.now(UTC)
 AUDIT = {"log_type": "Wiz.Audit"}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_now() -> None:
+    """Records are placed relative to NOW: take it as each test starts, not at import (a loaded
+    run can reach a test many minutes after collecting it, and old records fall out of the look-back)."""
+    global NOW
+    NOW = datetime.now(UTC)
+
+
 def first_repeat(sequence: list[str]) -> tuple[int, int] | None:
     """(page, earlier page) where the trail first reports a repeat, feeding pages 1, 2, ... in order."""
     trail = CursorTrail()

@@ -28,6 +28,14 @@ def seed(fake: FakeWiz, connection: str, n: int, span: timedelta = timedelta(min
     }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_now() -> None:
+    """Records are placed relative to NOW: take it as each test starts, not at import (a loaded
+    run can reach a test many minutes after collecting it, and old records fall out of the look-back)."""
+    global NOW
+    NOW = datetime.now(UTC)
+
+
 def test_every_record_archived_with_contract_keys_and_metadata(
     wiz: FakeWiz, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -15,13 +15,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from wizwatch.detect.rule_id import RULE_ID_PATTERN  # the rule loader refuses any other id
 from wizwatch.errors import InvalidAlert
 
 #: ``alert_id`` is a hex digest (``alerts.message.make_alert_id``); it keys the delivery ledger.
 ALERT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
-#: Panther's own rule id rule (panther_analysis_tool ``NAME_ID_VALIDATION_REGEX = ^[^<>&\"%]+$``),
-#: without control characters (SNS attribute values refuse most of them), at most 512 characters.
-RULE_ID_PATTERN = r'^[^<>&"%\x00-\x1f\x7f]{1,512}$'
 _MAX_REASON = 400
 
 Severity = Literal["INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
