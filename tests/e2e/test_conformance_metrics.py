@@ -107,8 +107,9 @@ def emitted(stack: Any) -> tuple[Any, Emitted]:
 def test_alarms_and_dashboard_watch_emitted_metrics(emitted: tuple[Any, Emitted]) -> None:
     stack, metrics = emitted
     alarms = [a for a in alarm_metrics(stack) if a[1] == NAMESPACE]
-    # stalled, heartbeat, lag per log type; RuleLoadErrorAlarm; quarantined records of any type
-    assert len(alarms) == 3 * len(API_LOG_TYPES) + 2
+    # stalled, heartbeat, lag per log type; RuleLoadErrorAlarm; quarantined records of any type;
+    # the posture snapshot's age
+    assert len(alarms) == 3 * len(API_LOG_TYPES) + 3
     for lid, ns, name, dims in alarms:
         assert was_emitted(metrics, ns, name, dims), (
             f"{lid} watches {name} {dims}, which the code never emitted"

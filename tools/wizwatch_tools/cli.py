@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rules": ("wizwatch_tools.rules_cli.rules_cmd", "the effective rule set (`wizwatch rules list`)"),
     "simulate": ("wizwatch_tools.simulator.cli", "run the Wiz API simulator"),
     "local": ("wizwatch_tools.localstack.cli", "the embedded local stack (provision, demo, up)"),
+    "query": ("wizwatch_tools.lake.query_cmd", "SQL over an archive (DuckDB)"),
+    "replay": ("wizwatch_tools.lake.replay_cmd", "backtest rules over an archive (the detector's own path)"),
 }
 
 

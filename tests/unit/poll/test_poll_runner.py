@@ -273,10 +273,11 @@ def test_project_ids_filter_issues_and_findings_only(wiz: FakeWiz, monkeypatch: 
 
 
 def test_single_type_event_gets_its_share_of_the_rate(wiz: FakeWiz) -> None:
+    from wizwatch.logtypes import API_LOG_TYPES
     from wizwatch.poll import runner
 
     invoke(wiz, {"log_type": "Wiz.Audit"})
-    assert runner.get_poller(runner.load_settings()).limiter.rate == pytest.approx(50 / 3)
+    assert runner.get_poller(runner.load_settings()).limiter.rate == pytest.approx(50 / len(API_LOG_TYPES))
     invoke(wiz, {})
     assert runner.get_poller(runner.load_settings()).limiter.rate == pytest.approx(50)
 

@@ -5,7 +5,9 @@ Semantics chosen where Wiz's are not public (the poller must not depend on them)
 - ``DateFilter``: ``after`` is inclusive, ``before`` exclusive, so windows [a, b) [b, c) tile.
 - Order: audit newest ``timestamp`` first; issues newest ``statusChangedAt`` first unless
   ``orderBy``; findings newest ``updatedAt`` first unless ``orderBy``; ties by id.
-- Findings without a ``status`` filter return only OPEN findings (as at Wiz).
+- Findings without a ``status`` filter return only OPEN findings (as at Wiz; assumed the same
+  for configuration findings). Configuration findings include deleted ones unless
+  ``includeDeleted: false``; their project filter is ``resource.projectId`` (or ``projectId``).
 - ``first`` above the connection's maximum fails with Wiz's message
   ``'first' must be less than or equal to 500``; ``first`` omitted means 50.
 - Audit: one query yields at most 10,000 entries; the page reaching the cap says
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from wizwatch.logtypes import AUDIT, ISSUES, VULNERABILITY_FINDING
+from wizwatch.logtypes import AUDIT, CLOUD_CONFIGURATION_FINDING, ISSUES, VULNERABILITY_FINDING
 from wizwatch_tools.simulator.cursors import Cursor, CursorCodec, fingerprint
 from wizwatch_tools.simulator.errors import ApiError
 from wizwatch_tools.simulator.store import RecordStore, Version
@@ -30,12 +32,14 @@ CONNECTION_LOG_TYPE = {
     "auditLogEntries": AUDIT,
     "issuesV2": ISSUES,
     "vulnerabilityFindings": VULNERABILITY_FINDING,
+    "configurationFindings": CLOUD_CONFIGURATION_FINDING,
 }
 #: The scope a service account needs to read each connection.
 CONNECTION_SCOPE = {
     "auditLogEntries": "admin:audit",
     "issuesV2": "read:issues",
     "vulnerabilityFindings": "read:vulnerabilities",
+    "configurationFindings": "read:cloud_configuration",
 }
 
 _SEVERITY_RANK = {"INFORMATIONAL": 0, "NONE": 0, "LOW": 1, "MEDIUM": 2, "HIGH": 3, "CRITICAL": 4}
@@ -46,7 +50,12 @@ class Limits:
     """Page-size limits, the audit result cap and cursor lifetime (all adjustable per test)."""
 
     max_first: dict[str, int] = field(
-        default_factory=lambda: {"auditLogEntries": 500, "issuesV2": 500, "vulnerabilityFindings": 5000}
+        default_factory=lambda: {
+            "auditLogEntries": 500,
+            "issuesV2": 500,
+            "vulnerabilityFindings": 5000,
+            "configurationFindings": 500,
+        }
     )
     default_first: int = 50
     audit_result_cap: int = 10_000
@@ -85,6 +94,15 @@ def _projects(values: list[str] | None) -> Predicate | None:
     return lambda v: any(p.get("id") in wanted for p in (v.record.get("projects") or ()))
 
 
+def _resource_projects(values: list[str] | None) -> Predicate | None:
+    if not values:
+        return None
+    wanted = set(values)
+    return lambda v: any(
+        p.get("id") in wanted for p in ((v.record.get("resource") or {}).get("projects") or ())
+    )
+
+
 def _actor_in(key: str, values: list[str] | None) -> Predicate | None:
     if not values:
         return None
@@ -118,6 +136,20 @@ def _predicate(connection: str, f: dict[str, Any]) -> Predicate:
             _in(f.get("type"), lambda r: r.get("type")),
             _projects((f.get("project") or []) + (f.get("projectId") or [])),
         ]
+    elif connection == "configurationFindings":
+        checks = [
+            _date_check("updatedAt", f.get("updatedAt")),
+            _date_check("analyzedAt", f.get("analyzedAt")),
+            _date_check("firstSeenAt", f.get("firstSeenAt")),
+            _in(f.get("id"), lambda r: r.get("id")),
+            _in(f.get("status") or ["OPEN"], lambda r: r.get("status")),
+            _in(f.get("result"), lambda r: r.get("result")),
+            _in(f.get("severity"), lambda r: r.get("severity")),
+            None if f.get("includeDeleted", True) else (lambda v: not v.record.get("deleted")),
+            _resource_projects(
+                ((f.get("resource") or {}).get("projectId") or []) + (f.get("projectId") or [])
+            ),
+        ]
     else:
         checks = [
             _date_check("updatedAt", f.get("updatedAt")),
@@ -144,13 +176,15 @@ def _sort_key(connection: str, order: dict[str, Any] | None) -> Callable[[Versio
     sign = -1 if order.get("direction") == "DESC" else 1
     fld = order.get("field")
     if fld == "SEVERITY":
-        sev_field = "severity" if connection == "issuesV2" else "CVSSSeverity"
+        sev_field = "CVSSSeverity" if connection == "vulnerabilityFindings" else "severity"
         return lambda v: (sign * _SEVERITY_RANK.get(v.record.get(sev_field) or "", -1), v.rid)
     date_field = {
         "CREATED_AT": "createdAt",
         "RESOLVED_AT": "resolvedAt",
         "FIRST_DETECTED_AT": "firstDetectedAt",
         "UPDATED_AT": "updatedAt",
+        "FIRST_SEEN_AT": "firstSeenAt",
+        "ANALYZED_AT": "analyzedAt",
     }[str(fld)]
     return lambda v: (sign * _ts(v.dates.get(date_field)), v.rid)
 

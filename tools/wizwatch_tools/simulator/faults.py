@@ -15,7 +15,8 @@ requests (after skipping ``skip`` of them). Kinds:
   next N paged requests loop; the records of the pages after the loop are never reached
 
 ``target`` is ``graphql`` (default), ``token`` or ``any``; ``connection`` limits a GraphQL fault
-to one connection (``auditLogEntries``, ``issuesV2``, ``vulnerabilityFindings``).
+to one connection (``auditLogEntries``, ``issuesV2``, ``vulnerabilityFindings``,
+``configurationFindings``).
 
 :class:`Gate` (``sim.hold(after=N)`` / ``sim.release()``) is not a fault but an ordering tool for
 tests: GraphQL requests after the next N wait until released, so "while a run is still paging"

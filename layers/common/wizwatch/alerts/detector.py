@@ -25,7 +25,7 @@ from wizwatch.alerts.message import MAX_EVENTS, AlertSpec, build_alert
 from wizwatch.alerts.metrics import MetricCounts
 from wizwatch.alerts.notifications import ObjectRef
 from wizwatch.alerts.queue import send_alerts
-from wizwatch.archive import kept
+from wizwatch.archive import kept, lake
 from wizwatch.archive.keys import RAW_PREFIX, log_type_of
 from wizwatch.archive.reader import read_raw
 from wizwatch.dedup.model import RULE, RULE_ERROR, AlertFacts, Group, GroupKey, Hit
@@ -113,7 +113,13 @@ class Detector:
     # ------------------------------------------------------------------ evaluation
 
     def _evaluate(
-        self, ref: ObjectRef, log_type: str, records: list[Any], report: ObjectReport, parse_time: str
+        self,
+        ref: ObjectRef,
+        log_type: str,
+        records: list[Any],
+        report: ObjectReport,
+        parse_time: str,
+        events: list[dict[str, Any]],
     ) -> tuple[dict[GroupKey, _Collect], list[dict[str, Any]]]:
         normalizer = Normalizer(log_type)
         groups: dict[GroupKey, _Collect] = {}
@@ -126,6 +132,7 @@ class Detector:
                 bad.append(_quarantine_row(index, record, exc, ref.uri))
                 continue
             report.events += 1
+            events.append(event)
             for result in self.engine.evaluate(log_type, event):
                 rule = result.rule
                 if result.error is not None:
@@ -245,7 +252,9 @@ class Detector:
             page = self._read(log_type, raw.body)
         except InvalidPage as exc:
             self.s3_requests += 1
-            where = kept.quarantine_page(self.s3, bucket, ref.bucket, log_type, ref.key, today, str(exc))
+            where = kept.quarantine_page(
+                self.s3, bucket, ref.bucket, log_type, ref.key, today, str(exc), version_id=ref.version_id
+            )
             logger.error("quarantined unreadable page %s -> %s: %s", ref.uri, where, exc)
             report.quarantined = 1
             report.skipped = f"invalid page: {exc}"
@@ -262,14 +271,15 @@ class Detector:
                 page.repaired,
             )
         parse_time = now.strftime("%Y-%m-%d %H:%M:%S.") + f"{now.microsecond:06d}000"
-        collected, bad = self._evaluate(ref, log_type, page.records, report, parse_time)
+        events: list[dict[str, Any]] = []
+        collected, bad = self._evaluate(ref, log_type, page.records, report, parse_time, events)
         for key, result, hit in rule_health.load_error_hits(self.engine, log_type, ref.key):
             collected[key] = _Collect(key=key, first=result, hits=[hit])  # a broken rule: alerted
         if self.correlator is not None:
-            for key, result, hit, events in self.correlator.hits(int(now.timestamp())):
+            for key, result, hit, correlated in self.correlator.hits(int(now.timestamp())):
                 c = collected.setdefault(key, _Collect(key=key, first=result))
                 c.hits.append(hit)
-                c.events.extend(events[: MAX_EVENTS - len(c.events)])
+                c.events.extend(correlated[: MAX_EVENTS - len(c.events)])
         if bad:
             self.s3_requests += 1
             where = kept.quarantine_records(self.s3, bucket, log_type, ref.key, today, bad)
@@ -301,6 +311,7 @@ class Detector:
         for rule_id, rows in rows_by_rule.items():
             self.s3_requests += 1
             kept.write_matches(self.s3, bucket, rule_id, ref.key, today, rows)
+        self._write_lake(bucket, log_type, ref.key, events, rows_by_rule)
 
         to_send: list[dict[str, Any]] = []
         sent_keys: list[tuple[GroupKey, str]] = []
@@ -314,6 +325,20 @@ class Detector:
         report.alerts = to_send
         self._count(report, log_type)
         return report
+
+    def _write_lake(
+        self,
+        bucket: str,
+        log_type: str,
+        raw_key: str,
+        events: list[dict[str, Any]],
+        rows_by_rule: dict[str, list[dict[str, Any]]],
+    ) -> None:
+        """The lake copy (``wizwatch.archive.lake``): every event, and the kept matches again."""
+        keys = lake.write(self.s3, bucket, lake.table_of(log_type), raw_key, events)
+        matched = [row for rows in rows_by_rule.values() for row in rows]
+        keys += lake.write(self.s3, bucket, lake.ALERTS_TABLE, raw_key, matched)
+        self.s3_requests += len(keys)
 
     def _read(self, log_type: str, body: bytes) -> Page:
         """The page's records: a GraphQL page for polled types; any shape for pushed ones."""

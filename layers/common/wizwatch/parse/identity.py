@@ -2,7 +2,8 @@
 pages) gets the same string, so the detector can count it once.
 
 Audit entries are immutable (``id``); issues and findings change state under one id, so the
-state timestamp is part of their identity (``id`` + ``statusChangedAt`` / ``updatedAt``).
+state timestamp is part of their identity (``id`` + ``statusChangedAt`` / ``updatedAt``; for
+configuration findings ``updatedAt`` else ``analyzedAt``, plus the status).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     logtypes.VULNERABILITY_FINDING: ("id", "updatedAt|lastDetectedAt"),
     logtypes.ISSUES_WEBHOOK: ("issue.id", "trigger.type", "issue.status"),
     logtypes.DETECTIONS: ("id",),
+    # A re-assessment that changes nothing moves only analyzedAt: same identity (counted once).
+    logtypes.CLOUD_CONFIGURATION_FINDING: ("id", "updatedAt|analyzedAt", "status"),
 }
 
 
