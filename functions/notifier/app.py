@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from wizwatch.logs import logger
 from wizwatch.notify.handler import handle, notifier_from_env
 
 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
     notifier_from_env()  # a misconfiguration (or a bad destinations document) fails the cold start
 
 
+@logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return handle(event, context)

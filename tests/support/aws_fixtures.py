@@ -68,3 +68,13 @@ def sqs_record(
         "attributes": {"ApproximateReceiveCount": str(receive_count)},
         "messageAttributes": {},
     }
+
+
+def sqs_batch(*bodies: str, receive_count: int = 1, queue: str = "alerts") -> dict[str, Any]:
+    """An SQS event for a Lambda (message ids ``m0``, ``m1``...), as the event source mapping sends it."""
+    return {
+        "Records": [
+            sqs_record(body, f"m{i}", source=queue, receipt=f"h{i}", receive_count=receive_count)
+            for i, body in enumerate(bodies)
+        ]
+    }

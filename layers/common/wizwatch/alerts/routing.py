@@ -20,7 +20,6 @@ to a typo (``wizwatch test`` reports such names).
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -30,8 +29,7 @@ from typing import Any
 import yaml
 
 from wizwatch.errors import ConfigError
-
-log = logging.getLogger(__name__)
+from wizwatch.logs import logger
 
 SEVERITIES = ("INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 ALERT_TYPES = ("RULE", "RULE_ERROR")
@@ -177,7 +175,7 @@ class Router:
         for n in names:
             name = self.canonical(n)
             if name is None:
-                log.warning("%s names unknown destination %r; configured: %s", what, n, sorted(self.specs))
+                logger.warning("%s names unknown destination %r; configured: %s", what, n, sorted(self.specs))
             elif name not in out:
                 out.append(name)
         return out

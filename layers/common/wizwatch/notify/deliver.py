@@ -14,7 +14,6 @@ gets the alert delivered without a redrive — and raise the rejection alarm mea
 
 from __future__ import annotations
 
-import logging
 import random
 import time
 from collections.abc import Callable
@@ -24,14 +23,13 @@ from typing import Any
 from wizwatch import metric_names as mn
 from wizwatch.alerts.metrics import MetricCounts
 from wizwatch.errors import DeliveryError, DeliveryRejected, DeliveryUnavailable
+from wizwatch.logs import logger
 from wizwatch.notify.base import Receipt
 from wizwatch.notify.destinations import Destinations
 from wizwatch.notify.ledger import DeliveryInProgress, DeliveryLedger
 from wizwatch.notify.records import DELIVERED, FAILED, RETRYING, DeliveryRecord, DeliveryRecords
 from wizwatch.notify.secrets import redact
 from wizwatch.poll.retry import TimeBudget
-
-log = logging.getLogger(__name__)
 
 #: SQS's longest visibility timeout (12 hours).
 MAX_VISIBILITY = 43_200
@@ -93,10 +91,10 @@ class Deliverer:
             try:
                 claim = self.ledger.claim(str(alert["alert_id"]), destination.name, self.clock())
             except DeliveryInProgress as exc:
-                log.info("%s", exc)
+                logger.info("%s", exc)
                 return Outcome("deferred", BUSY_DELAY)
             if claim is None:
-                log.info(
+                logger.info(
                     "alert %s already delivered to %s; duplicate dropped", alert["alert_id"], destination.name
                 )
                 self.metrics.add(mn.DUPLICATES_DROPPED)
@@ -115,7 +113,9 @@ class Deliverer:
             except Exception:
                 # The destination has the alert: failing now would deliver it again once the
                 # claim is stale. Only a duplicate receive could still repeat it.
-                log.exception("alert %s delivered to %s but not marked", alert["alert_id"], destination.name)
+                logger.exception(
+                    "alert %s delivered to %s but not marked", alert["alert_id"], destination.name
+                )
         now = self._now()
         self.records.write(
             alert,
@@ -125,7 +125,7 @@ class Deliverer:
             ),
         )  # fmt: skip
         self.metrics.add(mn.ALERTS_DELIVERED, 1, **{mn.DESTINATION: destination.name})
-        log.info("alert %s delivered to %s (attempt %d)", alert["alert_id"], destination.name, attempt)
+        logger.info("alert %s delivered to %s (attempt %d)", alert["alert_id"], destination.name, attempt)
         return Outcome("delivered", receipt=receipt)
 
     def _attempt(self, alert: dict[str, Any], destination: Any, budget: TimeBudget) -> Receipt:
@@ -142,7 +142,7 @@ class Deliverer:
                 fits = budget.remaining() - wait - self.policy.reserve >= 2.0
                 if retries >= self.policy.inline_retries or wait > self.policy.inline_wait or not fits:
                     raise
-                log.info(
+                logger.info(
                     "%s unavailable (%s); retrying in %.1fs", destination.name, self._redact(str(exc)), wait
                 )
                 self.sleep(wait)
@@ -167,7 +167,7 @@ class Deliverer:
         self.metrics.add(mn.DELIVERY_FAILURES, 1, **{mn.FAILURE_CLASS: error.failure_class})
         self.metrics.add(mn.DELIVERY_FAILURES, 1, **{mn.DESTINATION: name})
         if final:
-            log.error(
+            logger.error(
                 "alert %s -> %s failed for good after %d attempts: %s",
                 alert["alert_id"],
                 name,
@@ -176,7 +176,7 @@ class Deliverer:
             )
             return Outcome("failed", 0, error)
         delay = self.policy.defer_delay(attempt, error.retry_after, self.rng)
-        log.warning(
+        logger.warning(
             "alert %s -> %s attempt %d/%d %s: %s; next try in %ds",
             alert["alert_id"], name, attempt, self.policy.max_attempts, error.failure_class, message, delay,
         )  # fmt: skip
@@ -186,7 +186,7 @@ class Deliverer:
         try:
             self.ledger.release(claim)  # type: ignore[union-attr]
         except Exception:
-            log.exception(
+            logger.exception(
                 "claim on %s -> %s not released; it lapses after a while", claim.alert_id, claim.destination
             )
 

@@ -17,7 +17,8 @@ from typing import Any
 
 from wizwatch.alerts.queue import send_alerts
 from wizwatch.alerts.routing import Router
-from wizwatch.errors import WizwatchError
+from wizwatch.errors import InvalidAlert, WizwatchError
+from wizwatch.notify.validate import validate_alert_doc
 
 KIND = "wizwatch.delivery"
 VERSION = 1
@@ -50,9 +51,10 @@ def parse_delivery(doc: Any) -> tuple[str, dict[str, Any]]:
     """(destination, alert) of a decoded delivery message."""
     if not is_delivery(doc) or not isinstance(doc.get("destination"), str):
         raise InvalidDelivery("not a wizwatch delivery message (kind, destination, alert)")
-    alert = doc.get("alert")
-    if not isinstance(alert, dict) or not alert.get("alert_id"):
-        raise InvalidDelivery("delivery message without an alert")
+    try:
+        alert = validate_alert_doc(doc.get("alert"))
+    except InvalidAlert as exc:
+        raise InvalidDelivery(f"delivery message without a valid alert: {exc}") from None
     return doc["destination"], alert
 
 

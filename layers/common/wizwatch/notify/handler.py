@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import os
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,21 +23,19 @@ from wizwatch import aws
 from wizwatch import metric_names as mn
 from wizwatch.alerts.metrics import MetricCounts
 from wizwatch.config import load, setting
-from wizwatch.errors import ConfigError, DeliveryPending
+from wizwatch.errors import ConfigError, DeliveryPending, InvalidAlert
+from wizwatch.logs import configure as configure_logging
+from wizwatch.logs import logger
 from wizwatch.notify.base import DeliveryEnv
 from wizwatch.notify.deliver import Deliverer, DeliveryPolicy
 from wizwatch.notify.destinations import Destinations
-from wizwatch.notify.fanout import destinations_for, enqueue, is_delivery, parse_delivery
+from wizwatch.notify.fanout import InvalidDelivery, destinations_for, enqueue, is_delivery, parse_delivery
 from wizwatch.notify.http import HttpPoster
 from wizwatch.notify.ledger import DeliveryLedger
-from wizwatch.notify.publish import InvalidAlert, parse_alert
 from wizwatch.notify.records import DeliveryRecords
 from wizwatch.notify.secrets import DestinationSecrets
+from wizwatch.notify.validate import validate_alert
 from wizwatch.poll.retry import TimeBudget
-
-log = logging.getLogger(__name__)
-
-ALERT_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
 @dataclass(frozen=True)
@@ -138,7 +134,7 @@ def _json(body: str) -> Any:
     try:
         return json.loads(body)
     except ValueError:
-        return None  # not JSON: parse_alert says so
+        return None  # not JSON: validate_alert says so
 
 
 def _queue_name(url_or_arn: str) -> str:
@@ -147,6 +143,7 @@ def _queue_name(url_or_arn: str) -> str:
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Route or deliver every message of the batch; failed ones are reported back to SQS."""
+    configure_logging()
     config, destinations = notifier_from_env()
     metrics = MetricCounts()
     ledger = DeliveryLedger(aws.client("dynamodb"), config.ledger_table) if config.ledger_table else None
@@ -176,18 +173,17 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
                     VisibilityTimeout=outcome.delay,
                 )
             except Exception:
-                log.exception("could not set the retry delay of %s", record.message_id)
+                logger.exception("could not set the retry delay", extra={"message_id": record.message_id})
         raise DeliveryPending(f"{name}: {outcome.status}")
 
     def route(record: SQSRecord, body: str) -> None:
-        alert = parse_alert(body)
-        if not ALERT_ID.match(str(alert["alert_id"])):
-            raise InvalidAlert(
-                f"alert_id {str(alert['alert_id'])[:80]!r} is not an id (letters, digits, _ and -)"
-            )
+        alert = validate_alert(body)
         names = destinations_for(alert, destinations.router)
         if not names:
-            log.info("alert %s (%s) routes to no destination", alert["alert_id"], alert.get("severity"))
+            logger.info(
+                "alert routes to no destination",
+                extra={"alert_id": alert["alert_id"], "severity": alert.get("severity")},
+            )
         if config.delivery_queue_url:
             enqueue(aws.client("sqs"), config.delivery_queue_url, alert, names)
         else:
@@ -211,9 +207,21 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 route(record, body)
         except DeliveryPending:
             raise
+        except (InvalidAlert, InvalidDelivery) as exc:
+            # One line, no traceback: SQS retries it, then moves it to its DLQ (and that alarm).
+            metrics.add(mn.PUBLISH_FAILURES)
+            logger.error(
+                "message rejected; it goes to the DLQ after its last retry",
+                extra={
+                    "message_id": record.message_id,
+                    "receive_count": record.attributes.approximate_receive_count,
+                    "reason": str(exc),
+                },
+            )
+            raise
         except Exception:
             metrics.add(mn.PUBLISH_FAILURES)
-            log.exception("could not handle message %s", record.message_id)
+            logger.exception("could not handle message", extra={"message_id": record.message_id})
             raise
 
     try:

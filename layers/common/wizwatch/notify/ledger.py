@@ -13,7 +13,6 @@ alert. Correctness never depends on TTL deletion: a ``delivered`` claim is honou
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -21,8 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from wizwatch.errors import WizwatchError
-
-log = logging.getLogger(__name__)
+from wizwatch.logs import logger
 
 DELIVERING = "delivering"
 DELIVERED = "delivered"
@@ -112,10 +110,9 @@ class DeliveryLedger:
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            log.warning(
-                "alert %s to %s was taken over by another notifier while delivering",
-                claim.alert_id,
-                claim.destination,
+            logger.warning(
+                "delivery taken over by another notifier while delivering",
+                extra={"alert_id": claim.alert_id, "destination": claim.destination},
             )
 
     def release(self, claim: Claim) -> None:

@@ -14,7 +14,6 @@ A record is bookkeeping: failing to write one is logged and never fails or repea
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -22,8 +21,7 @@ from typing import Any
 
 from wizwatch.archive.kept import json_lines_gz
 from wizwatch.archive.keys import DELIVERIES_PREFIX
-
-log = logging.getLogger(__name__)
+from wizwatch.logs import logger
 
 DELIVERED = "delivered"
 RETRYING = "retrying"
@@ -89,4 +87,6 @@ class DeliveryRecords:
                 ContentEncoding="gzip",
             )
         except Exception:
-            log.exception("delivery record for %s -> %s not written", record.p_alert_id, record.destination)
+            logger.exception(
+                "delivery record for %s -> %s not written", record.p_alert_id, record.destination
+            )
