@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 from wizwatch import logtypes
 from wizwatch.errors import InvalidRecord
 from wizwatch.parse import timestamps
+from wizwatch.parse.detections import reconcile
 from wizwatch.parse.schemas import MODELS
 
 #: Where each log type keeps its event time, first present wins (dotted paths).
@@ -33,7 +34,7 @@ EVENT_TIME_FIELDS: dict[str, tuple[str, ...]] = {
     logtypes.ISSUES: ("statusChangedAt", "updatedAt", "createdAt"),
     logtypes.VULNERABILITY_FINDING: ("updatedAt", "lastDetectedAt", "firstDetectedAt"),
     logtypes.ISSUES_WEBHOOK: ("issue.created",),
-    logtypes.DETECTIONS: ("createdAt",),
+    logtypes.DETECTIONS: ("createdAt", "updatedAt"),
 }
 
 #: Indicator fields per log type: (path, kind). ``[]`` in a path walks a list.
@@ -58,12 +59,18 @@ INDICATORS: dict[str, tuple[tuple[str, str], ...]] = {
         ("link", "url"),
     ),
     logtypes.ISSUES_WEBHOOK: (("resource.cloudProviderURL", "url"),),
+    # Computed on the reconciled event (parse.detections): triggeringEvents is then always a list
+    # holding a single triggeringEvent too; the explicit path covers records read without it.
     logtypes.DETECTIONS: (
         ("triggeringEvents[].actorIP", "ip"),
+        ("triggeringEvent.actorIP", "ip"),
+        ("actors[].externalId", "ip"),
+        ("primaryActor.externalId", "ip"),
         ("primaryActor.id", "actor_id"),
         ("actors[].id", "actor_id"),
         ("threatURL", "url"),
         ("triggeringEvents[].cloudProviderUrl", "url"),
+        ("triggeringEvent.cloudProviderUrl", "url"),
     ),
 }
 
@@ -492,6 +499,10 @@ class Normalizer:
         self._fast: Callable[[dict[str, Any], bool], dict[str, Any] | None] | None = (
             _fast_audit if log_type == logtypes.AUDIT else None
         )
+        #: Gives pushed and polled detections one shape (before indicators are computed).
+        self._reconcile: Callable[[dict[str, Any]], None] | None = (
+            reconcile if log_type == logtypes.DETECTIONS else None
+        )
 
     def validate(self, record: Any) -> None:
         """Raise InvalidRecord(reason) unless the record fits the log type's model."""
@@ -521,7 +532,9 @@ class Normalizer:
             event = dict(record) if copy else record
             for key in [k for k in event if isinstance(k, str) and k.startswith("p_any_")]:
                 del event[key]  # indicators are ours to compute, never the source's
-            event.update(indicators(self.log_type, record))
+            if self._reconcile is not None:
+                self._reconcile(event)
+            event.update(indicators(self.log_type, event))
             event["p_event_time"] = self.event_time(record) or parse_time
         tail = self._tail
         if tail.get("p_parse_time") != parse_time:

@@ -73,6 +73,20 @@ def read_page(body: bytes) -> Page:
     return page_from_document(_loads(decompress(body)))
 
 
+def read_pushed(body: bytes) -> Page:
+    """A pushed (webhook) body: one JSON object (one record) or a JSON array of records.
+
+    Elements of an array are kept whatever they are: a non-object element is quarantined on its
+    own by the normaliser, so its neighbours still run. Raises InvalidPage for anything else.
+    """
+    doc = _loads(decompress(body))
+    if isinstance(doc, dict):
+        return Page(records=[doc])
+    if isinstance(doc, list):
+        return Page(records=doc)
+    raise InvalidPage(f"pushed body is a JSON {type(doc).__name__}, expected an object or an array")
+
+
 def read_records(body: bytes) -> Page:
     """A GraphQL page, a JSON array of records, a single record, or JSON lines -> Page."""
     raw = decompress(body).strip()

@@ -1,10 +1,12 @@
 """Pydantic models of the Wiz log types: the reference definition of a valid record.
 
 Field lists follow Panther's schemas (Wiz.Audit, Wiz.Issues, Wiz.VulnerabilityFinding) plus the
-push types (Wiz.IssuesWebhook, Wiz.Detections) as seen in Panther's own rule tests. Wiz is loose:
-unknown fields are kept (``extra="allow"``), nearly everything may be null, and lists sometimes
-arrive as objects. Only what rules and dedup rely on is required. These models *validate*; the
-event a rule sees is always the original record (no keys invented), see ``normalize``.
+push types (Wiz.IssuesWebhook, Wiz.Detections) as seen in Panther's own rule tests, Wiz's webhook
+documentation and the peers' ``detections`` queries. Wiz is loose: unknown fields are kept
+(``extra="allow"``), nearly everything may be null, and lists sometimes arrive as objects. Only
+what rules and dedup rely on is required. These models *validate*; the event a rule sees is the
+original record (no keys invented), except that a Wiz.Detections event is given the webhook's
+shape (see ``parse.detections``).
 """
 
 from __future__ import annotations
@@ -202,7 +204,17 @@ class IssuesWebhook(_Loose):
     resource: dict[str, Any] | None = None
 
 
-# --- Wiz.Detections (push) ---------------------------------------------------------------------
+# --- Wiz.Detections (pushed and polled) ---------------------------------------------------------
+# Every shape in ../shared/wiz-api.md: the webhook (``triggeringEvents`` a list, or one
+# ``triggeringEvent`` object) and the ``detections`` connection (``triggeringEvents`` a connection
+# object ``{nodes: [...], totalCount}``, ``actors: null``, ``issue``/``ruleMatch``). Triggering events
+# stay plain objects: their fields differ by origin and one odd event must not cost the detection.
+
+
+class TriggeringEventConnection(_Loose):
+    nodes: list[dict[str, Any]] | None = None
+    totalCount: int | None = None
+    totalCountV2: int | None = None
 
 
 class Detection(_Loose):
@@ -211,6 +223,9 @@ class Detection(_Loose):
     description: str | None = None
     severity: str | None = None
     createdAt: OptTimestamp = None
+    updatedAt: OptTimestamp = None
+    type: str | None = None
+    origins: list[str] | None = None
     tdrId: str | None = None
     tdrSource: str | None = None
     threatId: str | None = None
@@ -220,11 +235,15 @@ class Detection(_Loose):
     resources: list[dict[str, Any]] | None = None
     primaryResource: dict[str, Any] | None = None
     cloudAccounts: list[dict[str, Any]] | None = None
-    mitreTactics: list[str] | None = None
-    mitreTechniques: list[str] | None = None
+    cloudOrganizations: list[dict[str, Any]] | None = None
+    issue: dict[str, Any] | None = None
+    ruleMatch: dict[str, Any] | None = None
+    mitreTactics: list[str] | str | None = None
+    mitreTechniques: list[str] | str | None = None
     timeframe: dict[str, Any] | None = None
     trigger: WebhookTrigger | None = None
-    triggeringEvents: list[dict[str, Any]] | None = None
+    triggeringEvents: list[dict[str, Any]] | TriggeringEventConnection | None = None
+    triggeringEvent: dict[str, Any] | None = None
     triggeringEventsCount: int | None = None
 
 
