@@ -20,14 +20,14 @@ from wizwatch.alerts.metrics import MetricCounts
 from wizwatch.alerts.notifications import ObjectRef
 from wizwatch.alerts.queue import send_alerts
 from wizwatch.archive import kept
-from wizwatch.archive.keys import RAW_PREFIX, log_type_of
+from wizwatch.archive.keys import RAW_PREFIX, is_pushed_key, log_type_of
 from wizwatch.archive.reader import read_raw
 from wizwatch.dedup.model import RULE, RULE_ERROR, AlertFacts, Group, GroupKey, Hit
 from wizwatch.dedup.store import DedupStore
 from wizwatch.errors import InvalidPage, InvalidRecord
 from wizwatch.parse.identity import event_identity
 from wizwatch.parse.normalize import Normalizer
-from wizwatch.parse.pages import read_page
+from wizwatch.parse.pages import read_page, read_pushed
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +227,8 @@ class Detector:
         self.s3_requests += 1
         raw = read_raw(self.s3, ref)
         try:
-            page = read_page(raw.body)
+            # A webhook body (raw/<LogType>/dt=.../pushed/<sha256>) holds one record or an array.
+            page = read_pushed(raw.body) if is_pushed_key(ref.key) else read_page(raw.body)
         except InvalidPage as exc:
             self.s3_requests += 1
             where = kept.quarantine_page(self.s3, bucket, ref.bucket, log_type, ref.key, today, str(exc))
