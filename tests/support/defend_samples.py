@@ -28,7 +28,7 @@ WEBHOOK: dict[str, Any] = {
     "threatId": "733edfe5-db25-5b14-ac58-dc69d6005c81",
     "threatURL": "https://test.wiz.io/issues#~(issue~'733edfe5-db25-5b14-ac58-dc69d6005c81)",
     "title": "Timestomping technique was detected",
-    "description": "Process executed the touch binary with the relevant command line flag used to modify files date information.",
+    "description": "Process executed the touch binary with a command line flag that modifies file dates.",
     "severity": "MEDIUM",
     "createdAt": "2025-01-21T18:52:16.819883668Z",
     "tdrId": "46fd0cdc-252e-5e69-be6e-66e4851d7ae4",
@@ -88,7 +88,7 @@ WEBHOOK: dict[str, Any] = {
             "category": "Detection",
             "cloudPlatform": "AWS",
             "cloudProviderUrl": "https://console.aws.amazon.com/cloudtrail/home?region=us-east-1#/events/Ptrace",
-            "description": "The program /usr/bin/bash executed the program /usr/bin/touch on container test-container",
+            "description": "The program /usr/bin/bash executed /usr/bin/touch on container test-container",
             "eventTime": "2025-01-21T18:52:15.838Z",
             "externalId": "Ptrace##test-container-SensorRuleEngine##sen-id-142",
             "id": "2b46aa0d-9f46-5cb9-a6ae-e83ca514144a",
@@ -114,7 +114,9 @@ WEBHOOK_SINGLE: dict[str, Any] = {
         **WEBHOOK["triggeringEvents"][0],
         "actorIP": "81.2.69.192",
         "runtimeDetails": {
-            "processTree": [{"command": "touch -r /usr/bin /tmp/uga", "path": "/usr/bin/touch", "username": "root"}]
+            "processTree": [
+                {"command": "touch -r /usr/bin /tmp/uga", "path": "/usr/bin/touch", "username": "root"}
+            ]
         },
     },
 }
@@ -195,12 +197,20 @@ API: dict[str, Any] = {
                 {
                     "id": "wsct-id-3522",
                     "title": "Brute Force",
-                    "category": {"id": "wct-id-822", "name": "Credential Access", "framework": {"id": "wf-id-34"}},
+                    "category": {
+                        "id": "wct-id-822",
+                        "name": "Credential Access",
+                        "framework": {"id": "wf-id-34"},
+                    },
                 },
                 {
                     "id": "wsct-id-10678",
                     "title": "Credentials guessing",
-                    "category": {"id": "wct-id-1854", "name": "Initial Access", "framework": {"id": "wf-id-83"}},
+                    "category": {
+                        "id": "wct-id-1854",
+                        "name": "Initial Access",
+                        "framework": {"id": "wf-id-83"},
+                    },
                 },
             ],
         }

@@ -79,9 +79,12 @@ def test_case_variants_and_empty_connections() -> None:
     event = {"id": "d", "TriggeringEvents": {"Nodes": [{"ID": "e", "actorip": "203.0.113.9"}]}}
     reconcile(event)
     assert event["triggeringEvents"] == [{"ID": "e", "actorip": "203.0.113.9"}]
-    assert "203.0.113.9" in N.normalize({"id": "d", "triggeringEvents": {"nodes": [{"actorIp": "203.0.113.9"}]}})[
-        "p_any_ip_addresses"
-    ]
+    assert (
+        "203.0.113.9"
+        in N.normalize({"id": "d", "triggeringEvents": {"nodes": [{"actorIp": "203.0.113.9"}]}})[
+            "p_any_ip_addresses"
+        ]
+    )
     empty = N.normalize({"id": "d", "triggeringEvents": {"nodes": None, "totalCount": 0}})
     assert empty["triggeringEvents"] == [] and empty["triggeringEventsCount"] == 0
 

@@ -110,7 +110,8 @@ def reconcile(event: dict[str, Any]) -> None:
             event["triggeringEvents"] = events
         if any(_get(e, "eventTime") is None and _get(e, "timestamp") is not None for e in events):
             event["triggeringEvents"] = [
-                {**e, "eventTime": _get(e, "timestamp")} if _get(e, "eventTime") is None else e for e in events
+                {**e, "eventTime": _get(e, "timestamp")} if _get(e, "eventTime") is None else e
+                for e in events
             ]
     if not _has(event, "triggeringEventsCount") and events:
         event["triggeringEventsCount"] = len(events)
