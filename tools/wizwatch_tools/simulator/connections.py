@@ -1,4 +1,4 @@
-"""The three Relay connections: filters, Wiz-like defaults, ordering, limits and pagination.
+"""The Relay connections: filters, Wiz-like defaults, ordering, limits and pagination.
 
 Semantics chosen where Wiz's are not public (the poller must not depend on them):
 
@@ -6,6 +6,8 @@ Semantics chosen where Wiz's are not public (the poller must not depend on them)
 - Order: audit newest ``timestamp`` first; issues newest ``statusChangedAt`` first unless
   ``orderBy``; findings newest ``updatedAt`` first unless ``orderBy``; ties by id.
 - Findings without a ``status`` filter return only OPEN findings (as at Wiz).
+- Detections: any ``filterBy`` without ``type`` serves only GENERATED_THREAT (as at Wiz, found by
+  Elastic's defend_v2); newest ``updatedAt`` first.
 - ``first`` above the connection's maximum fails with Wiz's message
   ``'first' must be less than or equal to 500``; ``first`` omitted means 50.
 - Audit: one query yields at most 10,000 entries; the page reaching the cap says
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from wizwatch.logtypes import AUDIT, ISSUES, VULNERABILITY_FINDING
+from wizwatch.logtypes import AUDIT, DETECTIONS, ISSUES, VULNERABILITY_FINDING
 from wizwatch_tools.simulator.cursors import Cursor, CursorCodec, fingerprint
 from wizwatch_tools.simulator.errors import ApiError
 from wizwatch_tools.simulator.store import RecordStore, Version
@@ -30,12 +32,14 @@ CONNECTION_LOG_TYPE = {
     "auditLogEntries": AUDIT,
     "issuesV2": ISSUES,
     "vulnerabilityFindings": VULNERABILITY_FINDING,
+    "detections": DETECTIONS,
 }
 #: The scope a service account needs to read each connection.
 CONNECTION_SCOPE = {
     "auditLogEntries": "admin:audit",
     "issuesV2": "read:issues",
     "vulnerabilityFindings": "read:vulnerabilities",
+    "detections": "read:detections",
 }
 
 _SEVERITY_RANK = {"INFORMATIONAL": 0, "NONE": 0, "LOW": 1, "MEDIUM": 2, "HIGH": 3, "CRITICAL": 4}
@@ -46,7 +50,12 @@ class Limits:
     """Page-size limits, the audit result cap and cursor lifetime (all adjustable per test)."""
 
     max_first: dict[str, int] = field(
-        default_factory=lambda: {"auditLogEntries": 500, "issuesV2": 500, "vulnerabilityFindings": 5000}
+        default_factory=lambda: {
+            "auditLogEntries": 500,
+            "issuesV2": 500,
+            "vulnerabilityFindings": 5000,
+            "detections": 500,
+        }
     )
     default_first: int = 50
     audit_result_cap: int = 10_000
@@ -118,6 +127,19 @@ def _predicate(connection: str, f: dict[str, Any]) -> Predicate:
             _in(f.get("type"), lambda r: r.get("type")),
             _projects((f.get("project") or []) + (f.get("projectId") or [])),
         ]
+    elif connection == "detections":
+        types = (f.get("type") or {}).get("equals")
+        if not types and f:
+            # Wiz's default (Elastic defend_v2): any filterBy without a type list serves only
+            # GENERATED_THREAT, silently dropping MATCH_ONLY detections.
+            types = ["GENERATED_THREAT"]
+        checks = [
+            _date_check("updatedAt", f.get("updatedAt")),
+            _date_check("createdAt", f.get("createdAt")),
+            _in(f.get("id"), lambda r: r.get("id")),
+            _in(types, lambda r: r.get("type")),
+            _in((f.get("severity") or {}).get("equals"), lambda r: r.get("severity")),
+        ]
     else:
         checks = [
             _date_check("updatedAt", f.get("updatedAt")),
@@ -144,7 +166,7 @@ def _sort_key(connection: str, order: dict[str, Any] | None) -> Callable[[Versio
     sign = -1 if order.get("direction") == "DESC" else 1
     fld = order.get("field")
     if fld == "SEVERITY":
-        sev_field = "severity" if connection == "issuesV2" else "CVSSSeverity"
+        sev_field = "CVSSSeverity" if connection == "vulnerabilityFindings" else "severity"
         return lambda v: (sign * _SEVERITY_RANK.get(v.record.get(sev_field) or "", -1), v.rid)
     date_field = {
         "CREATED_AT": "createdAt",

@@ -21,16 +21,22 @@ from typing import Any
 
 import orjson
 
-from wizwatch.logtypes import AUDIT, ISSUES, VULNERABILITY_FINDING
+from wizwatch.logtypes import AUDIT, DETECTIONS, ISSUES, VULNERABILITY_FINDING
 from wizwatch_tools.simulator import datagen
+from wizwatch_tools.simulator.defend_store import DefendRecords, public_detection
 from wizwatch_tools.simulator.schema import format_datetime, parse_datetime
 
 Clock = Callable[[], datetime]
 
-LOG_TYPES = (AUDIT, ISSUES, VULNERABILITY_FINDING)
+LOG_TYPES = (AUDIT, ISSUES, VULNERABILITY_FINDING, DETECTIONS)
 
 #: The node field each log type is windowed on (the poller's delta field).
-TIME_FIELD = {AUDIT: "timestamp", ISSUES: "statusChangedAt", VULNERABILITY_FINDING: "updatedAt"}
+TIME_FIELD = {
+    AUDIT: "timestamp",
+    ISSUES: "statusChangedAt",
+    VULNERABILITY_FINDING: "updatedAt",
+    DETECTIONS: "updatedAt",
+}
 #: Date fields a filter can name, per log type: filter key -> node field.
 DATE_FILTERS = {
     AUDIT: {"timestamp": "timestamp"},
@@ -40,6 +46,7 @@ DATE_FILTERS = {
         "firstSeenAt": "firstDetectedAt",
         "resolvedAt": "resolvedAt",
     },
+    DETECTIONS: {"updatedAt": "updatedAt", "createdAt": "createdAt"},
 }
 
 #: Events per hour of the traffic generator (``seed_history`` / ``generate``).
@@ -52,6 +59,8 @@ DEFAULT_RATES: dict[str, float] = {
     "issue_change": 4.0,
     "finding": 20.0,
     "finding_change": 8.0,
+    "detection": 3.0,  # Wiz Defend detections (some later updated: linked to a threat)
+    "detection_update": 1.0,
 }
 
 _NEXT_ISSUE_STATUS = {
@@ -87,6 +96,9 @@ def _public(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         asset = rec.get("vulnerableAsset")
         if isinstance(asset, dict):
             asset.pop("__typename", None)
+        for key in [k for k in rec if k.startswith("_")]:
+            del rec[key]  # private to the simulator (e.g. what only a webhook carries)
+        public_detection(rec)
     return out
 
 
@@ -173,7 +185,7 @@ class _Stream:
         self.next_time = self._step(self.next_time)
 
 
-class RecordStore:
+class RecordStore(DefendRecords):
     """The tenant's audit log, issues and findings, deterministic for a seed."""
 
     def __init__(self, seed: int = 0, clock: Clock | None = None, default_delay_seconds: float = 0.0) -> None:
@@ -329,6 +341,7 @@ class RecordStore:
         if datagen.REVOKE_ACTION not in hits:
             self.add_audit(action=datagen.REVOKE_ACTION, status="SUCCESS", timestamp=mid, delay=5)
             added += 1
+        added += self._seed_detections(start, now)
         return added
 
     def generate(self, until: datetime) -> int:
@@ -371,6 +384,8 @@ class RecordStore:
         elif name == "finding":
             self._put(VULNERABILITY_FINDING, datagen.finding(rng, at), delay=delay)
             return 1
+        elif name.startswith("detection"):
+            return self._emit_detection(name, rng, at, delay)
         else:
             log_type = ISSUES if name == "issue_change" else VULNERABILITY_FINDING
             return self._random_change(log_type, rng, at, delay)

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from wizwatch.config import csv_list, load, setting
 from wizwatch.errors import ConfigError
-from wizwatch.logtypes import API_LOG_TYPES
+from wizwatch.logtypes import API_LOG_TYPES, DEFAULT_POLLED_LOG_TYPES
 
 #: Wiz keeps audit entries for 180 days; asking further back returns nothing or errors.
 AUDIT_RETENTION_SECONDS = 180 * 24 * 3600
@@ -89,7 +89,7 @@ class PollerSettings:
     log_types: list[str] = setting(
         "WIZ_LOG_TYPES",
         "comma list of log types to poll when the event names none",
-        default=list(API_LOG_TYPES),
+        default=list(DEFAULT_POLLED_LOG_TYPES),
         parse=_log_types,
     )
     project_ids: list[str] = setting(

@@ -79,6 +79,8 @@ def build_variables(
     if spec.statuses:
         # Explicit on purpose: without it Wiz returns only OPEN findings.
         filter_by["status"] = list(spec.statuses)
+    for key, value in spec.static_filter.items():
+        filter_by[key] = value
     if project_ids and project_filter_key:
         filter_by[project_filter_key] = list(project_ids)
     variables: dict[str, Any] = {
