@@ -38,4 +38,7 @@ def dedup(event):
 
 
 def alert_context(event):
-    return {**detection_context(event), "watched_tactics": [f"{ta} {TACTIC_NAMES[ta]}" for ta in _hits(event)]}
+    return {
+        **detection_context(event),
+        "watched_tactics": [f"{ta} {TACTIC_NAMES[ta]}" for ta in _hits(event)],
+    }
