@@ -15,6 +15,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "test": ("wizwatch_tools.rules_cli.test_cmd", "run rule tests in Panther's test mode"),
     "eval": ("wizwatch_tools.rules_cli.eval_cmd", "run every enabled rule over raw Wiz records"),
     "simulate": ("wizwatch_tools.simulator.cli", "run the Wiz API simulator"),
+    "send-webhooks": (
+        "wizwatch_tools.simulator.send_cli",
+        "POST simulated Wiz webhooks (issues, detections; --hostile adds bad ones) to a URL",
+    ),
     "local": ("wizwatch_tools.localstack.cli", "the embedded local stack (provision, demo, up)"),
 }
 
