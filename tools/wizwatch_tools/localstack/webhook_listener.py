@@ -41,6 +41,7 @@ class WebhookListener:
         self._invoke_lock = threading.Lock()
         self.requests = 0
         self.throttled = 0
+        self.in_flight = 0  # requests holding a concurrency slot right now
         self.errors: list[str] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self._server.daemon_threads = True
@@ -99,6 +100,7 @@ class WebhookListener:
                 {"content-type": "application/json"},
                 b'{"Reason":"ConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded."}',
             )
+        self.in_flight += 1
         try:
             path_only, _, query = path.partition("?")
             event = function_url_event(method, path_only, headers, body, source_ip=ip, query=query)
@@ -110,6 +112,7 @@ class WebhookListener:
                 return 502, {"content-type": "application/json"}, b'{"Message":"Internal Server Error"}'
             return _http_response(result)
         finally:
+            self.in_flight -= 1
             if self._slots is not None:
                 self._slots.release()
 

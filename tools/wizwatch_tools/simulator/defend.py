@@ -284,11 +284,13 @@ def detection(
     }
 
 
-def updated(record: dict[str, Any], at: datetime, rng: random.Random) -> dict[str, Any]:
-    """A later version of a detection: Wiz linked it to a threat or raised its severity."""
-    new = {k: v for k, v in record.items()}
+def updated(
+    record: dict[str, Any], at: datetime, rng: random.Random, link: bool | None = None
+) -> dict[str, Any]:
+    """A later version of a detection (``updatedAt`` = ``at``), maybe linked to a new threat."""
+    new = dict(record)
     new["updatedAt"] = format_datetime(at)
-    if new.get("issue") is None and rng.random() < 0.5:
+    if new.get("issue") is None and (link if link is not None else rng.random() < 0.5):
         new["type"] = "GENERATED_THREAT"
         new["issue"] = {"id": rand_uuid(rng)}
     return new

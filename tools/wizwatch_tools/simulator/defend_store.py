@@ -82,12 +82,14 @@ class DefendRecords:
         *,
         visible_at: datetime | str | None = None,
         delay: float | None = None,
+        link_threat: bool | None = None,
     ) -> dict[str, Any]:
-        """A later version of a detection (``updatedAt`` bumped, maybe linked to a threat)."""
+        """A later version of a detection (``updatedAt`` bumped; linked to a threat when
+        ``link_threat``, at random when None)."""
         from wizwatch_tools.simulator.store import _utc
 
         record = self.stored(DETECTIONS, detection_id)
-        new = defend.updated(record, _utc(at or self.clock()), self._rng)
+        new = defend.updated(record, _utc(at or self.clock()), self._rng, link_threat)
         return self._copy(self._put(DETECTIONS, new, visible_at, delay))
 
     def stored(self, log_type: str, record_id: str) -> dict[str, Any]:
