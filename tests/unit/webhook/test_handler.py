@@ -147,6 +147,23 @@ def test_refusals_get_their_status_and_archive_nothing(
     assert any(b.get("WebhookRequestsRefused") in (1, [1.0]) and b.get("Reason") == reason for b in emf)
 
 
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b'{"id": "d", "note": "\\ud800"}', 200),  # lone surrogate escape: JSON, orjson refuses it
+        (b'{"id": "d", "score": NaN}', 200),
+        (b'{"id": "d", "note": "\xff\xfe"}', 400),  # invalid UTF-8
+        (b"[" * 100_000 + b"]" * 100_000, 400),  # nested beyond any parser
+        (b"[" * 600 + b"{}" + b"]" * 600, 200),  # deep but readable
+    ],
+)
+def test_hostile_json_is_archived_when_it_is_json_and_refused_when_not(
+    aws: dict[str, Any], body: bytes, status: int
+) -> None:
+    assert call(body=body)["statusCode"] == status
+    assert len(archived(aws["s3"])) == (1 if status == 200 else 0)
+
+
 def test_an_oversized_body_without_credentials_is_a_401(aws: dict[str, Any]) -> None:
     assert call(body=b"x" * (2 * 1024 * 1024), auth=None)["statusCode"] == 401
 

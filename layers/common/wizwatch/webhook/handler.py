@@ -21,6 +21,7 @@ happens later, through the bucket's S3 notification.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -86,6 +87,30 @@ def _credentials(config: WebhookConfig) -> CredentialCache:
     return CredentialCache(fetch, refresh_seconds=config.auth_refresh_seconds)
 
 
+def parse_json(body: bytes) -> tuple[Any, str | None]:
+    """(document, None) or (None, why it is refused).
+
+    orjson first (fast); what it refuses but Python's json reads (a lone surrogate escape
+    ``"\\ud800"``, ``NaN``) is still JSON Wiz may send: it is accepted and archived, and the
+    detector deals with the odd record on its own. Invalid UTF-8 and nesting too deep for any
+    parser are refused.
+    """
+    try:
+        return orjson.loads(body), None
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "body is not JSON (not UTF-8)"
+    try:
+        return json.loads(text), None
+    except RecursionError:
+        return None, "body is not JSON this endpoint can read (nested too deep)"
+    except ValueError:
+        return None, "body is not JSON"
+
+
 def route(path: str) -> str | None:
     """The log type posted to ``path`` (``/issues``, ``/detections``; trailing ``/`` ok)."""
     return WEBHOOK_PATHS.get(path.rstrip("/") or "/")
@@ -114,10 +139,9 @@ def respond(request: Request, config: WebhookConfig) -> Response:
         return _refuse(401, "auth", "unauthorized", UNAUTHORIZED.headers)
     if len(request.body) > config.max_body_bytes:
         return _refuse(413, "too_large", f"body over {config.max_body_bytes} bytes")
-    try:
-        doc = orjson.loads(request.body)
-    except orjson.JSONDecodeError:
-        return _refuse(400, "not_json", "body is not JSON")
+    doc, problem = parse_json(request.body)
+    if problem:
+        return _refuse(400, "not_json", problem)
     if not isinstance(doc, dict | list):
         return _refuse(400, "not_json", "body must be a JSON object or an array of objects")
     received = now()
