@@ -1,4 +1,5 @@
-"""WIZ_PROJECT_IDS restricts issues and findings to those projects (audit is tenant-wide)."""
+"""WIZ_PROJECT_IDS restricts issues and findings to those projects (audit and detections are
+tenant-wide)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,10 @@ def test_project_ids_restrict_issues_and_findings(stack: Any, wiz_sim: Any) -> N
     assert all(v["status"] == "ok" for v in result["log_types"].values()), result
     sent = [r.variables["filterBy"] for r in wiz_sim.stats.requests if r.path == "/graphql"]
     assert all(f["project"] == [PAYMENTS] for f in sent if "statusChangedAt" in f)  # issues
-    assert all(f["projectId"] == [PAYMENTS] for f in sent if "updatedAt" in f)  # findings
+    assert all(f["projectId"] == [PAYMENTS] for f in sent if "updatedAt" in f and "type" not in f)  # findings
     assert not any("project" in f or "projectId" in f for f in sent if "timestamp" in f)  # audit
+    # Detections (updatedAt + type filter): tenant-wide, no peer shows a project filter for them.
+    assert not any("project" in f or "projectId" in f for f in sent if "type" in f)
     for log_type, field in (("Wiz.Issues", "statusChangedAt"), ("Wiz.VulnerabilityFinding", "updatedAt")):
         first = min(_t(f[field]["after"]) for f in sent if field in f)
         end = committed_end(stack, log_type)
