@@ -48,6 +48,8 @@ class DefendRecords:
         @staticmethod
         def _copy(record: dict[str, Any]) -> dict[str, Any]: ...
 
+        def _random_latest(self, log_type: str, rng: random.Random, at: datetime) -> Any: ...
+
     def add_detection(
         self,
         *,
@@ -115,12 +117,8 @@ class DefendRecords:
         if name == "detection":
             self._put(DETECTIONS, defend.detection(rng, at), delay=delay)
             return 1
-        table = self._tables[DETECTIONS]
-        if not table.latest:
-            return 0
-        ids = sorted(table.latest)
-        current = table.latest[ids[rng.randrange(len(ids))]]
-        if current.time >= at:
+        current = self._random_latest(DETECTIONS, rng, at)
+        if current is None:
             return 0
         record = orjson.loads(orjson.dumps(current.record))
         self._put(DETECTIONS, defend.updated(record, at, rng), delay=delay)

@@ -392,13 +392,18 @@ class RecordStore(DefendRecords):
         self._put(AUDIT, record, delay=delay)
         return 1
 
-    def _random_change(self, log_type: str, rng: random.Random, at: datetime, delay: float) -> int:
+    def _random_latest(self, log_type: str, rng: random.Random, at: datetime) -> Version | None:
+        """A random record's newest version, if it is older than ``at`` (a change can follow it)."""
         table = self._tables[log_type]
         if not table.latest:
-            return 0
+            return None
         ids = list(table.latest)
         current = table.latest[ids[rng.randrange(len(ids))]]
-        if current.time >= at:
+        return current if current.time < at else None
+
+    def _random_change(self, log_type: str, rng: random.Random, at: datetime, delay: float) -> int:
+        current = self._random_latest(log_type, rng, at)
+        if current is None:
             return 0
         options = (_NEXT_ISSUE_STATUS if log_type == ISSUES else _NEXT_FINDING_STATUS)[
             current.record["status"]

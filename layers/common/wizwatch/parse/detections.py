@@ -30,6 +30,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from wizwatch.parse.normalize import _ci_get
+
 #: MITRE ATT&CK Enterprise tactics by name (lower case) -> id (attack.mitre.org/tactics/enterprise).
 MITRE_TACTICS: dict[str, str] = {
     "reconnaissance": "TA0043",
@@ -51,15 +53,7 @@ MITRE_TACTICS: dict[str, str] = {
 
 def _get(d: Any, key: str) -> Any:
     """``d[key]`` with Panther's case-insensitive key lookup (exact key first); None if absent."""
-    if not isinstance(d, dict):
-        return None
-    if key in d:
-        return d[key]
-    low = key.lower()
-    for k, v in d.items():
-        if isinstance(k, str) and k.lower() == low:
-            return v
-    return None
+    return _ci_get(d, key) if isinstance(d, dict) else None
 
 
 def _has(d: dict[str, Any], key: str) -> bool:

@@ -25,7 +25,6 @@ from pydantic import BaseModel, ValidationError
 from wizwatch import logtypes
 from wizwatch.errors import InvalidRecord
 from wizwatch.parse import timestamps
-from wizwatch.parse.detections import reconcile
 from wizwatch.parse.schemas import MODELS
 
 #: Where each log type keeps its event time, first present wins (dotted paths).
@@ -500,9 +499,11 @@ class Normalizer:
             _fast_audit if log_type == logtypes.AUDIT else None
         )
         #: Gives pushed and polled detections one shape (before indicators are computed).
-        self._reconcile: Callable[[dict[str, Any]], None] | None = (
-            reconcile if log_type == logtypes.DETECTIONS else None
-        )
+        self._reconcile: Callable[[dict[str, Any]], None] | None = None
+        if log_type == logtypes.DETECTIONS:
+            from wizwatch.parse.detections import reconcile  # imports this module's _ci_get
+
+            self._reconcile = reconcile
 
     def validate(self, record: Any) -> None:
         """Raise InvalidRecord(reason) unless the record fits the log type's model."""
