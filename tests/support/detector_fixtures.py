@@ -266,3 +266,11 @@ def env_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, now: Any) -> It
         monkeypatch.setenv("RAW_BUCKET", BUCKET)
         monkeypatch.setenv("RULES_DIR", str(rules))
         yield Env(s3, sqs, ddb, queue_url, rules)
+
+
+def delivered(stack: Any) -> list[dict[str, Any]]:
+    """Run the detector then the notifier on the local stack; the alerts SNS delivered meanwhile."""
+    before = len(stack.received_alerts())
+    stack.run_detector()
+    stack.run_notifier()
+    return list(stack.received_alerts()[before:])

@@ -14,6 +14,8 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "test": ("wizwatch_tools.rules_cli.test_cmd", "run rule tests in Panther's test mode"),
     "eval": ("wizwatch_tools.rules_cli.eval_cmd", "run every enabled rule over raw Wiz records"),
+    "debug": ("wizwatch_tools.rules_cli.debug_cmd", "run one rule test, showing every function's output"),
+    "rules": ("wizwatch_tools.rules_cli.rules_cmd", "the effective rule set (`wizwatch rules list`)"),
     "simulate": ("wizwatch_tools.simulator.cli", "run the Wiz API simulator"),
     "send-webhooks": (
         "wizwatch_tools.simulator.send_cli",
@@ -25,12 +27,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wizwatch", description="Wizwatch developer tools")
+    parser.add_argument("--version", action="version", version=version_line())
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(_module=module)
         importlib.import_module(module).configure(p)
     return parser
+
+
+def version_line() -> str:
+    from wizwatch_tools.rules_cli.paths import version
+
+    return f"wizwatch {version()}"
 
 
 def main(argv: list[str] | None = None) -> int:

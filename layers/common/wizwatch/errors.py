@@ -94,11 +94,16 @@ class InvalidPage(WizwatchError):
 
 
 class RuleLoadError(WizwatchError):
-    """A rule spec or module is invalid; the message names the file, the key and the problem."""
+    """A rule spec or module is invalid; the message names the file (and line), the key and the
+    problem. ``rule_id`` is set when the file got far enough to say which rule it defines."""
 
-    def __init__(self, path: str, key: str | None, problem: str) -> None:
-        where = f"{path}: {key}: " if key else f"{path}: "
-        super().__init__(where + problem)
+    def __init__(
+        self, path: str, key: str | None, problem: str, *, line: int | None = None, rule_id: str | None = None
+    ) -> None:
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {key}: {problem}" if key else f"{where}: {problem}")
         self.path = path
         self.key = key
         self.problem = problem
+        self.line = line
+        self.rule_id = rule_id

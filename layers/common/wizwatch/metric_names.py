@@ -31,6 +31,7 @@ RULE_MATCHES = "RuleMatches"
 RULE_ERRORS = "RuleErrors"
 RECORDS_QUARANTINED = "RecordsQuarantined"
 ALERTS_QUEUED = "AlertsQueued"  # dimensions: service, Severity  (and separately service, RuleId)
+RULES_FAILED_TO_LOAD = "RulesFailedToLoad"  # dimensions: service only; every invocation
 
 # Notifier (dimensions: service)
 ALERTS_PUBLISHED = "AlertsPublished"

@@ -84,7 +84,7 @@ def test_duplicate_rule_ids_and_bad_yaml(tmp_path: Path) -> None:
     assert any("also defined in" in e.problem for e in errors)
     assert any("not valid YAML" in e.problem for e in errors)
     with pytest.raises(RuleLoadError, match="more"):
-        Engine.from_directory(tmp_path)
+        Engine.from_directory(tmp_path, strict=True)
 
 
 def test_global_helpers_are_importable_and_not_loaded_as_rules(tmp_path: Path) -> None:

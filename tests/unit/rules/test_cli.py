@@ -176,6 +176,112 @@ def test_eval_unreadable_input_exits_nonzero() -> None:
     assert code == 1 and lines == []
 
 
+# ----------------------------------------------------------------------------- PAT parity
+
+
+def test_path_show_failures_only_and_skip_disabled_tests(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = rule_dir(tmp_path, expected=False)
+    code, out = run_test_cmd(capsys, "--path", str(d), "--show-failures-only")
+    assert code == 1 and "[FAIL] login" in out and "[PASS]" not in out
+    spec = yaml.safe_load((d / "r.yml").read_text())
+    (d / "r.yml").write_text(yaml.safe_dump({**spec, "Enabled": False}))
+    code, out = run_test_cmd(capsys, "--path", str(d), "--skip-disabled-tests")
+    assert code == 0 and "Skipped: 1" in out and "[FAIL]" not in out
+
+
+def test_correlation_rule_tests_run_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = rule_dir(tmp_path)
+    members = [{"ID": "L", "RuleID": "Cli.Rule"}, {"ID": "M", "RuleID": "Cli.Rule", "MinMatchCount": 2}]
+    outputs = [{"ID": "L", "Matches": {"k": {"v": [0]}}}, {"ID": "M", "Matches": {"k": {"v": [1, 2]}}}]
+    corr = {
+        "AnalysisType": "correlation_rule",
+        "RuleID": "Cli.Corr",
+        "Enabled": True,
+        "Severity": "High",
+        "Detection": [
+            {
+                "Group": members,
+                "MatchCriteria": {"k": [{"GroupID": "L", "Match": "k"}, {"GroupID": "M", "Match": "k"}]},
+                "LookbackWindowMinutes": 10,
+                "Schedule": {"RateMinutes": 60, "TimeoutMinutes": 5},
+            }
+        ],
+        "Tests": [
+            {"Name": "both", "ExpectedResult": True, "RuleOutputs": outputs},
+            {"Name": "wrong", "ExpectedResult": True, "RuleOutputs": outputs[:1]},
+        ],
+    }
+    (d / "c.yml").write_text(yaml.safe_dump(corr))
+    code, out = run_test_cmd(capsys, str(d))
+    assert code == 1
+    assert "Cli.Corr\n\t[PASS] both" in out and "[FAIL] wrong" in out
+    assert "expected a match: True, got False" in out
+
+
+def test_rules_list_shows_the_effect_of_overrides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    tree = tmp_path / "rules"
+    shutil.copytree(ROOT / "functions" / "detector" / "rules", tree)
+    example = tree / "custom" / "rules-overrides.example.yml"
+    (tree / "custom" / "rules-overrides.yml").write_text(example.read_text())
+    assert main(["rules", "list", "--rules", str(tree), "--format", "json"]) == 0
+    rows = {r["rule_id"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert rows["Wiz.User.Created.Or.Deleted"]["enabled"] is False
+    tuned = rows["Wiz.Update.IP.Restrictions"]
+    assert (tuned["severity"], tuned["dedup_period_minutes"], tuned["output_ids"]) == (
+        "CRITICAL",
+        30,
+        ["secops-pager"],
+    )
+    assert tuned["source"] == "panther-analysis v3.111.0 rules/wiz_rules/wiz_update_ip_restrictions.yml"
+    assert any("AllowList" in note for note in tuned["overrides"])
+    assert rows["Wizwatch.Correlation.Wiz.Issue.With.SSH"]["kind"] == "correlation"
+    assert main(["rules", "list", "--rules", str(tree)]) == 0
+    table = capsys.readouterr().out
+    assert "Wiz.User.Created.Or.Deleted: Enabled: True -> False (rules-overrides.yml:5" in table
+
+
+def test_debug_shows_each_function_and_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = rule_dir(tmp_path)
+    (d / "r.py").write_text(
+        "def rule(e):\n    return e.get('action') == 'Login'\n\ndef title(e):\n    return 'T'\n\n"
+        "def alert_context(e):\n    return {'n': 1 / 0}\n"
+    )
+    code = main(["debug", "Cli.Rule", "login", "--rules", str(d)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert '[rule] true\n[title] "T"\n[alert_context] ERROR' in out
+    assert "ZeroDivisionError" in out and "Result: FAIL" in out
+    assert main(["debug", "Cli.Rule", "nope", "--rules", str(d)]) == 2
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0 and capsys.readouterr().out.startswith("wizwatch ")
+
+
+def test_eval_runs_from_any_directory_with_matches_only_and_a_summary(tmp_path: Path) -> None:
+    records = [*_audit_logs(), {"id": "no-action"}]
+    proc = subprocess.run(
+        [sys.executable, "-m", "wizwatch_tools.cli", "eval", "--log-type", "Wiz.Audit", "--matches-only"],
+        cwd=tmp_path,
+        input=json.dumps(records),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [line["index"] for line in lines] == [0, 1, 3]  # record 2 matched nothing
+    assert proc.stderr.strip().endswith("4 records: 2 matched (3 alerts), 0 rule errors, 1 invalid")
+
+
 def test_eval_accepts_pushed_and_polled_detections_and_indexes_actor_ip(tmp_path: Path) -> None:
     from defend_samples import API, WEBHOOK, WEBHOOK_SINGLE
 

@@ -95,7 +95,7 @@ def run(corpus: Path) -> dict[str, Any]:
     _copy_tables_once_per_transaction()
 
     pages = _pages(corpus)
-    floor_rate, events, matches = _floor_rate(Engine.from_directory(RULES), pages)
+    floor_rate, events, matches = _floor_rate(Engine.from_directory(RULES, strict=True), pages)
     with MotoServer() as server:
         # The poller never runs here; its Wiz endpoints only have to be well-formed.
         stack = LocalStack.for_wiz(

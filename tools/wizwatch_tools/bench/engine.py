@@ -47,7 +47,7 @@ def run(corpus: Path) -> dict[str, Any]:
     bodies = [p.read_bytes() for p in sorted((corpus / AUDIT).glob("*.json.gz"))]
     if not bodies:
         raise SystemExit(f"no {AUDIT} pages under {corpus}")
-    engine = Engine.from_directory(RULES)
+    engine = Engine.from_directory(RULES, strict=True)
     events = _floor(bodies)
     _engine(engine, bodies[:2])  # warm caches and lazy indexes
     floor_best = engine_best = float("inf")

@@ -1,5 +1,8 @@
 """``wizwatch eval --log-type T [FILE|-]``: normalisation + every enabled rule for T, in production
-mode, over raw Wiz records; one JSON line per record (contract format)."""
+mode, over raw Wiz records; one JSON line per record (contract format), or with ``--matches-only``
+only the records that alerted, failed a rule or were invalid. A summary line goes to stderr (so
+stdout stays JSON lines), and so do rules that failed to load: the others still run, as in the
+detector."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from wizwatch.parse.normalize import Normalizer
 from wizwatch.parse.pages import read_records
 from wizwatch.parse.timestamps import now_panther
 
-from .test_cmd import DEFAULT_PATH
+from .paths import default_rules_dir
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +34,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="file of records (JSON array, JSON lines or a GraphQL page; gzip ok), or - for stdin",
     )
     parser.add_argument(
-        "--rules", type=Path, default=DEFAULT_PATH, help=f"rule folder (default {DEFAULT_PATH})"
+        "--rules",
+        type=Path,
+        default=None,
+        help="rule folder (default: the bundled rules, from any directory)",
+    )
+    parser.add_argument(
+        "--matches-only",
+        action="store_true",
+        help="print only records with alerts, rule errors or an invalid reason",
     )
 
 
@@ -64,13 +75,29 @@ def evaluate(engine: Engine, log_type: str, body: bytes) -> list[dict[str, Any]]
     return lines
 
 
+def summary(lines: list[dict[str, Any]]) -> str:
+    alerts = sum(len(line.get("alerts", [])) for line in lines)
+    errors = sum(len(line.get("errors", [])) for line in lines)
+    matched = sum(1 for line in lines if line.get("alerts"))
+    invalid = sum(1 for line in lines if "invalid" in line)
+    return (
+        f"{len(lines)} records: {matched} matched ({alerts} alerts), {errors} rule errors, {invalid} invalid"
+    )
+
+
+def _interesting(line: dict[str, Any]) -> bool:
+    return bool(line.get("alerts") or line.get("errors") or "invalid" in line)
+
+
 def run(args: argparse.Namespace, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:
     out = stdout or sys.stdout.buffer
     try:
-        engine = Engine.from_directory(args.rules)
+        engine = Engine.from_directory(args.rules or default_rules_dir())
     except RuleLoadError as exc:
         print(f"error: cannot load rules: {exc}", file=sys.stderr)
         return 2
+    for err in engine.ruleset.errors:
+        print(f"warning: rule not loaded: {err}", file=sys.stderr)
     try:
         body = (stdin or sys.stdin.buffer).read() if args.input == "-" else Path(args.input).read_bytes()
     except OSError as exc:
@@ -82,6 +109,9 @@ def run(args: argparse.Namespace, stdin: BinaryIO | None = None, stdout: BinaryI
         print(f"error: input is not readable records: {exc}", file=sys.stderr)
         return 1
     for line in lines:
+        if args.matches_only and not _interesting(line):
+            continue
         out.write(orjson.dumps(line) + b"\n")
     out.flush()
+    print(summary(lines), file=sys.stderr)
     return 0

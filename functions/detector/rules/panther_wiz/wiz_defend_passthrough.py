@@ -10,7 +10,7 @@ def title(event):
 
 
 def severity(event):
-    sev = event.get("severity", "").upper()
+    sev = (event.get("severity", "") or "").upper()
     if sev == "INFORMATIONAL":
         return "INFO"
     return sev if sev in SEVERITIES else "DEFAULT"
@@ -18,7 +18,7 @@ def severity(event):
 
 def dedup(event):
     # Low-severity detections group per Wiz detection rule; others per threat and severity.
-    if event.get("severity") in ("INFO", "LOW"):
+    if event.get("severity") in ("INFO", "INFORMATIONAL", "LOW"):
         detection_rule = str(event.get("tdrId"))
         if detection_rule:
             return detection_rule

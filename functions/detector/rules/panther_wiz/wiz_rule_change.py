@@ -41,4 +41,4 @@ def severity(event):
         return "High"
     if "Create" in action:
         return "Low"
-    return "Medium"
+    return "Default"

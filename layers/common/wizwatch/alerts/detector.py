@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from wizwatch import metric_names as mn
-from wizwatch.alerts import clock
+from wizwatch.alerts import clock, rule_health
+from wizwatch.alerts.correlate import Correlator
 from wizwatch.alerts.message import MAX_EVENTS, AlertSpec, build_alert
 from wizwatch.alerts.metrics import MetricCounts
 from wizwatch.alerts.notifications import ObjectRef
@@ -87,8 +88,10 @@ class Detector:
         alert_queue_url: str,
         kept_bucket: str = "",
         metrics: MetricCounts | None = None,
+        correlator: Correlator | None = None,
     ) -> None:
         self.engine = engine
+        self.correlator = correlator
         self.store = store
         self.s3 = s3
         self.sqs = sqs
@@ -122,6 +125,10 @@ class Detector:
                     dedup = result.dedup or f"{rule.rule_id}:{result.error.type}"
                     key = GroupKey(RULE_ERROR, rule.rule_id, dedup)
                 elif result.matched:
+                    if self.correlator is not None:
+                        self.correlator.observe(result, event, identity, ref.uri)
+                    if not rule.create_alert:
+                        continue  # CreateAlert: false — a signal for correlation rules only
                     report.matches += 1
                     key = GroupKey(RULE, rule.rule_id, result.dedup)
                 else:
@@ -239,6 +246,13 @@ class Detector:
             return report
         parse_time = now.strftime("%Y-%m-%d %H:%M:%S.") + f"{now.microsecond:06d}000"
         collected, bad = self._evaluate(ref, log_type, page.records, report, parse_time)
+        for key, result, hit in rule_health.load_error_hits(self.engine, log_type, ref.key):
+            collected[key] = _Collect(key=key, first=result, hits=[hit])  # a broken rule: alerted
+        if self.correlator is not None:
+            for key, result, hit, events in self.correlator.hits(int(now.timestamp())):
+                c = collected.setdefault(key, _Collect(key=key, first=result))
+                c.hits.append(hit)
+                c.events.extend(events[: MAX_EVENTS - len(c.events)])
         if bad:
             self.s3_requests += 1
             where = kept.quarantine_records(self.s3, bucket, log_type, ref.key, today, bad)

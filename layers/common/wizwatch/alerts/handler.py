@@ -11,10 +11,14 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from wizwatch import aws
+from wizwatch import metric_names as mn
+from wizwatch.alerts import rule_health
 from wizwatch.alerts.config import DetectorConfig
+from wizwatch.alerts.correlate import Correlator
 from wizwatch.alerts.detector import Detector
 from wizwatch.alerts.notifications import is_sqs_batch, objects_in_s3_notification
 from wizwatch.config import load
+from wizwatch.dedup.signals import SignalStore
 from wizwatch.dedup.store import DedupStore
 
 log = logging.getLogger(__name__)
@@ -26,12 +30,22 @@ def _build(config: DetectorConfig, rules_dir: str) -> Detector:
 
     if not Path(rules_dir).is_dir():
         raise FileNotFoundError(f"RULES_DIR={rules_dir!r} is not a directory of rules")
+    engine = Engine.from_directory(rules_dir)  # a broken rule is left out, never fatal
+    for err in engine.ruleset.errors:
+        log.error("rule problem (the rule is not running): %s", err)
     store = DedupStore(
         aws.client("dynamodb"), config.dedup_table, idempotency_ttl_s=config.idempotency_hours * 3600
     )
+    correlations = [r for r in engine.ruleset.correlations if r.enabled]
+    correlator = (
+        Correlator(correlations, SignalStore(aws.client("dynamodb"), config.dedup_table))
+        if correlations
+        else None
+    )
     return Detector(
-        Engine.from_directory(rules_dir),
+        engine,
         store,
+        correlator=correlator,
         s3=aws.client("s3"),
         sqs=aws.client("sqs"),
         alert_queue_url=config.alert_queue_url,
@@ -73,4 +87,5 @@ def handle(event: dict[str, Any], context: Any, *, default_rules_dir: str | Path
             raise failures[0]
         return {"batchItemFailures": []}
     finally:
+        detector.metrics.add(mn.RULES_FAILED_TO_LOAD, len(rule_health.broken_rules(detector.engine)))
         detector.metrics.flush("detector")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from wizwatch.detect.event import PantherEvent
-from wizwatch.detect.loader import load_rules
+from wizwatch.detect.loader import BrokenRule, RuleSet, load_tree
 from wizwatch.detect.result import RuleResult
 from wizwatch.detect.runner import RuleRunner
 from wizwatch.detect.simple import ci_get
@@ -158,9 +158,14 @@ class PageOutcome:
 
 
 class Engine:
-    """Loaded rules, indexed per log type."""
+    """Loaded rules, indexed per log type.
 
-    def __init__(self, rules: list[Rule]) -> None:
+    ``ruleset`` is everything the loader found: correlation rules, the rules that failed to load
+    (``ruleset.broken``: disabled, for the detector to report as rule errors) and every problem.
+    """
+
+    def __init__(self, rules: list[Rule], ruleset: RuleSet | None = None) -> None:
+        self.ruleset = ruleset or RuleSet(rules=list(rules))
         self.rules = sorted(rules, key=lambda r: r.ordinal)
         for i, r in enumerate(self.rules):
             r.ordinal = i
@@ -170,18 +175,31 @@ class Engine:
         self._normalizers: dict[str, Any] = {}
 
     @classmethod
-    def from_directory(cls, path: str | Path) -> Engine:
-        """Load every rule under path; any invalid rule stops start-up with all problems listed."""
-        rules, errors = load_rules(Path(path))
-        if errors:
-            first = errors[0]
-            if len(errors) > 1:
-                more = "\n".join(f"  - {e}" for e in errors[1:])
+    def from_directory(cls, path: str | Path, *, strict: bool = False) -> Engine:
+        """Load every rule under path (overrides applied).
+
+        A rule that fails to load is left out and listed in ``ruleset.broken``: the others run.
+        ``strict``: raise instead when anything failed, with every problem listed (tools that
+        must not run a partial rule set, e.g. the benchmark).
+        """
+        found = load_tree(Path(path))
+        if strict and found.errors:
+            first = found.errors[0]
+            if len(found.errors) > 1:
+                more = "\n".join(f"  - {e}" for e in found.errors[1:])
                 raise RuleLoadError(
-                    first.path, first.key, f"{first.problem}\n{len(errors) - 1} more:\n{more}"
+                    first.path,
+                    first.key,
+                    f"{first.problem}\n{len(found.errors) - 1} more:\n{more}",
+                    line=first.line,
                 )
             raise first
-        return cls(rules)
+        return cls(found.rules, found)
+
+    @property
+    def broken_rules(self) -> list[BrokenRule]:
+        """Rules that failed to load and are not disabled (each deserves a rule-error alert)."""
+        return [b for b in self.ruleset.broken if b.enabled]
 
     def rules_for(self, log_type: str) -> list[Rule]:
         """The enabled rules for a log type, in load order."""

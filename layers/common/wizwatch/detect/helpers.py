@@ -1,19 +1,23 @@
-"""The ``panther_base_helpers`` functions rules import, with Panther's semantics.
+"""The helpers rules import, for the engine's own use (``PantherEvent.deep_get``/``deep_walk``).
 
-``deep_get`` returns the default when a step is missing, is not a mapping, or the final value is
-None; ``deep_walk`` also descends into lists and collects every value found.
+The implementations live in the layer's top-level ``panther_base_helpers`` module, which must
+stay importable without Wizwatch (Panther's tool loads it for our rule tree); this module only
+re-exports them beside the event classes rules may meet.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import ipaddress
-import json
-from collections.abc import Mapping, Sequence
-from functools import reduce
-from typing import Any
-
-from wizwatch.detect.event import ImmutableCaseInsensitiveDict, ImmutableList, unwrap
+from panther_base_helpers import (
+    deep_get,
+    deep_walk,
+    get_val_from_list,
+    is_base64,
+    is_ip_in_network,
+    pattern_match,
+    pattern_match_list,
+    resolve_timestamp_string,
+)
+from wizwatch.detect.event import ImmutableCaseInsensitiveDict, ImmutableList
 
 __all__ = [
     "ImmutableCaseInsensitiveDict",
@@ -27,121 +31,3 @@ __all__ = [
     "pattern_match_list",
     "resolve_timestamp_string",
 ]
-
-
-def deep_get(dictionary: Any, *keys: Any, default: Any = None) -> Any:
-    """Safely walk nested mappings; default on any missing step or a final None."""
-    out = reduce(
-        lambda d, key: d.get(key, default) if isinstance(d, Mapping) else default,
-        keys,
-        dictionary,
-    )
-    if out is None:
-        return default
-    return out
-
-
-def _is_seq(value: Any) -> bool:
-    return isinstance(value, Sequence) and not isinstance(value, str | bytes)
-
-
-def _empty_list(value: Any) -> bool:
-    return _is_seq(value) and all(_empty_list(v) for v in value)
-
-
-def deep_walk(obj: Any, *keys: Any, default: Any = None, return_val: str = "all") -> Any:
-    """Like deep_get, but lists along the way are walked and every match is collected.
-
-    ``return_val``: "all" (a single value alone, else the de-duplicated list), "first", "last".
-    """
-    if not keys:
-        return default if _empty_list(obj) else obj
-    key = keys[0]
-    if isinstance(obj, Mapping):
-        nxt = obj.get(key, None)
-        if nxt is None:
-            return default
-        return deep_walk(nxt, *keys[1:], default=default, return_val=return_val)
-    found: dict[Any, None] = {}
-    if _is_seq(obj):
-        for item in obj:
-            value = deep_walk(item, *keys, default=default, return_val=return_val)
-            if value is None:
-                continue
-            if _is_seq(value):
-                for sub in value:
-                    found[_hashable(sub)] = None
-            else:
-                found[_hashable(value)] = None
-    values = list(found)
-    if not values:
-        return default
-    if return_val == "first":
-        return values[0]
-    if return_val == "last":
-        return values[-1]
-    return values[0] if len(values) == 1 else values
-
-
-def _hashable(value: Any) -> Any:
-    try:
-        hash(value)
-    except TypeError:
-        return json.dumps(unwrap(value), sort_keys=True)
-    return value
-
-
-def get_val_from_list(
-    list_of_dicts: Any, return_field_key: str, field_cmp_key: str, field_cmp_val: Any
-) -> set[Any]:
-    """Values of ``return_field_key`` from the dicts whose ``field_cmp_key`` equals the value."""
-    values = set()
-    for item in list_of_dicts or []:
-        if (
-            isinstance(item, Mapping)
-            and item.get(field_cmp_key) == field_cmp_val
-            and return_field_key in item
-        ):
-            values.add(_hashable(item[return_field_key]))
-    return values
-
-
-def is_ip_in_network(ip_addr: str, networks: Sequence[str]) -> bool:
-    try:
-        ip = ipaddress.ip_address(ip_addr)
-    except ValueError:
-        return False
-    return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
-
-
-def pattern_match(string_to_match: str, pattern: str) -> bool:
-    return fnmatch.fnmatch(string_to_match, pattern)
-
-
-def pattern_match_list(string_to_match: str, patterns: Sequence[str]) -> bool:
-    return any(fnmatch.fnmatch(string_to_match, p) for p in patterns)
-
-
-def is_base64(value: str) -> str:
-    """The decoded text if ``value`` is base64 of UTF-8 text, else ""."""
-    import base64
-    import binascii
-
-    if len(value) < 4 or len(value) % 4:
-        return ""
-    try:
-        return base64.b64decode(value, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return ""
-
-
-def resolve_timestamp_string(timestamp: str | None) -> Any:
-    """Panther's helper: a datetime for a Panther/RFC 3339 timestamp string, else None."""
-    if not timestamp:
-        return None
-    from wizwatch.parse.timestamps import TimestampError, parse
-
-    try:
-        return parse(timestamp)
-    except TimestampError:
-        return None

@@ -73,8 +73,15 @@ class RuleRunner:
         spec = rule.spec
         self.functions: dict[str, Callable[[Any], Any]] = {}
         self.filter: simple.Compiled | None = None
-        if spec.get("InlineFilters"):
-            self.filter = simple.compile_expressions(spec["InlineFilters"], "InlineFilters")
+        filters = [*(spec.get("InlineFilters") or []), *rule.extra_filters]
+        if filters:
+            self.filter = simple.compile_expressions(filters, "InlineFilters")
+        #: The overrides' allow-list: an event matching any entry is never evaluated (no index
+        #: terms: it only ever removes events).
+        self.allow: simple.Compiled | None = None
+        if rule.allow_list:
+            entries = [simple.compile_expressions(exprs, "AllowList") for _, exprs in rule.allow_list]
+            self.allow = _negated_any(entries)
         self.detection: simple.Compiled | None = None
         if rule.module is not None:
             for name in ("rule", *OPTIONAL_FUNCTIONS):
@@ -94,7 +101,7 @@ class RuleRunner:
         #: (key, values) terms that must hold for the rule to match: the engine's index.
         self.index_terms = terms
         self._bind()
-        compiled = [c for c in (self.filter, self.detection) if c is not None]
+        compiled = [c for c in (self.filter, self.allow, self.detection) if c is not None]
         preds = [c.predicate for c in compiled]
         #: Top-level keys that alone decide :attr:`prefilter` (see ``simple.Compiled.keys``).
         self.prefilter_keys: frozenset[str] | None = frozenset()
@@ -102,12 +109,7 @@ class RuleRunner:
             self.prefilter_keys = (
                 None if c.keys is None or self.prefilter_keys is None else self.prefilter_keys | c.keys
             )
-        self.prefilter: Callable[[Any], bool] | None = None
-        if len(preds) == 1:
-            self.prefilter = preds[0]
-        elif preds:
-            a, b = preds
-            self.prefilter = lambda d: a(d) and b(d)
+        self.prefilter: Callable[[Any], bool] | None = simple.all_of(preds) if preds else None
 
     # --- simple detections -------------------------------------------------------------------
 
@@ -167,8 +169,10 @@ class RuleRunner:
 
         ``prefiltered``: the caller already checked :attr:`prefilter` (filters and detection).
         """
-        if not prefiltered and self.filter is not None and not self.filter.predicate(event):
-            return None
+        if not prefiltered:
+            if self.prefilter is not None and not self.prefilter(event):
+                return None
+            prefiltered = True
         ev = wrapped if wrapped is not None else PantherEvent(event)
         if self._python:
             try:
@@ -182,11 +186,8 @@ class RuleRunner:
                         f"rule returned {type(matched).__name__} ({matched!r:.100}), expected bool",
                     )
                 )
-        elif prefiltered:
-            matched = True  # the prefilter included the detection
         else:
-            assert self.detection is not None
-            matched = self.detection.predicate(event)
+            matched = True  # the prefilter included the detection
         if not matched:
             return None
         return self.alert(ev)
@@ -357,6 +358,15 @@ class RuleRunner:
             }
         plain: dict[str, Any] = _loads(raw)
         return plain
+
+
+def _negated_any(entries: list[simple.Compiled]) -> simple.Compiled:
+    """True when no entry matches (the allow-list as a filter); reads the entries' keys."""
+    preds = tuple(e.predicate for e in entries)
+    keys: frozenset[str] | None = frozenset()
+    for e in entries:
+        keys = None if e.keys is None or keys is None else keys | e.keys
+    return simple.Compiled(lambda d: not any(p(d) for p in preds), [], keys)
 
 
 class _Failed:

@@ -239,17 +239,16 @@ def _top_keys(exprs: list[Any]) -> frozenset[str] | None:
         if combinator is not None:
             stack.extend(expr[combinator])
             continue
-        key = expr.get("Key")
-        if (
-            "KeyPath" in expr
-            or "DeepKey" in expr
-            or expr.get("Condition") in _LIST_CONDS
-            or not isinstance(key, str)
-            or "." in key
-        ):
+        key = _top_key(expr)
+        if key is None or expr.get("Condition") in _LIST_CONDS:
             return None
         keys.add(key)
     return frozenset(keys)
+
+
+def all_of(preds: list[Predicate]) -> Predicate:
+    """AND of predicates (public name for the runner)."""
+    return _and(preds)
 
 
 def _and(preds: list[Predicate]) -> Predicate:
@@ -266,16 +265,35 @@ def _and(preds: list[Predicate]) -> Predicate:
     return lambda d: head(d) and rest(d)
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _top_key(expr: Any) -> str | None:
+    """The top-level key an expression tests, for ``Key: k`` or a ``KeyPath`` that is just a name
+    (Panther's InlineFilters use KeyPath; ``KeyPath: status`` reads exactly what ``Key: status``
+    reads). None for dotted, indexed or deep keys."""
+    if not isinstance(expr, dict):
+        return None
+    if "Key" in expr and "KeyPath" not in expr and "DeepKey" not in expr:
+        key = expr["Key"]
+        return key if isinstance(key, str) and key and "." not in key else None
+    if "KeyPath" in expr and "Key" not in expr and "DeepKey" not in expr:
+        path = expr["KeyPath"]
+        return path if isinstance(path, str) and _PLAIN_KEY.fullmatch(path) else None
+    return None
+
+
 def _index_term(expr: Any) -> tuple[str, frozenset[Any]] | None:
-    if not isinstance(expr, dict) or "Key" not in expr or "." in str(expr["Key"]):
+    key = _top_key(expr)
+    if key is None:
         return None
     cond = expr.get("Condition")
     try:
         if cond == "Equals" and isinstance(expr.get("Value"), str | int):
-            return (expr["Key"], frozenset([expr["Value"]]))
+            return (key, frozenset([expr["Value"]]))
         values = expr.get("Values")
         if cond == "IsIn" and isinstance(values, list) and all(isinstance(v, str | int) for v in values):
-            return (expr["Key"], frozenset(values))
+            return (key, frozenset(values))
     except TypeError:
         return None
     return None
