@@ -29,7 +29,7 @@ INGESTION_LAG = "IngestionLagSeconds"
 EVENTS_PROCESSED = "EventsProcessed"
 RULE_MATCHES = "RuleMatches"
 RULE_ERRORS = "RuleErrors"
-RECORDS_QUARANTINED = "RecordsQuarantined"
+RECORDS_QUARANTINED = "RecordsQuarantined"  # dimensions: service, LogType; and separately service only
 ALERTS_QUEUED = "AlertsQueued"  # dimensions: service, Severity  (and separately service, RuleId)
 RULES_FAILED_TO_LOAD = "RulesFailedToLoad"  # dimensions: service only; every invocation
 

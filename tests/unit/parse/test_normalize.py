@@ -113,11 +113,92 @@ def test_invalid_records_raise_with_a_reason(record: Any, reason: str) -> None:
         Normalizer("Wiz.Audit").normalize(record)
 
 
+AUDIT = {"id": "a", "action": "Login", "status": "SUCCESS", "timestamp": "2024-01-01T00:00:00Z"}
+ISSUE = {"id": "i", "createdAt": "2024-01-01T00:00:00Z", "status": "OPEN", "severity": "HIGH"}
+
+
+def _without(record: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k != key}
+
+
+@pytest.mark.parametrize(
+    ("log_type", "record", "missing"),
+    [
+        ("Wiz.Audit", AUDIT, ["id", "action", "timestamp"]),
+        ("Wiz.Issues", ISSUE, ["id", "createdAt"]),
+        ("Wiz.VulnerabilityFinding", {"id": "v", "status": "OPEN", "severity": "LOW"}, ["id"]),
+    ],
+)
+def test_required_fields_are_exactly_panthers(
+    log_type: str, record: dict[str, Any], missing: list[str]
+) -> None:
+    norm = Normalizer(log_type)
+    for key in record:
+        if key in missing:
+            with pytest.raises(InvalidRecord, match=f"{key}: Field required"):
+                norm.normalize(_without(record, key))
+            with pytest.raises(InvalidRecord, match=key):
+                norm.normalize({**record, key: None})
+        else:  # optional in Panther's schema: absent or null, the record is evaluated
+            assert norm.normalize(_without(record, key))["p_log_type"] == log_type
+            assert norm.normalize({**record, key: None})["p_log_type"] == log_type
+
+
+def test_panthers_passthrough_fires_on_an_open_issue_without_severity() -> None:
+    from wizwatch.detect.engine import Engine
+
+    engine = Engine.from_directory(Path(__file__).resolve().parents[3] / "functions" / "detector" / "rules")
+    event = Normalizer("Wiz.Issues").normalize(_without(ISSUE, "severity"))
+    fired = {r.rule.rule_id: r for r in engine.evaluate("Wiz.Issues", event) if r.matched}
+    assert "Wiz.Alert.Passthrough" in fired
+    assert fired["Wiz.Alert.Passthrough"].severity == "MEDIUM"  # severity() gave None: the YAML's
+    # An audit entry without status is evaluated, and the SUCCESS-only audit rules stay quiet.
+    event = Normalizer("Wiz.Audit").normalize({**_without(AUDIT, "status"), "action": "DeleteUser"})
+    assert not [r for r in engine.evaluate("Wiz.Audit", event) if r.matched]
+
+
+WEBHOOK = json.loads((SAMPLES / "webhook" / "panther_analysis_Wiz.IssuesWebhook_open.json").read_text())
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"issue": {**WEBHOOK["issue"], "status": "Resolved"}},
+        {"issue": {**WEBHOOK["issue"], "status": "open", "severity": "High"}},
+        {"trigger": {**WEBHOOK["trigger"], "type": "Resolved"}},
+        {"issue": {**WEBHOOK["issue"], "projects": ""}},
+        {"issue": {**WEBHOOK["issue"], "projects": ["Project 1", "Project 2"]}},
+        {"issue": {**WEBHOOK["issue"], "projects": [{"id": "p1", "name": "Project 1"}]}},
+        {"issue": {**WEBHOOK["issue"], "created": "2025-07-25T13:09:25.306109Z"}},
+        {"issue": {**WEBHOOK["issue"], "created": "{{issue.createdAt}}"}},
+        {"issue": {"id": "only-an-id"}},
+        {"trigger": None, "control": None, "resource": None},
+        {"control": {**WEBHOOK["control"], "risks": ["EXTERNAL_EXPOSURE"]}},
+        {"resource": ""},
+        {"extra": {"operator": "added this"}},
+    ],
+)
+def test_every_issues_webhook_shape_is_accepted(change: dict[str, Any]) -> None:
+    record = {k: v for k, v in {**WEBHOOK, **change}.items() if not k.startswith("p_")}
+    event = Normalizer("Wiz.IssuesWebhook").normalize(record, parse_time="2026-01-01 00:00:00.000000000")
+    assert event["issue"] == record["issue"]
+    if change.get("issue", {}).get("created") == "{{issue.createdAt}}":
+        assert event["p_event_time"] == "2026-01-01 00:00:00.000000000"
+
+
+def test_an_issues_webhook_without_an_issue_id_is_invalid() -> None:
+    with pytest.raises(InvalidRecord, match="issue"):
+        Normalizer("Wiz.IssuesWebhook").normalize(
+            {"trigger": WEBHOOK["trigger"], "issue": {"status": "OPEN"}}
+        )
+
+
 def test_event_time_falls_back_to_parse_time() -> None:
-    event = Normalizer("Wiz.Issues").normalize(
-        {"id": "i", "status": "OPEN", "severity": "LOW"}, parse_time="P"
-    )
+    event = Normalizer("Wiz.VulnerabilityFinding").normalize({"id": "v"}, parse_time="P")
     assert event["p_event_time"] == "P"
+    # A webhook body is an editable template: a created that is no timestamp is not an error.
+    hook = {"issue": {"id": "i", "created": "yesterday"}}
+    assert Normalizer("Wiz.IssuesWebhook").normalize(hook, parse_time="P")["p_event_time"] == "P"
 
 
 # --- fast path == reference path ------------------------------------------------------------
@@ -138,6 +219,8 @@ def _mutations(record: dict[str, Any], rnd: random.Random) -> list[dict[str, Any
     for key, value in [
         ("id", 7),
         ("status", None),
+        ("status", 5),
+        ("action", None),
         ("timestamp", "2026-02-30T00:00:00Z"),
         ("timestamp", "2026-11-01T00:00:00+01:00"),
         ("timestamp", "2026-11-01 00:00:00.123"),
@@ -267,3 +350,16 @@ def test_row_ids_are_the_counter_in_hex_across_block_boundaries(
     monkeypatch.setattr(N, "_ROW_NEXT", [start])
     assert N._reserve_row_ids(n) == [f"{N._ROW_PREFIX}{i:016x}" for i in range(start, start + n)]
     assert N._ROW_NEXT[0] == start + n
+
+
+def test_anything_a_record_trips_over_is_an_invalid_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    def explode(log_type: str, record: dict[str, Any]) -> dict[str, list[str]]:
+        if record.get("id") == "odd":
+            raise RecursionError("maximum recursion depth exceeded")
+        return {}
+
+    monkeypatch.setattr(N, "indicators", explode)
+    norm = Normalizer("Wiz.VulnerabilityFinding")
+    events, invalid = norm.normalize_page([{"id": "a"}, {"id": "odd"}, {"id": "b"}], "P")
+    assert invalid == {1: "normalisation failed: RecursionError: maximum recursion depth exceeded"}
+    assert [e and e["id"] for e in events] == ["a", None, "b"]

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from wizwatch.errors import InvalidPage
-from wizwatch.parse.pages import read_page, read_records
+from wizwatch.parse.pages import UnreadableRecord, read_page, read_records
 
 
 def page(nodes: object, connection: str = "auditLogEntries") -> bytes:
@@ -46,5 +46,8 @@ def test_read_records_accepts_arrays_json_lines_single_records_and_pages() -> No
     assert read_records(b'{"id": 1}').records == [{"id": 1}]
     assert read_records(gzip.compress(page([{"id": 3}]))).records == [{"id": 3}]
     assert read_records(b"  ").records == []
-    with pytest.raises(InvalidPage, match="line 2"):
-        read_records(b'{"id": 1}\n{bad\n')
+    # A line that is not JSON is that record's problem alone.
+    lines = read_records(b'{"id": 1}\n{bad\n{"id": 3}\n').records
+    assert lines[0] == {"id": 1} and lines[2] == {"id": 3}
+    assert isinstance(lines[1], UnreadableRecord) and lines[1].reason.startswith("line 2: not JSON")
+    assert lines[1].raw == "{bad"

@@ -173,6 +173,9 @@ def test_eval_reports_rule_errors(tmp_path: Path) -> None:
 
 def test_eval_unreadable_input_exits_nonzero() -> None:
     code, lines = _eval(["--log-type", "Wiz.Audit"], b"{not json\n")
+    assert code == 1
+    assert len(lines) == 1 and lines[0]["index"] == 0 and "line 1: not JSON" in lines[0]["invalid"]
+    code, lines = _eval(["--log-type", "Wiz.Audit"], b"\x1f\x8b not gzip")
     assert code == 1 and lines == []
 
 

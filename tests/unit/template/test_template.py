@@ -167,6 +167,25 @@ def test_ingestion_alarms_per_log_type_treat_missing_data_as_breaching() -> None
             assert alarm["Condition"].startswith("Poll")
 
 
+def test_quarantined_records_of_every_log_type_are_watched() -> None:
+    [alarm] = [
+        a["Properties"]
+        for a in of_type("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == "RecordsQuarantined"
+    ]
+    # The detector's total (service only: no LogType), so a pushed or future type is watched too.
+    assert alarm["Namespace"] == "Wizwatch"
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "detector"}]
+    assert alarm["Statistic"] == "Sum" and alarm["Threshold"] == 1
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == [{"Ref": "OpsTopic"}]
+    for words in ("quarantine/<LogType>/", "reason", "raw object", "MAX_PAGE_MB", "wizwatch eval"):
+        assert words in alarm["AlarmDescription"], words  # a runbook, not a label
+    body = R["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    assert '"RecordsQuarantined"' in body and 'MetricName=\\"RecordsQuarantined\\"' in body
+
+
 def test_dead_letter_queues_and_alert_age_are_watched() -> None:
     watched = {
         (a["Properties"]["MetricName"], a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0])

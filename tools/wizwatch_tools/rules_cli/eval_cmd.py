@@ -2,7 +2,14 @@
 mode, over raw Wiz records; one JSON line per record (contract format), or with ``--matches-only``
 only the records that alerted, failed a rule or were invalid. A summary line goes to stderr (so
 stdout stays JSON lines), and so do rules that failed to load: the others still run, as in the
-detector."""
+detector.
+
+Records are read like the detector reads them (``wizwatch.parse.pages``): a record that is not
+JSON, or fails its schema or normalisation in any way, gets ``"invalid": "<reason>"`` on its own
+line and every other record is evaluated; a record evaluated after a repair (lone surrogate,
+invalid UTF-8, extreme nesting) lists it in ``"repairs"``. An output line that cannot be written
+as JSON as it is (a rule's text with a lone surrogate...) is written cleaned.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +18,14 @@ import sys
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import orjson
-
 from wizwatch.detect.engine import Engine
 from wizwatch.errors import InvalidPage, InvalidRecord, RuleLoadError
 from wizwatch.logtypes import ALL_LOG_TYPES
 from wizwatch.parse.normalize import Normalizer
-from wizwatch.parse.pages import read_records
+from wizwatch.parse.pages import Page, UnreadableRecord, read_records
+from wizwatch.parse.records import REPAIRS_FIELD
 from wizwatch.parse.timestamps import now_panther
+from wizwatch.render import RenderError, clean, dumps
 
 from .paths import default_rules_dir
 
@@ -48,7 +55,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def evaluate(engine: Engine, log_type: str, body: bytes) -> list[dict[str, Any]]:
     """The output lines for a body of records."""
-    page = read_records(body)
+    return evaluate_page(engine, log_type, read_records(body))
+
+
+def evaluate_page(engine: Engine, log_type: str, page: Page) -> list[dict[str, Any]]:
+    """The output lines for the records read from a body."""
     normalizer = Normalizer(log_type)
     parse_time = now_panther()
     lines: list[dict[str, Any]] = []
@@ -57,6 +68,9 @@ def evaluate(engine: Engine, log_type: str, body: bytes) -> list[dict[str, Any]]
             event = normalizer.normalize(record, parse_time)
         except InvalidRecord as exc:
             lines.append({"index": i, "invalid": exc.reason})
+            continue
+        except Exception as exc:  # one record's failure is reported on its own line
+            lines.append({"index": i, "invalid": f"normalisation failed: {type(exc).__name__}: {exc}"})
             continue
         alerts = []
         errors = []
@@ -71,8 +85,18 @@ def evaluate(engine: Engine, log_type: str, body: bytes) -> list[dict[str, Any]]
                 )
             elif not result.suppressed:
                 alerts.append(result.alert_fields())
-        lines.append({"index": i, "alerts": alerts, "errors": errors})
+        line: dict[str, Any] = {"index": i, "alerts": alerts, "errors": errors}
+        if REPAIRS_FIELD in event:
+            line["repairs"] = event[REPAIRS_FIELD]
+        lines.append(line)
     return lines
+
+
+def _json_line(line: dict[str, Any]) -> bytes:
+    try:
+        return dumps(line)
+    except RenderError:
+        return dumps(clean(line)[0])
 
 
 def summary(lines: list[dict[str, Any]]) -> str:
@@ -104,14 +128,18 @@ def run(args: argparse.Namespace, stdin: BinaryIO | None = None, stdout: BinaryI
         print(f"error: cannot read {args.input}: {exc}", file=sys.stderr)
         return 2
     try:
-        lines = evaluate(engine, args.log_type, body)
+        page = read_records(body)
     except InvalidPage as exc:
         print(f"error: input is not readable records: {exc}", file=sys.stderr)
         return 1
+    lines = evaluate_page(engine, args.log_type, page)
     for line in lines:
         if args.matches_only and not _interesting(line):
             continue
-        out.write(orjson.dumps(line) + b"\n")
+        out.write(_json_line(line) + b"\n")
     out.flush()
     print(summary(lines), file=sys.stderr)
+    if page.records and all(isinstance(r, UnreadableRecord) for r in page.records):
+        print("error: input is not readable records: no record in it is JSON", file=sys.stderr)
+        return 1
     return 0

@@ -4,6 +4,12 @@ Per object: read -> parse -> normalise -> evaluate every rule -> group hits by (
 one dedup-store call (counts each event once, decides which alerts to send) -> matches/ and
 quarantine/ written -> alerts queued -> outbox cleared. Every step is safe to repeat, so a failed
 object is simply retried by SQS (and ends in the dead-letter queue if it keeps failing).
+
+One bad record never costs another: a record that is not JSON, does not fit its schema, or makes
+normalisation fail in any way is quarantined on its own (index, reason, the record or its raw
+text) while every other record is evaluated (``wizwatch.parse.pages``); rendering degrades one
+event's copy, never the page (``wizwatch.render``). Only an object that is not a page at all
+(corrupt gzip, over ``MAX_PAGE_MB`` inflated, no ``data``) is quarantined whole.
 """
 
 from __future__ import annotations
@@ -27,8 +33,9 @@ from wizwatch.dedup.model import RULE, RULE_ERROR, AlertFacts, Group, GroupKey, 
 from wizwatch.dedup.store import DedupStore
 from wizwatch.errors import InvalidPage, InvalidRecord
 from wizwatch.parse.identity import event_identity
+from wizwatch.parse.inflate import DEFAULT_MAX_INFLATED_BYTES
 from wizwatch.parse.normalize import Normalizer
-from wizwatch.parse.pages import read_page, read_pushed
+from wizwatch.parse.pages import Page, UnreadableRecord, read_page, read_records
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +66,7 @@ class ObjectReport:
     counted_matches: int = 0  # hits counted for the first time (what the metrics report)
     counted_rule_errors: int = 0
     quarantined: int = 0
+    repaired: int = 0  # records evaluated after a repair (p_parse_repairs)
     duplicates: int = 0
     alerts: list[dict[str, Any]] = field(default_factory=list)
     skipped: str | None = None
@@ -89,6 +97,7 @@ class Detector:
         kept_bucket: str = "",
         metrics: MetricCounts | None = None,
         correlator: Correlator | None = None,
+        max_page_bytes: int = DEFAULT_MAX_INFLATED_BYTES,
     ) -> None:
         self.engine = engine
         self.correlator = correlator
@@ -98,6 +107,7 @@ class Detector:
         self.alert_queue_url = alert_queue_url
         self.kept_bucket = kept_bucket
         self.metrics = metrics or MetricCounts()
+        self.max_page_bytes = max_page_bytes
         self.s3_requests = 0
         self.sqs_requests = 0
 
@@ -113,9 +123,8 @@ class Detector:
             try:
                 event = normalizer.normalize(record, parse_time=parse_time)
                 identity = event_identity(log_type, record)
-            except (InvalidRecord, ValueError) as exc:
-                reason = exc.reason if isinstance(exc, InvalidRecord) else str(exc)
-                bad.append({"index": index, "reason": reason, "record": record, "source": ref.uri})
+            except Exception as exc:  # any failure is this record's alone
+                bad.append(_quarantine_row(index, record, exc, ref.uri))
                 continue
             report.events += 1
             for result in self.engine.evaluate(log_type, event):
@@ -234,16 +243,25 @@ class Detector:
         self.s3_requests += 1
         raw = read_raw(self.s3, ref)
         try:
-            # A webhook body (raw/<LogType>/dt=.../pushed/<sha256>) holds one record or an array.
-            page = read_pushed(raw.body) if is_pushed_key(ref.key) else read_page(raw.body)
+            page = self._read(ref.key, raw.body)
         except InvalidPage as exc:
             self.s3_requests += 1
             where = kept.quarantine_page(self.s3, bucket, ref.bucket, log_type, ref.key, today, str(exc))
             log.error("quarantined unreadable page %s -> %s: %s", ref.uri, where, exc)
             report.quarantined = 1
             report.skipped = f"invalid page: {exc}"
-            self.metrics.add(mn.RECORDS_QUARANTINED, 1, **{mn.LOG_TYPE: log_type})
+            self._count_quarantined(1, log_type)
             return report
+        if page.fallback:
+            report.repaired = page.repaired
+            log.warning(
+                "page %s is not valid JSON as a whole (%s): parsed record by record, "
+                "%d unreadable, %d repaired (p_parse_repairs)",
+                ref.uri,
+                page.fallback,
+                page.unreadable,
+                page.repaired,
+            )
         parse_time = now.strftime("%Y-%m-%d %H:%M:%S.") + f"{now.microsecond:06d}000"
         collected, bad = self._evaluate(ref, log_type, page.records, report, parse_time)
         for key, result, hit in rule_health.load_error_hits(self.engine, log_type, ref.key):
@@ -298,13 +316,40 @@ class Detector:
         self._count(report, log_type)
         return report
 
+    def _read(self, key: str, body: bytes) -> Page:
+        """The object's records: a webhook body (``raw/<LogType>/dt=.../pushed/<sha256>``: one
+        record or an array) in any shape, else a GraphQL page. By key, not log type: Wiz.Detections
+        is both pushed and polled."""
+        if is_pushed_key(key):
+            return read_records(body, self.max_page_bytes)
+        return read_page(body, self.max_page_bytes)
+
+    def _count_quarantined(self, n: int, log_type: str) -> None:
+        """Per log type (dashboard) and in total, whatever the type (the one alarm watches it)."""
+        self.metrics.add(mn.RECORDS_QUARANTINED, n, **{mn.LOG_TYPE: log_type})
+        self.metrics.add(mn.RECORDS_QUARANTINED, n)
+
     def _count(self, report: ObjectReport, log_type: str) -> None:
         dims = {mn.LOG_TYPE: log_type}
         self.metrics.add(mn.EVENTS_PROCESSED, report.events, **dims)
         # Matched events once each: overlapping polls and redeliveries re-read the same events.
         self.metrics.add(mn.RULE_MATCHES, report.counted_matches, **dims)
         self.metrics.add(mn.RULE_ERRORS, report.counted_rule_errors, **dims)
-        self.metrics.add(mn.RECORDS_QUARANTINED, report.quarantined, **dims)
+        self._count_quarantined(report.quarantined, log_type)
         for alert in report.alerts:
             self.metrics.add(mn.ALERTS_QUEUED, 1, **{mn.SEVERITY: alert["severity"]})
             self.metrics.add(mn.ALERTS_QUEUED, 1, **{mn.RULE_ID: alert["rule_id"]})
+
+
+def _quarantine_row(index: int, record: Any, exc: Exception, source: str) -> dict[str, Any]:
+    """The quarantine line of a record that cannot be evaluated (see kept.quarantine_records)."""
+    if isinstance(exc, InvalidRecord):
+        reason = exc.reason
+    elif isinstance(exc, ValueError):
+        reason = str(exc)
+    else:
+        reason = f"normalisation failed: {type(exc).__name__}: {exc}"
+        log.error("record %d of %s: %s", index, source, reason, exc_info=exc)
+    if isinstance(record, UnreadableRecord):
+        return {"index": index, "reason": reason, "record": None, "raw": record.raw, "source": source}
+    return {"index": index, "reason": reason, "record": record, "source": source}

@@ -50,6 +50,7 @@ def _build(config: DetectorConfig, rules_dir: str) -> Detector:
         sqs=aws.client("sqs"),
         alert_queue_url=config.alert_queue_url,
         kept_bucket=config.raw_bucket,
+        max_page_bytes=config.max_page_bytes,
     )
 
 

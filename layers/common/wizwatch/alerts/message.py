@@ -3,6 +3,12 @@
 One builder for both alert types so the queue, the notifier and SNS subscribers all see the same
 shape. ``alert_id`` is a hash of what identifies the alert (type, rule, dedup string, window
 start), so a retry that rebuilds the same alert produces the same id.
+
+Rendering never fails because of one event (see :mod:`wizwatch.render`): when the alert cannot be
+rendered as it is, each event that cannot is replaced by its stand-in (``p_render_error`` says
+why), an alert context that cannot by Panther's ``_error`` form, and anything else left (a rule's
+title with a lone surrogate...) is cleaned; when it is too large, events larger than their share
+of the budget are shrunk before any good event is dropped.
 """
 
 from __future__ import annotations
@@ -12,7 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
+from wizwatch import render
+from wizwatch.render import RenderError, dumps
+
+__all__ = ["AlertSpec", "RenderError", "build_alert", "dumps", "fit", "make_alert_id"]
 
 VERSION = 1
 #: SNS (and SQS) refuse messages above 256 KiB.
@@ -22,18 +31,11 @@ SNS_MAX_BYTES = 262_144
 QUEUE_BUDGET_BYTES = 240_000
 #: How many matched events an alert carries (the rest are under matches/).
 MAX_EVENTS = 10
+#: An event bigger than this as JSON is shrunk (long strings cut) before good events are dropped.
+EVENT_SHARE_BYTES = QUEUE_BUDGET_BYTES // 4
+#: Deepest nesting kept in an alert's copy of an event (the alert and its ``events`` list add 2).
+ALERT_EVENT_DEPTH = render.MAX_EVENT_DEPTH
 SEVERITIES = ("INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL")
-
-
-def dumps(obj: Any) -> bytes:
-    """Compact JSON; unknown objects (datetimes from odd rules) become strings.
-
-    U+FFFE and U+FFFF (valid in JSON, left raw by orjson) are written as ``\\ufffe``/``\\uffff``:
-    SQS refuses message bodies holding them, so one such character in an event would keep its
-    alert off the queue for good. Escaping here also makes :func:`fit` measure the real size.
-    """
-    out = orjson.dumps(obj, default=str, option=orjson.OPT_NON_STR_KEYS)
-    return out.replace(b"\xef\xbf\xbe", b"\\ufffe").replace(b"\xef\xbf\xbf", b"\\uffff")
 
 
 def make_alert_id(alert_type: str, rule_id: str, dedup: str, window_start_ms: int) -> str:
@@ -105,7 +107,31 @@ def build_alert(
         "error": spec.error,
         "source": dict(source if source is not None else spec.source),
     }
-    return fit(alert, QUEUE_BUDGET_BYTES)
+    try:
+        size = len(dumps(alert))
+    except RenderError:
+        alert = renderable_alert(alert)
+        size = len(dumps(alert))
+    return fit(alert, QUEUE_BUDGET_BYTES, size=size)
+
+
+def renderable_alert(alert: dict[str, Any]) -> dict[str, Any]:
+    """``alert`` with whatever cannot be rendered replaced (events one by one; see the docstring)."""
+    alert = dict(alert)
+    alert["events"] = [render.renderable_event(e, max_depth=ALERT_EVENT_DEPTH) for e in alert["events"]]
+    context = alert.get("alert_context")
+    if context:
+        _, notes = render.clean(context, max_depth=ALERT_EVENT_DEPTH)
+        if notes:
+            alert["alert_context"] = {
+                "_error": f"alert_context could not be rendered as JSON: {'; '.join(sorted(notes))}"
+            }
+    try:
+        dumps(alert)
+    except RenderError:
+        cleaned, _ = render.clean(alert, max_depth=ALERT_EVENT_DEPTH + 2)
+        return dict(cleaned)
+    return alert
 
 
 def _json_size(alert: dict[str, Any]) -> int:
@@ -119,18 +145,30 @@ def _cap(text: Any, limit: int) -> Any:
 
 
 def fit(
-    alert: dict[str, Any], budget: int, size_of: Callable[[dict[str, Any]], int] = _json_size
+    alert: dict[str, Any],
+    budget: int,
+    size_of: Callable[[dict[str, Any]], int] = _json_size,
+    *,
+    size: int | None = None,
 ) -> dict[str, Any]:
     """Shrink ``alert`` until ``size_of(alert) <= budget``, dropping the least useful parts first.
 
-    Order: events from the end (they are all kept under matches/), then the alert context
-    (replaced by an ``_error`` note, as Panther does for an oversized context), then long texts.
-    ``events_omitted`` says how many events were dropped so readers know to look at matches/.
+    Order: events larger than :data:`EVENT_SHARE_BYTES` are shrunk (long strings cut, so one huge
+    event cannot push the others out), then events are dropped from the end (they are all kept
+    under matches/), then the alert context (replaced by an ``_error`` note, as Panther does for
+    an oversized context), then long texts. ``events_omitted`` says how many events were dropped
+    so readers know to look at matches/. ``size``: ``size_of(alert)`` when the caller knows it.
     """
-    if size_of(alert) <= budget:
+    if (size if size is not None else size_of(alert)) <= budget:
         return alert
     alert = dict(alert)
     events = list(alert.get("events") or [])
+    for i, event in enumerate(events):
+        event_size = len(dumps(event))
+        if event_size > EVENT_SHARE_BYTES:
+            events[i] = render.shrink_event(event, event_size, EVENT_SHARE_BYTES)
+    if events:
+        alert["events"] = events
     omitted = int(alert.get("events_omitted") or 0)
     while events and size_of(alert) > budget:
         events.pop()

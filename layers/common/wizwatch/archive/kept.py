@@ -3,6 +3,10 @@
 Keys are derived from the raw object's key, so a retried or redelivered object overwrites its
 own files instead of adding twins. Both prefixes sit outside ``raw/``, which is the only prefix
 that notifies the detector, so writing here never re-triggers it.
+
+Each line is rendered on its own (:func:`wizwatch.render.dumps_row`): a row that cannot be
+rendered as it is (nested deeper than JSON encoders go, ...) is written as its stand-in with
+``p_render_error``, and every other line is written exactly as before.
 """
 
 from __future__ import annotations
@@ -11,8 +15,8 @@ import gzip
 from collections.abc import Iterable
 from typing import Any
 
-from wizwatch.alerts.message import dumps
 from wizwatch.archive.keys import MATCHES_PREFIX, QUARANTINE_PREFIX, RAW_PREFIX, parse_raw_key
+from wizwatch.render import dumps_row
 
 
 def _flat(raw_key: str) -> str:
@@ -51,7 +55,7 @@ def quarantine_key(log_type: str, raw_key: str, today: str, kind: str) -> str:
 
 
 def json_lines_gz(rows: Iterable[dict[str, Any]]) -> bytes:
-    return gzip.compress(b"".join(dumps(row) + b"\n" for row in rows), 6)
+    return gzip.compress(b"".join(dumps_row(row) + b"\n" for row in rows), 6)
 
 
 def _ascii(text: str, limit: int = 1024) -> str:
@@ -77,7 +81,10 @@ def write_matches(
 def quarantine_records(
     s3: Any, bucket: str, log_type: str, raw_key: str, today: str, rows: list[dict[str, Any]]
 ) -> str:
-    """Records of a page that failed parsing: ``{"index", "reason", "record", "source"}`` lines."""
+    """Records of a page that failed parsing: ``{"index", "reason", "record", "source"}`` lines.
+
+    A record that is not JSON at all has ``"record": null`` and its text in ``"raw"``.
+    """
     key = quarantine_key(log_type, raw_key, today, "records")
     s3.put_object(
         Bucket=bucket,

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 from wizwatch import logtypes
 from wizwatch.errors import InvalidRecord
 from wizwatch.parse import timestamps
+from wizwatch.parse.records import UnreadableRecord
 from wizwatch.parse.schemas import MODELS
 
 #: Where each log type keeps its event time, first present wins (dotted paths).
@@ -273,12 +274,10 @@ def _fast_audit(record: dict[str, Any], copy: bool = True) -> dict[str, Any] | N
     """
     g = record.get
     ts = g("timestamp")
-    if (
-        type(ts) is not str
-        or type(g("id")) is not str
-        or type(g("action")) is not str
-        or type(g("status")) is not str
-    ):
+    if type(ts) is not str or type(g("id")) is not str or type(g("action")) is not str:
+        return None
+    status = g("status")
+    if status is not None and type(status) is not str:
         return None
     m = _TS_API.fullmatch(ts)
     if m is None:
@@ -390,7 +389,7 @@ def _audit_page(
                 and ts.__class__ is str
                 and rid.__class__ is str
                 and action.__class__ is str
-                and status.__class__ is str
+                and (status.__class__ is str or status is None)
                 and (req is None or req.__class__ is str)
                 and (ua is None or ua.__class__ is str)
                 and (ip is None or ip.__class__ is str)
@@ -508,6 +507,8 @@ class Normalizer:
     def validate(self, record: Any) -> None:
         """Raise InvalidRecord(reason) unless the record fits the log type's model."""
         if not isinstance(record, dict):
+            if isinstance(record, UnreadableRecord):
+                raise InvalidRecord(record.reason)
             raise InvalidRecord(f"record is a JSON {type(record).__name__}, expected an object")
         try:
             self.model.model_validate(_canonical(self.model, record))
@@ -515,10 +516,15 @@ class Normalizer:
             raise InvalidRecord(_reason(exc)) from None
 
     def event_time(self, record: dict[str, Any]) -> str | None:
+        """The first time field that holds a timestamp (schemas validate the ones they type;
+        free-text ones, e.g. a webhook's ``issue.created``, are skipped when they are not)."""
         for path in self._time_fields:
             for value in values_at(record, path):
                 if isinstance(value, str) and value:
-                    return timestamps.to_panther(value)
+                    try:
+                        return timestamps.to_panther(value)
+                    except timestamps.TimestampError:
+                        continue
         return None
 
     def normalize(self, record: Any, parse_time: str | None = None, *, copy: bool = True) -> dict[str, Any]:
@@ -529,14 +535,19 @@ class Normalizer:
         parse_time = parse_time or timestamps.now_panther()
         event = self._fast(record, copy) if self._fast is not None and type(record) is dict else None
         if event is None:
-            self.validate(record)
-            event = dict(record) if copy else record
-            for key in [k for k in event if isinstance(k, str) and k.startswith("p_any_")]:
-                del event[key]  # indicators are ours to compute, never the source's
-            if self._reconcile is not None:
-                self._reconcile(event)
-            event.update(indicators(self.log_type, event))
-            event["p_event_time"] = self.event_time(record) or parse_time
+            try:
+                self.validate(record)
+                event = dict(record) if copy else record
+                for key in [k for k in event if isinstance(k, str) and k.startswith("p_any_")]:
+                    del event[key]  # indicators are ours to compute, never the source's
+                if self._reconcile is not None:
+                    self._reconcile(event)
+                event.update(indicators(self.log_type, event))
+                event["p_event_time"] = self.event_time(record) or parse_time
+            except InvalidRecord:
+                raise
+            except Exception as exc:  # whatever an odd record trips over is its own problem
+                raise InvalidRecord(f"normalisation failed: {type(exc).__name__}: {exc}") from exc
         tail = self._tail
         if tail.get("p_parse_time") != parse_time:
             tail = self._tail = self._tail_for(parse_time)

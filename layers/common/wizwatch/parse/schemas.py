@@ -3,10 +3,28 @@
 Field lists follow Panther's schemas (Wiz.Audit, Wiz.Issues, Wiz.VulnerabilityFinding) plus the
 push types (Wiz.IssuesWebhook, Wiz.Detections) as seen in Panther's own rule tests, Wiz's webhook
 documentation and the peers' ``detections`` queries. Wiz is loose: unknown fields are kept
-(``extra="allow"``), nearly everything may be null, and lists sometimes arrive as objects. Only
-what rules and dedup rely on is required. These models *validate*; the event a rule sees is the
-original record (no keys invented), except that a Wiz.Detections event is given the webhook's
-shape (see ``parse.detections``).
+(``extra="allow"``), nearly everything may be null, and lists sometimes arrive as objects. These
+models *validate*; the event a rule sees is the original record (no keys invented), except that a
+Wiz.Detections event is given the webhook's shape (see ``parse.detections``).
+
+Required fields are exactly Panther's (the project's seed schema is its copy), never more: a
+record Panther ingests and alerts on must not be quarantined here.
+
+* Wiz.Audit: ``id``, ``action``, ``timestamp``. ``status`` is optional, as in Panther; the 16
+  Panther audit rules test ``status == "SUCCESS"`` and simply do not fire without it.
+* Wiz.Issues: ``id``, ``createdAt``. ``status`` and ``severity`` are optional: Panther's own
+  engine fires ``Wiz.Alert.Passthrough`` (``status == "OPEN" and severity != "INFORMATIONAL"``) on
+  an OPEN issue without severity, so the event must reach the rule. Every issue in Panther's tests
+  (panther-analysis ``rules/wiz_rules/wiz_alert_passthrough.yml``) and in the peers' samples
+  (Elastic ``packages/wiz`` issue pipeline test, SEKOIA ``Wiz/wiz-issues``) carries ``createdAt``.
+* Wiz.VulnerabilityFinding: ``id`` only.
+* Wiz.IssuesWebhook: ``issue.id`` (the event's identity). The body is an operator-editable
+  template (``../shared/wiz-api.md``), so every other field is optional, status/severity/trigger
+  casing is free (``"OPEN"``, ``"Resolved"``, ``"Open"``), ``issue.projects`` may be ``""``, a list
+  of names or of objects, and an ``issue.created`` that is not a timestamp does not quarantine
+  the record (its event time falls back to the parse time).
+* Wiz.Detections: ``id``; ``triggeringEvents`` a list, a connection object ``{nodes: [...]}`` or
+  absent beside a single ``triggeringEvent`` object (every shape in ``../shared/wiz-api.md``).
 """
 
 from __future__ import annotations
@@ -51,8 +69,8 @@ class Principal(_Loose):
 class AuditEntry(_Loose):
     id: str
     action: str
-    status: str
     timestamp: Timestamp
+    status: str | None = None
     requestId: str | None = None
     actionParameters: Any = None
     userAgent: str | None = None
@@ -100,10 +118,10 @@ class EntitySnapshot(_Loose):
 
 class Issue(_Loose):
     id: str
-    status: str
-    severity: str
+    createdAt: Timestamp
+    status: str | None = None
+    severity: str | None = None
     type: str | None = None
-    createdAt: OptTimestamp = None
     updatedAt: OptTimestamp = None
     statusChangedAt: OptTimestamp = None
     dueAt: OptTimestamp = None
@@ -193,15 +211,15 @@ class WebhookIssue(_Loose):
     id: str
     status: str | None = None
     severity: str | None = None
-    created: OptTimestamp = None
+    created: Any = None  # an edited template may hold any text; see the module docstring
     projects: Any = None  # "" in Panther's samples
 
 
 class IssuesWebhook(_Loose):
     trigger: WebhookTrigger | None = None
     issue: WebhookIssue
-    control: dict[str, Any] | None = None
-    resource: dict[str, Any] | None = None
+    control: Any = None  # {id, name, description, severity, risks[]} when the template keeps it
+    resource: Any = None  # {id, name, type, cloudPlatform, region, subscription..., status}
 
 
 # --- Wiz.Detections (pushed and polled) ---------------------------------------------------------
