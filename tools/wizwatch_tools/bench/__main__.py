@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-BENCHES = ("engine", "poller", "detector")
+BENCHES = ("engine", "poller", "detector", "lake")
 
 
 def corpus_dir() -> Path:

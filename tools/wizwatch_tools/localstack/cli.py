@@ -66,6 +66,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         p.add_argument("--log-types", help="comma list of log types to poll (default: the template's)")
         if name == "demo":
             p.add_argument("--verbose", action="store_true", help="show the handlers' own log lines")
+            p.add_argument(
+                "--keep",
+                metavar="DIR",
+                help="folder to keep the archive in, laid out like the bucket (default: a new temporary "
+                "folder, printed); query it with wizwatch query/replay --archive DIR",
+            )
 
 
 def run_provision(args: argparse.Namespace) -> int:

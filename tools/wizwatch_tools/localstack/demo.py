@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from wizwatch_tools.localstack import demo_lake
 from wizwatch_tools.localstack.recorder import Recorder
 from wizwatch_tools.localstack.session import Session, local_session
 
@@ -122,6 +123,7 @@ def summary_tables(session: Session, outcome: dict[str, Any]) -> list[Any]:
     where = Table.grid(padding=(0, 2))
     where.add_row("raw archive", f"s3://{bucket}/raw/<LogType>/dt=YYYY-MM-DD/...")
     where.add_row("rule matches", f"s3://{bucket}/matches/")
+    where.add_row("lake (JSON lines)", f"s3://{bucket}/lake/<table>/dt=YYYY-MM-DD/ (kept below)")
     where.add_row("AWS endpoint", f"{stack.endpoint} (moto server, stopped when the demo ends)")
     where.add_row("Wiz API", session.wiz_api_url + (" (simulator)" if session.sim is not None else ""))
     where.add_row(
@@ -164,6 +166,7 @@ def run_demo(args: argparse.Namespace) -> int:
             console.print(table)
         if (pushes := webhook_table(pushed)) is not None:
             console.print(pushes)
+        demo_lake.show(session, console, outcome["alerts"], getattr(args, "keep", None))
         if stack.errors:
             console.print(
                 f"[red]{len(stack.errors)} handler invocation(s) raised; first:[/]\n{stack.errors[0]}"

@@ -26,7 +26,7 @@ from wizwatch.alerts.message import MAX_EVENTS, AlertSpec, build_alert
 from wizwatch.alerts.metrics import MetricCounts
 from wizwatch.alerts.notifications import ObjectRef
 from wizwatch.alerts.queue import send_alerts
-from wizwatch.archive import kept
+from wizwatch.archive import kept, lake
 from wizwatch.archive.keys import RAW_PREFIX, is_pushed_key, log_type_of
 from wizwatch.archive.reader import read_raw
 from wizwatch.dedup.model import RULE, RULE_ERROR, AlertFacts, Group, GroupKey, Hit
@@ -114,7 +114,13 @@ class Detector:
     # ------------------------------------------------------------------ evaluation
 
     def _evaluate(
-        self, ref: ObjectRef, log_type: str, records: list[Any], report: ObjectReport, parse_time: str
+        self,
+        ref: ObjectRef,
+        log_type: str,
+        records: list[Any],
+        report: ObjectReport,
+        parse_time: str,
+        events: list[dict[str, Any]],
     ) -> tuple[dict[GroupKey, _Collect], list[dict[str, Any]]]:
         normalizer = Normalizer(log_type)
         groups: dict[GroupKey, _Collect] = {}
@@ -127,6 +133,7 @@ class Detector:
                 bad.append(_quarantine_row(index, record, exc, ref.uri))
                 continue
             report.events += 1
+            events.append(event)
             for result in self.engine.evaluate(log_type, event):
                 rule = result.rule
                 if result.error is not None:
@@ -263,14 +270,15 @@ class Detector:
                 page.repaired,
             )
         parse_time = now.strftime("%Y-%m-%d %H:%M:%S.") + f"{now.microsecond:06d}000"
-        collected, bad = self._evaluate(ref, log_type, page.records, report, parse_time)
+        events: list[dict[str, Any]] = []
+        collected, bad = self._evaluate(ref, log_type, page.records, report, parse_time, events)
         for key, result, hit in rule_health.load_error_hits(self.engine, log_type, ref.key):
             collected[key] = _Collect(key=key, first=result, hits=[hit])  # a broken rule: alerted
         if self.correlator is not None:
-            for key, result, hit, events in self.correlator.hits(int(now.timestamp())):
+            for key, result, hit, correlated in self.correlator.hits(int(now.timestamp())):
                 c = collected.setdefault(key, _Collect(key=key, first=result))
                 c.hits.append(hit)
-                c.events.extend(events[: MAX_EVENTS - len(c.events)])
+                c.events.extend(correlated[: MAX_EVENTS - len(c.events)])
         if bad:
             self.s3_requests += 1
             where = kept.quarantine_records(self.s3, bucket, log_type, ref.key, today, bad)
@@ -302,6 +310,7 @@ class Detector:
         for rule_id, rows in rows_by_rule.items():
             self.s3_requests += 1
             kept.write_matches(self.s3, bucket, rule_id, ref.key, today, rows)
+        self._write_lake(bucket, log_type, ref.key, events, rows_by_rule)
 
         to_send: list[dict[str, Any]] = []
         sent_keys: list[tuple[GroupKey, str]] = []
@@ -315,6 +324,20 @@ class Detector:
         report.alerts = to_send
         self._count(report, log_type)
         return report
+
+    def _write_lake(
+        self,
+        bucket: str,
+        log_type: str,
+        raw_key: str,
+        events: list[dict[str, Any]],
+        rows_by_rule: dict[str, list[dict[str, Any]]],
+    ) -> None:
+        """The lake copy (``wizwatch.archive.lake``): every event, and the kept matches again."""
+        keys = lake.write(self.s3, bucket, lake.table_of(log_type), raw_key, events)
+        matched = [row for rows in rows_by_rule.values() for row in rows]
+        keys += lake.write(self.s3, bucket, lake.ALERTS_TABLE, raw_key, matched)
+        self.s3_requests += len(keys)
 
     def _read(self, key: str, body: bytes) -> Page:
         """The object's records: a webhook body (``raw/<LogType>/dt=.../pushed/<sha256>``: one

@@ -20,6 +20,7 @@ from wizwatch.alerts.notifications import is_sqs_batch, objects_in_s3_notificati
 from wizwatch.config import load
 from wizwatch.dedup.signals import SignalStore
 from wizwatch.dedup.store import DedupStore
+from wizwatch.parse.inflate import DEFAULT_MAX_INFLATED_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -33,24 +34,44 @@ def _build(config: DetectorConfig, rules_dir: str) -> Detector:
     engine = Engine.from_directory(rules_dir)  # a broken rule is left out, never fatal
     for err in engine.ruleset.errors:
         log.error("rule problem (the rule is not running): %s", err)
-    store = DedupStore(
-        aws.client("dynamodb"), config.dedup_table, idempotency_ttl_s=config.idempotency_hours * 3600
+    return assemble(
+        engine,
+        dynamodb=aws.client("dynamodb"),
+        s3=aws.client("s3"),
+        sqs=aws.client("sqs"),
+        table=config.dedup_table,
+        alert_queue_url=config.alert_queue_url,
+        kept_bucket=config.raw_bucket,
+        idempotency_ttl_s=config.idempotency_hours * 3600,
+        max_page_bytes=config.max_page_bytes,
     )
+
+
+def assemble(
+    engine: Any,
+    *,
+    dynamodb: Any,
+    s3: Any,
+    sqs: Any,
+    table: str,
+    alert_queue_url: str,
+    kept_bucket: str,
+    idempotency_ttl_s: int,
+    max_page_bytes: int = DEFAULT_MAX_INFLATED_BYTES,
+) -> Detector:
+    """A Detector from its clients: the Lambda's (above), or ``wizwatch replay``'s in-memory ones."""
+    store = DedupStore(dynamodb, table, idempotency_ttl_s=idempotency_ttl_s)
     correlations = [r for r in engine.ruleset.correlations if r.enabled]
-    correlator = (
-        Correlator(correlations, SignalStore(aws.client("dynamodb"), config.dedup_table))
-        if correlations
-        else None
-    )
+    correlator = Correlator(correlations, SignalStore(dynamodb, table)) if correlations else None
     return Detector(
         engine,
         store,
         correlator=correlator,
-        s3=aws.client("s3"),
-        sqs=aws.client("sqs"),
-        alert_queue_url=config.alert_queue_url,
-        kept_bucket=config.raw_bucket,
-        max_page_bytes=config.max_page_bytes,
+        s3=s3,
+        sqs=sqs,
+        alert_queue_url=alert_queue_url,
+        kept_bucket=kept_bucket,
+        max_page_bytes=max_page_bytes,
     )
 
 

@@ -1,0 +1,1 @@
+"""The archive as a data lake: ``wizwatch query`` (SQL, DuckDB) and ``wizwatch replay`` (rules)."""
