@@ -1,10 +1,15 @@
 """IAM conformance: each function's role grants exactly what its code calls, no more, no less.
 
 The pipeline runs end to end on the local stack (plus the paths a quiet day never takes: a
-rejected token, an unreadable page); the recorder notes every AWS call per function; each call
-is turned into the IAM (action, resource ARN) pairs AWS would authorise, and compared with the
-``Code*`` statements of that function's role in template.yaml, resolved against the provisioned
-resources. ``Runtime*`` statements (logs, the SQS event source mapping) serve Lambda itself.
+rejected token, an unreadable page, a hand-written notification); the recorder notes every AWS
+call per function with the parameters that decide its authorisation; :func:`iam_pairs` turns each
+call into the IAM (action, resource ARN) pairs AWS authorises, as AWS documents them (quoted
+below), and they are compared with the ``Code*`` statements of the function's role in
+template.yaml, resolved against the provisioned resources. ``Runtime*`` statements (logs, the SQS
+event source mapping) serve Lambda itself.
+
+The local server enforces IAM too (every e2e test runs each handler under its own role), so a
+missing grant also fails there; this test adds what enforcement cannot see: grants nobody uses.
 """
 
 from __future__ import annotations
@@ -14,62 +19,157 @@ import logging
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 
 from wizwatch_tools.localstack.cfn import load_template
-from wizwatch_tools.localstack.provision import ACCOUNT_ID, DEFAULT_TEMPLATE, REGION
+from wizwatch_tools.localstack.provision import ACCOUNT_ID, DEFAULT_TEMPLATE, REGION, aws_client
 from wizwatch_tools.localstack.recorder import AwsCall
+from wizwatch_tools.localstack.roles import role_logical_id
 
 TEMPLATE = load_template(DEFAULT_TEMPLATE)
-FUNCTIONS = {
-    "poller": "PollerFunction",
-    "detector": "DetectorFunction",
-    "notifier": "NotifierFunction",
-    "webhook": "WebhookFunction",
-}
+
+#: "Using IAM with DynamoDB transactions" (DynamoDB Developer Guide): "Permissions for Put,
+#: Update, Delete, and Get actions are governed by the permissions used for the underlying
+#: PutItem, UpdateItem, DeleteItem, and GetItem operations. For the ConditionCheck action, you can
+#: use the dynamodb:ConditionCheckItem permission in IAM policies."
 _TRANSACT_ACTIONS = {
     "Put": "PutItem",
     "Update": "UpdateItem",
     "Delete": "DeleteItem",
     "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
 }
-_S3_ACTIONS = {"GetObject": "s3:GetObject", "HeadObject": "s3:GetObject", "PutObject": "s3:PutObject",
-               "DeleteObject": "s3:DeleteObject"}  # fmt: skip
+#: "Amazon SQS batch actions" (SQS Developer Guide): "You cannot set permissions explicitly for
+#: SendMessageBatch, DeleteMessageBatch, or ChangeMessageVisibilityBatch. Instead, setting
+#: permissions for SendMessage, DeleteMessage, or ChangeMessageVisibility sets permissions for
+#: the corresponding batch versions of the actions."
+_SQS_BATCH = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage",
+              "ChangeMessageVisibilityBatch": "ChangeMessageVisibility"}  # fmt: skip
 
 
-def iam_pairs(call: AwsCall) -> list[tuple[str, str]]:
-    """The (action, resource ARN) pairs IAM authorises for one API call."""
+def _s3_object(bucket: str, key: str) -> str:
+    return f"arn:aws:s3:::{bucket}/{key}"
+
+
+def _s3_read(arn: str, version: str | None) -> tuple[str, str]:
+    # GetObject (S3 API Reference): "If you include a versionId in your request header, you must
+    # have the s3:GetObjectVersion permission to access a specific version of an object. The
+    # s3:GetObject permission is not required in this scenario. If you request the current
+    # version of an object without a specific versionId in the request header, only the
+    # s3:GetObject permission is required."
+    return ("s3:GetObjectVersion" if version else "s3:GetObject", arn)
+
+
+def _s3_pairs(op: str, p: dict[str, str]) -> list[tuple[str, str]]:
+    obj = _s3_object(p.get("Bucket", ""), p.get("Key", ""))
+    if op in ("GetObject", "HeadObject"):
+        # HeadObject: "You need the relevant read object (or version) permission for this operation."
+        return [_s3_read(obj, p.get("VersionId"))]
+    if op == "CopyObject":
+        # CopyObject: "If the source object is in a general purpose bucket, you must have
+        # s3:GetObject permission to read the source object that is being copied. If the
+        # destination bucket is a general purpose bucket, you must have s3:PutObject permission to
+        # write the object copy to the destination bucket." A versioned source is read as a
+        # version (GetObject's rule above).
+        path, _, query = p["CopySource"].partition("?")
+        return [
+            ("s3:PutObject", obj),
+            _s3_read(f"arn:aws:s3:::{path}", parse_qs(query).get("versionId", [None])[0]),
+        ]
+    if op == "PutObject":
+        # PutObject: "s3:PutObjectAcl - To successfully change the objects ACL of your PutObject
+        # request, you must have the s3:PutObjectAcl. s3:PutObjectTagging - To successfully set
+        # the tag-set with your PutObject request, you must have the s3:PutObjectTagging."
+        extra = [("s3:PutObjectTagging", obj)] if "Tagging" in p else []
+        extra += [("s3:PutObjectAcl", obj)] if "ACL" in p else []
+        return [("s3:PutObject", obj), *extra]
+    if op in ("ListObjectsV2", "ListObjects"):
+        # ListObjectsV2: "You must have permission to perform the s3:ListBucket action" -- on the
+        # bucket resource type (arn:aws:s3:::bucket), never an object ARN.
+        return [("s3:ListBucket", f"arn:aws:s3:::{p['Bucket']}")]
+    if op == "DeleteObject":
+        # Service Authorization Reference (Amazon S3): DeleteObjectVersion "Grants permission to
+        # remove a specific version of an object"; DeleteObject removes the null version.
+        return [("s3:DeleteObjectVersion" if p.get("VersionId") else "s3:DeleteObject", obj)]
+    raise AssertionError(f"no IAM mapping for s3 {op}: extend iam_pairs() before granting it")
+
+
+def _kms_pairs(key: str | None, actions: list[str]) -> list[tuple[str, str]]:
+    """KMS use by SNS/SQS on a caller's behalf: only for customer keys. An AWS managed key's policy
+    (alias/aws/sns, alias/aws/sqs) already allows every principal of the account through the service."""
+    if not key or key.startswith("alias/aws/"):
+        return []
+    return [(f"kms:{a}", key) for a in actions]
+
+
+def iam_pairs(call: AwsCall, kms_keys: dict[str, str]) -> list[tuple[str, str]]:
+    """The (action, resource ARN) pairs IAM authorises for one API call, parameters included.
+
+    ``kms_keys`` maps a topic or queue ARN to the KMS key ARN it is encrypted with.
+    """
     p, op = call.params, call.operation
     if call.service == "s3":
-        obj = f"arn:aws:s3:::{p.get('Bucket')}/{p.get('Key', '')}"
-        if op == "CopyObject":
-            return [("s3:PutObject", obj), ("s3:GetObject", f"arn:aws:s3:::{p['CopySource']}")]
-        if op in ("ListObjectsV2", "ListObjects"):
-            return [("s3:ListBucket", f"arn:aws:s3:::{p['Bucket']}")]
-        if op in _S3_ACTIONS:
-            return [(_S3_ACTIONS[op], obj)]
+        return _s3_pairs(op, p)
     if call.service == "dynamodb":
-        tables = [f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{t}" for t in p["TableName"].split(",")]
-        if op == "TransactWriteItems":
-            actions = [f"dynamodb:{_TRANSACT_ACTIONS[k]}" for k in p["TransactItems"].split(",")]
-        else:
-            actions = [f"dynamodb:{op}"]
-        return [(a, t) for a in actions for t in tables]
+        if op in ("TransactWriteItems", "TransactGetItems"):
+            items = [item.split(":", 1) for item in p["TransactItems"].split(",")]
+            return [(f"dynamodb:{_TRANSACT_ACTIONS[k]}", _table(t)) for k, t in items]
+        # BatchGetItem/BatchWriteItem (Service Authorization Reference): actions of their own on
+        # each table of RequestItems; the others act on the one table named.
+        tables = [_table(t) for t in p["TableName"].split(",")]
+        if p.get("IndexName") and op in ("Query", "Scan"):
+            tables = [f"{t}/index/{p['IndexName']}" for t in tables]
+        return [(f"dynamodb:{op}", t) for t in tables]
     if call.service == "sqs":
         name = p["QueueUrl"].rstrip("/").rsplit("/", 1)[-1]
-        return [(f"sqs:{op.removesuffix('Batch')}", f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}")]
+        arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
+        action = _SQS_BATCH.get(op, op)
+        # SQS Developer Guide, key management: "the producer must have the kms:GenerateDataKey and
+        # kms:Decrypt permissions for the customer master key"; "the consumer must have the
+        # kms:Decrypt permission for any customer master key (CMK) that is used to encrypt the
+        # messages in the specified queue".
+        kms = {"SendMessage": ["GenerateDataKey", "Decrypt"], "ReceiveMessage": ["Decrypt"]}.get(action, [])
+        return [(f"sqs:{action}", arn), *_kms_pairs(kms_keys.get(arn), kms)]
     if call.service == "sns" and op in ("Publish", "PublishBatch"):
-        return [("sns:Publish", p.get("TopicArn") or p["TargetArn"])]
+        topic = p.get("TopicArn") or p["TargetArn"]
+        # SNS Developer Guide, "Allow a user to send messages to a topic with SSE": "The publisher
+        # must have the kms:GenerateDataKey and kms:Decrypt permissions for the AWS KMS key."
+        return [("sns:Publish", topic), *_kms_pairs(kms_keys.get(topic), ["GenerateDataKey", "Decrypt"])]
     if call.service == "secretsmanager" and op == "GetSecretValue":
         return [("secretsmanager:GetSecretValue", p["SecretId"])]
     raise AssertionError(f"no IAM mapping for {call}: extend iam_pairs() before granting it")
 
 
+def _table(name: str) -> str:
+    return name if name.startswith("arn:") else f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"
+
+
+def kms_keys_of(stack: Any) -> dict[str, str]:
+    """Topic and queue ARNs of the stack -> the KMS key they are encrypted with (as configured)."""
+    keys = {}
+    for topic in stack.sns.list_topics()["Topics"]:
+        attrs = stack.sns.get_topic_attributes(TopicArn=topic["TopicArn"])["Attributes"]
+        if attrs.get("KmsMasterKeyId"):
+            keys[topic["TopicArn"]] = _key_arn(stack, attrs["KmsMasterKeyId"])
+    for url in stack.sqs.list_queues().get("QueueUrls", []):
+        attrs = stack.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn", "KmsMasterKeyId"])
+        if attrs["Attributes"].get("KmsMasterKeyId"):
+            keys[attrs["Attributes"]["QueueArn"]] = _key_arn(stack, attrs["Attributes"]["KmsMasterKeyId"])
+    return keys
+
+
+def _key_arn(stack: Any, key_id: str) -> str:
+    if key_id.startswith("alias/aws/"):
+        return key_id
+    return str(aws_client("kms", stack.endpoint).describe_key(KeyId=key_id)["KeyMetadata"]["Arn"])
+
+
 def role_statements(stack: Any, fn: str) -> list[dict[str, Any]]:
     """The resolved statements of ``fn``'s role."""
-    role_ref = TEMPLATE["Resources"][FUNCTIONS[fn]]["Properties"]["Role"]
-    role_id = role_ref["Fn::GetAtt"][0]
+    spec = stack.spec(fn)
+    role_id = role_logical_id(spec.logical_id, TEMPLATE["Resources"][spec.logical_id]["Properties"])
     statements = []
     for policy in TEMPLATE["Resources"][role_id]["Properties"]["Policies"]:
         statements += stack.provisioned.resolver.resolve(policy["PolicyDocument"]["Statement"])
@@ -132,6 +232,11 @@ def exercised(stack: Any, wiz_sim: Any, captured_logs: list[str]) -> Any:
     stack.tick_poller("Wiz.Audit")
     bad_key = "raw/Wiz.Audit/dt=2026-01-01/20260101T000000000000Z_20260101T001500000000Z/page-00001.json.gz"
     stack.s3.put_object(Bucket=stack.resources["bucket"], Key=bad_key, Body=b"not gzip, not json")
+    # An operator re-queues a hand-written notification (no versionId): the current version is read.
+    good_key = stack.archived_keys("raw/")[0]
+    s3 = {"bucket": {"name": stack.resources["bucket"]}, "object": {"key": good_key}}
+    hand_written = {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": s3}]}
+    stack.sqs.send_message(QueueUrl=stack.resources["raw_queue_url"], MessageBody=json.dumps(hand_written))
     stack.run_detector()
     quarantined = stack.archived_keys("quarantine/")
     assert quarantined, "the unreadable page was not quarantined"
@@ -159,12 +264,13 @@ def exercised(stack: Any, wiz_sim: Any, captured_logs: list[str]) -> Any:
 
 def test_roles_grant_exactly_what_the_code_calls(exercised: Any) -> None:
     problems = []
-    for fn in sorted(FUNCTIONS):
+    kms_keys = kms_keys_of(exercised)
+    for fn in sorted(exercised.functions):
         calls = exercised.recorder.calls.get(fn, [])
         if not calls:
             problems.append(f"{fn} made no AWS calls: did its handler run?")
             continue
-        needed = {pair for call in calls for pair in iam_pairs(call)}
+        needed = {pair for call in calls for pair in iam_pairs(call, kms_keys)}
         granted = grants(role_statements(exercised, fn))
         missing = sorted(
             (action, arn)
@@ -186,7 +292,7 @@ def test_roles_grant_exactly_what_the_code_calls(exercised: Any) -> None:
 def test_no_wildcards_and_each_secret_is_its_readers_alone(stack: Any) -> None:
     secret_arn = stack.resources["secret_id"]
     webhook_secret = stack.resources["webhook_secret_id"]
-    for fn in FUNCTIONS:
+    for fn in stack.functions:
         for st in role_statements(stack, fn):
             assert "*" not in _as_list(st["Resource"]), (fn, st["Sid"])
             assert all("*" not in action for action in _as_list(st["Action"])), (fn, st["Sid"])
@@ -210,11 +316,13 @@ def test_no_secret_or_token_in_environment_or_logs(exercised: Any, captured_logs
     webhook_token = json.loads(hook["SecretString"])["bearer_token"]
     tokens = _stored_tokens(exercised)
     assert tokens, "no token in the state table: the poller's token cache was not exercised"
-    for fn in FUNCTIONS:
+    for fn in exercised.functions:
         env = json.dumps(exercised.spec(fn).environment)
         assert client_secret not in env and not any(t in env for t in tokens), fn
         assert webhook_token not in env, fn
-    lines = [line for fn in FUNCTIONS for line in exercised.recorder.output.get(fn, [])] + captured_logs
+    lines = [
+        line for fn in exercised.functions for line in exercised.recorder.output.get(fn, [])
+    ] + captured_logs
     assert len(lines) > 10, "too little output captured to say anything about the logs"
     for needle in [client_secret, webhook_token, *tokens]:
         leaked = [line[:200] for line in lines if needle in line]

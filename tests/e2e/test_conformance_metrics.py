@@ -127,8 +127,8 @@ def test_alarms_and_dashboard_watch_emitted_metrics(emitted: tuple[Any, Emitted]
     alarms = [a for a in alarm_metrics(stack) if a[1] == NAMESPACE]
     # heartbeat and lag per polled type, stalled ingestion for all but Wiz.Detections (quiet is
     # normal there), the two metrics of the webhook's no-traffic alarm, RuleLoadErrorAlarm,
-    # quarantined records of any type
-    assert len(alarms) == 3 * len(API_LOG_TYPES) - 1 + 2 + 2
+    # quarantined records of any type, the posture snapshot's age
+    assert len(alarms) == 3 * len(API_LOG_TYPES) - 1 + 2 + 3
     for lid, ns, name, dims in alarms:
         assert was_emitted(metrics, ns, name, dims), (
             f"{lid} watches {name} {dims}, which the code never emitted"

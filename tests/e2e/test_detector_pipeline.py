@@ -11,32 +11,15 @@ import gzip
 import json
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
-from detector_fixtures import T0, audit, key_for, page_body, write_rules
+from detector_e2e import alerts_out, det_fixture, put
+from detector_fixtures import T0, audit, key_for
 
-from wizwatch.alerts import clock
 from wizwatch.alerts.message import SNS_MAX_BYTES
 from wizwatch.notify import email
 
-
-@pytest.fixture
-def det(stack: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The stack with the detector reading the test rules and a controllable clock."""
-    monkeypatch.setitem(stack.spec("detector").environment, "RULES_DIR", str(write_rules(tmp_path / "rules")))
-    current = {"t": T0}
-    monkeypatch.setattr(clock, "now", lambda: current["t"])
-    stack.clock = current
-    return stack
-
-
-def put(stack: Any, key: str, records: list[Any] | None = None, body: bytes | None = None) -> str:
-    stack.s3.put_object(
-        Bucket=stack.resources["bucket"], Key=key, Body=body if body is not None else page_body(records or [])
-    )
-    return key
+__all__ = ["det_fixture"]  # the fixture, used by name
 
 
 def notification(stack: Any, key: str) -> str:
@@ -51,14 +34,6 @@ def notification(stack: Any, key: str) -> str:
             ]
         }
     )
-
-
-def alerts_out(stack: Any) -> list[dict[str, Any]]:
-    """Run detector then notifier; the alerts SNS delivered since the last call."""
-    before = len(stack.received_alerts())
-    stack.run_detector()
-    stack.run_notifier()
-    return stack.received_alerts()[before:]
 
 
 def failed_logins(prefix: str, n: int, start: int = 0) -> list[dict[str, Any]]:

@@ -30,9 +30,10 @@ def test_seed_rule_alerts_arrive_through_sns(stack: Any) -> None:
     summary = stack.run_pipeline()
 
     # every API log type was polled into raw/<LogType>/ as gzip pages of the GraphQL response
-    assert set(summary["poller"]) == set(API_LOG_TYPES)
+    assert set(summary["poller"]) == set(API_LOG_TYPES) | {"Wiz.CloudConfigurationFinding/snapshot"}
     keys = stack.archived_keys("raw/")
     assert {parse_raw_key(k).log_type for k in keys} == set(API_LOG_TYPES)
+    assert any(k.endswith("/manifest.json") for k in stack.archived_keys("snapshots/"))
     body = stack.s3.get_object(Bucket=stack.resources["bucket"], Key=keys[0])["Body"].read()
     assert "data" in json.loads(gzip.decompress(body))
 

@@ -34,14 +34,25 @@ def test_completeness_over_cold_starts_with_live_traffic_and_late_records(stack:
         issue = wiz_sim.store.add_issue(
             statusChangedAt=end - timedelta(minutes=12), visible_at=datetime.now(UTC)
         )
+        # A configuration finding that turns up late, and one re-assessed without a change.
+        late.append(
+            wiz_sim.store.add_configuration_finding(
+                firstSeenAt=end - timedelta(minutes=14), visible_at=datetime.now(UTC)
+            )
+        )
+        wiz_sim.store.reanalyze(late[-1]["id"], datetime.now(UTC) - timedelta(seconds=5))
         time.sleep(1.2)
     time.sleep(1.5)
     as_of = datetime.now(UTC)
     poll_until_ok(stack, {}, env, fresh=True)
     for log_type in ALL:
         assert missing(stack, wiz_sim, log_type, as_of, start=covered_from) == set(), log_type
-    archived_audit = archived_versions(stack, "Wiz.Audit")
-    assert {rec["id"] for rec in late} <= {rid for rid, _ in archived_audit}
+    archived_ids = {
+        rid
+        for lt in ("Wiz.Audit", "Wiz.CloudConfigurationFinding")
+        for rid, _ in archived_versions(stack, lt)
+    }
+    assert {rec["id"] for rec in late} <= archived_ids
     assert wiz_sim.stats.tokens_issued == 1  # five cold starts, one Login in the tenant's audit log
 
 

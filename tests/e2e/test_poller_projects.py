@@ -23,14 +23,23 @@ def test_project_ids_restrict_issues_and_findings(stack: Any, wiz_sim: Any) -> N
     as_of = now()
     result = stack.invoke("poller", {}, env_overrides={**FAST, "WIZ_PROJECT_IDS": PAYMENTS})
     assert all(v["status"] == "ok" for v in result["log_types"].values()), result
-    sent = [r.variables["filterBy"] for r in wiz_sim.stats.requests if r.path == "/graphql"]
+    requests = [r for r in wiz_sim.stats.requests if r.path == "/graphql"]
+    sent = [r.variables["filterBy"] for r in requests]
     assert all(f["project"] == [PAYMENTS] for f in sent if "statusChangedAt" in f)  # issues
-    assert all(f["projectId"] == [PAYMENTS] for f in sent if "updatedAt" in f and "type" not in f)  # findings
+    for r in requests:
+        if r.operation == "vulnerabilityFindings":
+            assert r.variables["filterBy"]["projectId"] == [PAYMENTS]
+        elif r.operation == "configurationFindings":  # a nested key (resource.projectId)
+            assert r.variables["filterBy"]["resource"] == {"projectId": [PAYMENTS]}
     assert not any("project" in f or "projectId" in f for f in sent if "timestamp" in f)  # audit
-    # Detections (updatedAt + type filter): tenant-wide, no peer shows a project filter for them.
-    assert not any("project" in f or "projectId" in f for f in sent if "type" in f)
-    for log_type, field in (("Wiz.Issues", "statusChangedAt"), ("Wiz.VulnerabilityFinding", "updatedAt")):
-        first = min(_t(f[field]["after"]) for f in sent if field in f)
+    # Detections: tenant-wide, no peer shows a project filter for them.
+    detections = [r.variables["filterBy"] for r in requests if r.operation == "detections"]
+    assert detections and not any("project" in f or "projectId" in f for f in detections)
+    for log_type, field, operation in (
+        ("Wiz.Issues", "statusChangedAt", "issuesV2"),
+        ("Wiz.VulnerabilityFinding", "updatedAt", "vulnerabilityFindings"),
+    ):
+        first = min(_t(r.variables["filterBy"][field]["after"]) for r in requests if r.operation == operation)
         end = committed_end(stack, log_type)
         assert end is not None
         records = [r for r in wiz_sim.store.records(log_type, now=as_of) if first <= _t(r[field]) < end]

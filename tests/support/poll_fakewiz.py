@@ -26,6 +26,7 @@ CONNECTIONS = {
     "auditLogEntries": "timestamp",
     "issues": "statusChangedAt",
     "vulnerabilityFindings": "updatedAt",
+    "configurationFindings": "updatedAt",
 }
 
 
@@ -145,9 +146,12 @@ class FakeWiz(BaseAdapter):
         if token not in self.valid_tokens:
             return 401, {"errors": [{"message": "bad token", "extensions": {"code": "UNAUTHENTICATED"}}]}, {}
         field_name = CONNECTIONS[connection]
-        window = variables["filterBy"][field_name]
-        after, before = _parse(window["after"]), _parse(window["before"])
-        rows = [r for r in self.records[connection] if after <= _parse(r[field_name]) <= before]
+        window = variables["filterBy"].get(field_name)
+        if window is None:  # a snapshot: no time window, every record
+            rows = list(self.records[connection])
+        else:
+            after, before = _parse(window["after"]), _parse(window["before"])
+            rows = [r for r in self.records[connection] if after <= _parse(r[field_name]) <= before]
         if "status" in variables["filterBy"]:
             rows = [r for r in rows if r.get("status", "OPEN") in variables["filterBy"]["status"]]
         offset = int(variables.get("after", "c:0").split(":")[1]) if variables.get("after") else 0

@@ -24,7 +24,7 @@ FAST = {
     "WIZ_TIME_RESERVE_SECONDS": "2",
 }
 
-ALL = ("Wiz.Audit", "Wiz.Issues", "Wiz.VulnerabilityFinding")
+ALL = ("Wiz.Audit", "Wiz.Issues", "Wiz.VulnerabilityFinding", "Wiz.CloudConfigurationFinding")
 
 
 def _time_field(log_type: str) -> str:
@@ -98,3 +98,27 @@ def poll_until_ok(
             return result
         time.sleep(float(env.get("WIZ_LEASE_SECONDS", "1")) + 0.2)
     raise AssertionError(f"poller never finished cleanly: {result}")
+
+
+def snapshot_folders(
+    stack: Any, log_type: str = "Wiz.CloudConfigurationFinding"
+) -> dict[str, dict[str, Any]]:
+    """snapshot folder -> {"pages": {page number: node ids}, "manifest": dict | None}."""
+    bucket = stack.resources["bucket"]
+    out: dict[str, dict[str, Any]] = {}
+    for key in stack.archived_keys(f"snapshots/{log_type}/"):
+        folder, _, name = key.rpartition("/")
+        entry = out.setdefault(folder, {"pages": {}, "manifest": None})
+        body = stack.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        if name == "manifest.json":
+            entry["manifest"] = orjson.loads(body)
+        else:
+            page = orjson.loads(gzip.decompress(body))
+            entry["pages"][int(name[5:10])] = [
+                n["id"] for n in page["data"]["configurationFindings"]["nodes"]
+            ]
+    return out
+
+
+def snapshot_item(stack: Any, log_type: str = "Wiz.CloudConfigurationFinding") -> dict[str, Any]:
+    return cursor_item(stack, f"{log_type}/snapshot")

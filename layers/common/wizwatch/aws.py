@@ -8,6 +8,7 @@ endpoint. Clients are cached because creating one costs tens of milliseconds on 
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any
 
 import boto3
@@ -21,12 +22,21 @@ _CONFIG = Config(
 )
 
 
-@functools.cache
 def client(service: str) -> Any:
-    """A cached client for ``service`` (s3, sqs, sns, dynamodb, secretsmanager...)."""
+    """A cached client for ``service`` (s3, sqs, sns, dynamodb, secretsmanager...).
+
+    Cached per access key as well: in Lambda a container has one identity, so this is one client
+    per service; a process hosting several functions' identities in turn (the local stack runs
+    handlers in-process, each under its own role) never hands one function another's client.
+    """
+    return _client(service, os.environ.get("AWS_ACCESS_KEY_ID"))
+
+
+@functools.cache
+def _client(service: str, access_key_id: str | None) -> Any:
     return boto3.session.Session().client(service, config=_CONFIG)  # type: ignore[call-overload]
 
 
 def reset_clients() -> None:
     """Forget cached clients (tests switch endpoints and credentials between cases)."""
-    client.cache_clear()
+    _client.cache_clear()

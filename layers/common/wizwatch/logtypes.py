@@ -7,12 +7,19 @@ ISSUES = "Wiz.Issues"
 VULNERABILITY_FINDING = "Wiz.VulnerabilityFinding"
 ISSUES_WEBHOOK = "Wiz.IssuesWebhook"
 DETECTIONS = "Wiz.Detections"
+CLOUD_CONFIGURATION_FINDING = "Wiz.CloudConfigurationFinding"
 
 #: Pulled by the poller, in this order.
-API_LOG_TYPES: tuple[str, ...] = (AUDIT, ISSUES, VULNERABILITY_FINDING, DETECTIONS)
+API_LOG_TYPES: tuple[str, ...] = (
+    AUDIT,
+    ISSUES,
+    VULNERABILITY_FINDING,
+    CLOUD_CONFIGURATION_FINDING,
+    DETECTIONS,
+)
 #: Polled when WIZ_LOG_TYPES names none: Wiz.Detections needs a Wiz Defend licence and the
 #: read:detections scope, so it is opt-in (a missing scope would alarm on every poll).
-DEFAULT_POLLED_LOG_TYPES: tuple[str, ...] = (AUDIT, ISSUES, VULNERABILITY_FINDING)
+DEFAULT_POLLED_LOG_TYPES: tuple[str, ...] = tuple(t for t in API_LOG_TYPES if t != DETECTIONS)
 #: Pushed by Wiz (webhooks). Wiz.Detections is both pushed and polled: one event shape.
 PUSH_LOG_TYPES: tuple[str, ...] = (ISSUES_WEBHOOK, DETECTIONS)
 ALL_LOG_TYPES: tuple[str, ...] = tuple(dict.fromkeys(API_LOG_TYPES + PUSH_LOG_TYPES))

@@ -24,6 +24,9 @@ API_ERRORS = "ApiErrors"
 TOKEN_FETCHES = "TokenFetches"  # dimensions: service only
 POLL_HEARTBEAT = "PollHeartbeat"
 INGESTION_LAG = "IngestionLagSeconds"
+#: A full-posture snapshot was completed (LogType = "<LogType>/snapshot"; its IngestionLagSeconds
+#: is the age of the newest complete snapshot).
+SNAPSHOTS_COMPLETED = "SnapshotsCompleted"
 
 # Detector (dimensions: service, LogType unless noted)
 EVENTS_PROCESSED = "EventsProcessed"

@@ -34,10 +34,40 @@ Resources:
       RedrivePolicy:
         deadLetterTargetArn: !GetAtt WorkDLQ.Arn
         maxReceiveCount: 2
+  EchoRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: &lambda_trust
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: { Service: lambda.amazonaws.com }
+            Action: sts:AssumeRole
+      Policies:
+        - PolicyName: echo
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - Effect: Allow
+                Action: sqs:GetQueueAttributes
+                Resource: !GetAtt WorkQueue.Arn
+  WorkerRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: *lambda_trust
+      Policies:
+        - PolicyName: worker
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - Effect: Allow
+                Action: [sqs:ReceiveMessage, sqs:DeleteMessage, sqs:ChangeMessageVisibility]
+                Resource: !GetAtt WorkQueue.Arn
   EchoFunction:
     Type: AWS::Serverless::Function
     Properties:
       CodeUri: echo
+      Role: !GetAtt EchoRole.Arn
       Timeout: 7
       MemorySize: 256
       Environment:
@@ -54,6 +84,7 @@ Resources:
     Type: AWS::Serverless::Function
     Properties:
       CodeUri: worker
+      Role: !GetAtt WorkerRole.Arn
       Environment:
         Variables:
           POWERTOOLS_SERVICE_NAME: worker

@@ -34,7 +34,9 @@ def test_env_is_template_environment_plus_endpoint_and_credentials(tiny_stack: L
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Wizwatch"  # from Globals
     assert env["AWS_ENDPOINT_URL"] == tiny_stack.endpoint
     assert env["AWS_DEFAULT_REGION"] == "us-east-1"
-    assert env["AWS_ACCESS_KEY_ID"] == "testing"
+    # The role's temporary credentials, as Lambda hands them to the function (never the admin's).
+    assert env["AWS_ACCESS_KEY_ID"].startswith("ASIA") and env["AWS_SESSION_TOKEN"]
+    assert env["AWS_ACCESS_KEY_ID"] != tiny_stack.env("worker")["AWS_ACCESS_KEY_ID"]
 
 
 def test_warm_invocations_reuse_the_module_until_the_environment_changes(tiny_stack: LocalStack) -> None:

@@ -250,10 +250,15 @@ def test_time_budget_stops_cleanly_and_the_next_run_resumes(
 ) -> None:
     monkeypatch.setenv("WIZ_PAGE_SIZE", "2")
     monkeypatch.setenv("WIZ_REQUESTS_PER_SECOND", "5")
-    monkeypatch.setenv("WIZ_INITIAL_LOOKBACK_HOURS", "0.5")  # one window per log type
-    want = seed(wiz, "auditLogEntries", 60, span=timedelta(minutes=20))
+    # One window per log type, reaching 30 min before NOW (fixed at import: the suite may have
+    # run for a while since, and the seeded records are placed relative to it).
+    since_now = (datetime.now(UTC) - NOW).total_seconds() / 3600
+    monkeypatch.setenv("WIZ_INITIAL_LOOKBACK_HOURS", f"{0.5 + since_now:.4f}")
+    want = seed(wiz, "auditLogEntries", 150, span=timedelta(minutes=20))
     issues = seed(wiz, "issues", 1, span=timedelta(minutes=20))
-    res = invoke(wiz, {}, remaining_ms=7_000)  # 6 s of budget after the reserve; audit needs > 6 s
+    # 11.5 s of budget after the reserve, a quarter of it per log type first (room for pages
+    # on a loaded machine); audit needs 15 s at 5 requests/s.
+    res = invoke(wiz, {}, remaining_ms=12_000)
     assert res["log_types"]["Wiz.Audit"]["status"] == "budget"
     assert res["log_types"]["Wiz.Issues"]["status"] == "ok"  # not starved by the busy audit
     assert ids("Wiz.Issues", "issues") == issues
@@ -288,10 +293,11 @@ def test_project_ids_filter_issues_and_findings_only(wiz: FakeWiz, monkeypatch: 
 
 
 def test_single_type_event_gets_its_share_of_the_rate(wiz: FakeWiz) -> None:
+    from wizwatch.logtypes import DEFAULT_POLLED_LOG_TYPES
     from wizwatch.poll import runner
 
     invoke(wiz, {"log_type": "Wiz.Audit"})
-    assert runner.get_poller(runner.load_settings()).limiter.rate == pytest.approx(50 / 3)
+    assert runner.get_poller(runner.load_settings()).limiter.rate == pytest.approx(50 / len(DEFAULT_POLLED_LOG_TYPES))
     invoke(wiz, {})
     assert runner.get_poller(runner.load_settings()).limiter.rate == pytest.approx(50)
 

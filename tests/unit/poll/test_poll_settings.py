@@ -55,12 +55,44 @@ def test_unknown_token_host_needs_explicit_audience() -> None:
 
 def test_defaults() -> None:
     cfg = load_settings(BASE)
-    assert cfg.log_types == ["Wiz.Audit", "Wiz.Issues", "Wiz.VulnerabilityFinding"]
+    assert cfg.log_types == [
+        "Wiz.Audit",
+        "Wiz.Issues",
+        "Wiz.VulnerabilityFinding",
+        "Wiz.CloudConfigurationFinding",
+    ]
     assert cfg.requests_per_second == 2.0
     assert cfg.initial_lookback_hours == 24
     assert cfg.project_filter_key("Wiz.Issues") == "project"
     assert cfg.project_filter_key("Wiz.VulnerabilityFinding") == "projectId"
     assert cfg.project_filter_key("Wiz.Audit") is None
+    assert cfg.project_filter_key("Wiz.CloudConfigurationFinding") == "resource.projectId"
+    assert cfg.query_spec("Wiz.CloudConfigurationFinding").delta_field == "updatedAt"
+    assert cfg.snapshot_log_types == []
+
+
+def test_configuration_delta_field_and_snapshots_are_validated() -> None:
+    cfg = load_settings(
+        {
+            **BASE,
+            "WIZ_CONFIGURATION_DELTA_FIELD": "analyzedAt",
+            "WIZ_SNAPSHOT_LOG_TYPES": "Wiz.CloudConfigurationFinding",
+        }
+    )
+    spec = cfg.query_spec("Wiz.CloudConfigurationFinding")
+    assert (spec.delta_field, spec.record_time_field) == ("analyzedAt", "analyzedAt")
+    assert cfg.query_spec("Wiz.VulnerabilityFinding").delta_field == "updatedAt"
+    with pytest.raises(ConfigError) as err:
+        load_settings(
+            {
+                **BASE,
+                "WIZ_CONFIGURATION_DELTA_FIELD": "firstSeenAt",
+                "WIZ_SNAPSHOT_LOG_TYPES": "Wiz.Audit",
+                "WIZ_SNAPSHOT_HOUR_UTC": "24",
+            }
+        )
+    for needle in ("WIZ_CONFIGURATION_DELTA_FIELD", "WIZ_SNAPSHOT_LOG_TYPES", "WIZ_SNAPSHOT_HOUR_UTC"):
+        assert needle in str(err.value)
 
 
 def test_every_problem_reported_at_once() -> None:

@@ -179,6 +179,34 @@ def test_eval_unreadable_input_exits_nonzero() -> None:
     assert code == 1 and lines == []
 
 
+def _ccf_shapes() -> list[dict[str, Any]]:
+    lines = (ROOT / "tests" / "fixtures" / "cloud_configuration_findings.jsonl").read_text().splitlines()
+    return [{k: v for k, v in json.loads(line).items() if k != "_shape"} for line in lines]
+
+
+def test_eval_accepts_cloud_configuration_findings_in_every_peer_shape(tmp_path: Path) -> None:
+    records = _ccf_shapes()
+    code, lines = _eval(
+        ["--log-type", "Wiz.CloudConfigurationFinding", "-"],
+        b"\n".join(json.dumps(r).encode() for r in records),
+    )
+    assert code == 0 and len(lines) == len(records)
+    assert not [line for line in lines if "invalid" in line or line["errors"]]
+    fired = {line["index"]: sorted(a["rule_id"] for a in line["alerts"]) for line in lines}
+    # SEKOIA's tagged shape: HIGH, FAIL, OPEN, Environment=production.
+    assert fired[1] == [
+        "Wizwatch.CloudConfiguration.High.Production",
+        "Wizwatch.CloudConfiguration.Passthrough",
+    ]
+    assert fired[0] == [] and fired[4] == []  # PASS results never alert
+    # The same findings as a whole (gzip) GraphQL page of configurationFindings.
+    page = {"data": {"configurationFindings": {"nodes": records, "pageInfo": {"hasNextPage": False}}}}
+    path = tmp_path / "page.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(page).encode()))
+    code, again = _eval(["--log-type", "Wiz.CloudConfigurationFinding", str(path)], b"")
+    assert code == 0 and [line["alerts"] for line in again] == [line["alerts"] for line in lines]
+
+
 # ----------------------------------------------------------------------------- PAT parity
 
 

@@ -29,6 +29,7 @@ CONTRACT_ENV = {
         "WIZ_INITIAL_LOOKBACK_HOURS", "WIZ_SETTLE_SECONDS", "WIZ_OVERLAP_SECONDS", "STATE_TABLE",
         "RAW_BUCKET",
         "WIZ_AUDIENCE",
+        "WIZ_SNAPSHOT_LOG_TYPES", "WIZ_SNAPSHOT_HOUR_UTC",
     },
     "DetectorFunction": {"DEDUP_TABLE", "ALERT_QUEUE_URL", "RAW_BUCKET"},
     "NotifierFunction": {"ALERT_TOPIC_ARN", "DEDUP_TABLE"},
@@ -101,15 +102,48 @@ def test_every_config_variable_has_a_template_value_or_a_default() -> None:
 def test_schedules_one_per_log_type_with_its_input() -> None:
     events = R["PollerFunction"]["Properties"]["Events"]
     inputs = {e["Properties"]["Input"] for e in events.values() if e["Type"] == "Schedule"}
-    assert inputs == {f'{{"log_type": "{lt}"}}' for lt in API_LOG_TYPES}
+    assert inputs == {f'{{"log_type": "{lt}"}}' for lt in API_LOG_TYPES} | {
+        '{"log_type": "Wiz.CloudConfigurationFinding", "snapshot": true}'
+    }
+
+
+@pytest.mark.parametrize(
+    ("params", "snapshot"),
+    [
+        ({}, True),
+        ({"PostureSnapshot": "Disabled"}, False),
+        ({"WizLogTypes": "Wiz.Audit,Wiz.Issues"}, False),  # no configuration findings, no snapshot
+    ],
+)
+def test_posture_snapshot_schedule_env_and_alarm_follow_the_parameters(
+    params: dict[str, str], snapshot: bool
+) -> None:
+    r = Resolver(T, {"WizApiUrl": "https://x/graphql", **params}, {})
+    assert r.condition("TakePostureSnapshot") is snapshot
+    sched = R["PollerFunction"]["Properties"]["Events"]["CloudConfigurationSnapshotSchedule"]["Properties"]
+    assert r.resolve(sched["Enabled"]) is snapshot
+    env = R["PollerFunction"]["Properties"]["Environment"]["Variables"]
+    assert r.resolve(env["WIZ_SNAPSHOT_LOG_TYPES"]) == ("Wiz.CloudConfigurationFinding" if snapshot else "")
+    assert R["PostureSnapshotStaleAlarm"]["Condition"] == "TakePostureSnapshot"
+
+
+def test_snapshots_are_outside_raw_so_the_detector_never_sees_them() -> None:
+    b = R["RawBucket"]["Properties"]
+    rules = b["NotificationConfiguration"]["QueueConfigurations"][0]["Filter"]["S3Key"]["Rules"]
+    assert rules == [{"Name": "prefix", "Value": "raw/"}]
+    [expire] = [x for x in b["LifecycleConfiguration"]["Rules"] if x.get("Prefix") == "snapshots/"]
+    assert expire["ExpirationInDays"] == {"Ref": "PostureSnapshotRetentionDays"}
+    statements = R["PollerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    [put] = [st for st in statements if st["Action"] == "s3:PutObject"]
+    assert {"Fn::Sub": "${RawBucket.Arn}/snapshots/*"} in put["Resource"]
 
 
 @pytest.mark.parametrize(
     ("log_types", "expected"),
     [
         (
-            "Wiz.Audit,Wiz.Issues,Wiz.VulnerabilityFinding",
-            {"PollAudit", "PollIssues", "PollVulnerabilityFindings"},
+            "Wiz.Audit,Wiz.Issues,Wiz.VulnerabilityFinding,Wiz.CloudConfigurationFinding",
+            {"PollAudit", "PollIssues", "PollVulnerabilityFindings", "PollCloudConfigurationFindings"},
         ),
         ("Wiz.Audit", {"PollAudit"}),
         ("Wiz.VulnerabilityFinding,Wiz.Issues", {"PollIssues", "PollVulnerabilityFindings"}),
@@ -117,7 +151,7 @@ def test_schedules_one_per_log_type_with_its_input() -> None:
 )
 def test_log_type_conditions(log_types: str, expected: set[str]) -> None:
     r = Resolver(T, {"WizApiUrl": "https://x/graphql", "WizLogTypes": log_types}, {})
-    names = ("PollAudit", "PollIssues", "PollVulnerabilityFindings")
+    names = ("PollAudit", "PollIssues", "PollVulnerabilityFindings", "PollCloudConfigurationFindings")
     assert {n for n in names if r.condition(n)} == expected
 
 
@@ -158,10 +192,13 @@ def test_ingestion_alarms_per_log_type_treat_missing_data_as_breaching() -> None
             for a in alarms.values()
             if a["Properties"].get("MetricName") == metric
         }
+        snapshot = {"Wiz.CloudConfigurationFinding/snapshot"} if metric == "IngestionLagSeconds" else set()
         # No stalled-ingestion alarm for Wiz.Detections: a day without a threat is normal.
-        expected = set(API_LOG_TYPES) - ({DETECTIONS} if metric == "RecordsArchived" else set())
-        assert set(watched) == expected, metric
+        quiet = {DETECTIONS} if metric == "RecordsArchived" else set()
+        assert set(watched) == (set(API_LOG_TYPES) | snapshot) - quiet, metric
         for alarm in watched.values():
+            if alarm["Condition"] == "TakePostureSnapshot":
+                continue  # the snapshot's age: missing data means the ticks stopped (breaching)
             assert alarm["Properties"]["TreatMissingData"] == missing
             assert alarm["Properties"]["AlarmActions"] == [{"Ref": "OpsTopic"}]
             assert alarm["Condition"].startswith("Poll")

@@ -18,8 +18,10 @@ from rich.panel import Panel
 from rich.table import Table
 
 from wizwatch_tools.localstack import demo_lake
+from wizwatch_tools.localstack.demo_posture import posture_table
 from wizwatch_tools.localstack.recorder import Recorder
 from wizwatch_tools.localstack.session import Session, local_session
+from wizwatch_tools.localstack.stack import schedule_key
 
 SEVERITY_STYLE = {"CRITICAL": "bold red", "HIGH": "red", "MEDIUM": "yellow", "LOW": "cyan", "INFO": "dim"}
 SEVERITY_ORDER = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"]
@@ -48,7 +50,7 @@ def run_steps(session: Session, console: Console) -> dict[str, Any]:
     polled: dict[str, tuple[int, int, str]] = {}
     schedules = [s for s in stack.spec("poller").schedules if s.enabled]
     for sched in schedules:
-        log_type = str(sched.input.get("log_type"))
+        log_type = schedule_key(sched.input, sched.name)
         with console.status(f"[bold]poller[/] schedule tick {sched.name}: pulling {log_type} from Wiz..."):
             result = stack.invoke("poller", sched.input)
         polled[log_type] = _poll_counts(result, log_type)
@@ -85,6 +87,11 @@ def summary_tables(session: Session, outcome: dict[str, Any]) -> list[Any]:
     processed = metric_totals(stack.recorder, "detector", "EventsProcessed", "LogType")
     # Polled pages only: pushed webhook bodies (raw/<LogType>/dt=.../pushed/) are the webhook's.
     pages = Counter(key.split("/")[1] for key in stack.archived_keys("raw/") if "/pushed/" not in key)
+    pages.update(
+        key.split("/")[1] + "/snapshot"
+        for key in stack.archived_keys("snapshots/")
+        if key.endswith(".json.gz")
+    )
     events = Table(title="Events per log type", title_justify="left")
     events.add_column("log type", no_wrap=True)
     events.add_column("records archived", justify="right")
@@ -124,13 +131,22 @@ def summary_tables(session: Session, outcome: dict[str, Any]) -> list[Any]:
     where.add_row("raw archive", f"s3://{bucket}/raw/<LogType>/dt=YYYY-MM-DD/...")
     where.add_row("rule matches", f"s3://{bucket}/matches/")
     where.add_row("lake (JSON lines)", f"s3://{bucket}/lake/<table>/dt=YYYY-MM-DD/ (kept below)")
+    where.add_row("posture snapshots", f"s3://{bucket}/snapshots/<LogType>/dt=YYYY-MM-DD/<snapshot id>/")
     where.add_row("AWS endpoint", f"{stack.endpoint} (moto server, stopped when the demo ends)")
     where.add_row("Wiz API", session.wiz_api_url + (" (simulator)" if session.sim is not None else ""))
+    if stack.iam_enforced:
+        where.add_row("IAM", "enforced: each function ran under its own role from template.yaml")
     where.add_row(
         "DLQ depth",
         f"raw objects {stack.queue_depth('raw_dlq_url')}, alerts {stack.queue_depth('alert_dlq_url')}",
     )
-    return [events, alerts, Panel(where, title="Where things are", title_align="left")]
+    posture = posture_table(stack)
+    return [
+        events,
+        alerts,
+        *([posture] if posture is not None else []),
+        Panel(where, title="Where things are", title_align="left"),
+    ]
 
 
 def _shorten(text: str, limit: int) -> str:

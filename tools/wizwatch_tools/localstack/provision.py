@@ -3,8 +3,10 @@
 moto's CloudFormation skips or ignores several resource types, and SAM's transform is not run at
 all, so each resource type the handlers touch has a small translator here from its CloudFormation
 properties to the service API. Nothing is listed twice: tables, queues, bucket notifications and
-function environments all come from the template. Types without a translator (layers, IAM,
-alarms, dashboards) are reported as skipped and get a placeholder for ``Ref``/``GetAtt``.
+function environments all come from the template; IAM roles and policies too
+(:mod:`wizwatch_tools.localstack.roles`: the handlers run under them when the server enforces IAM).
+Types without a translator (layers, log groups, alarms, dashboards) are reported as skipped and
+get a placeholder for ``Ref``/``GetAtt``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from wizwatch_tools.localstack import roles
 from wizwatch_tools.localstack.cfn import Resolver, TemplateError, load_template, references
 
 REGION = "us-east-1"
@@ -83,6 +86,8 @@ class FunctionSpec:
     queue_sources: list[QueueSource] = field(default_factory=list)
     #: ReservedConcurrentExecutions (None: unreserved); the local webhook URL throttles beyond it.
     reserved_concurrency: int | None = None
+    #: The execution role's ARN (its ``Role`` property); "" when the template gives none.
+    role_arn: str = ""
 
 
 @dataclass
@@ -114,15 +119,22 @@ class Provisioned:
 
 
 @functools.lru_cache(maxsize=64)
-def aws_client(service: str, endpoint: str) -> Any:
-    """A boto3 client on ``endpoint`` with the local stack's fixed region and dummy credentials.
+def aws_client(service: str, endpoint: str, credentials: roles.Credentials | None = None) -> Any:
+    """A boto3 client on ``endpoint`` with the local stack's fixed region; signed with
+    ``credentials`` (e.g. a function's role) or else the dummy credentials, which on an
+    IAM-enforcing local server are the administrator's.
 
     Cached: creating a client loads botocore's service model (tens of milliseconds), and clients
     are thread-safe, so every stack on the same endpoint shares them.
     """
     return boto3.session.Session(
-        aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        aws_access_key_id=credentials.access_key_id
+        if credentials
+        else DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=(
+            credentials.secret_access_key if credentials else DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]
+        ),
+        aws_session_token=credentials.session_token if credentials else None,
         region_name=REGION,
     ).client(service, endpoint_url=endpoint)  # type: ignore[call-overload]
 
@@ -413,6 +425,7 @@ class _Provisioner:
             timeout=int(prop("Timeout", 3)),
             memory=int(prop("MemorySize", 128)),
             environment={k: _env_str(v) for k, v in env.items()},
+            role_arn=str(r(props["Role"])) if "Role" in props else "",
         )
         reserved = (
             r(props["ReservedConcurrentExecutions"]) if "ReservedConcurrentExecutions" in props else None
@@ -518,6 +531,8 @@ _TRANSLATORS: dict[str, Callable[[_Provisioner, str, dict[str, Any]], None]] = {
     "AWS::SNS::Subscription": _Provisioner.subscription,
     "AWS::SecretsManager::Secret": _Provisioner.secret,
     "AWS::KMS::Key": _Provisioner.kms_key,
+    "AWS::IAM::Role": roles.create_role,
+    "AWS::IAM::Policy": roles.put_policy,
     "AWS::Serverless::Function": _Provisioner.function,
 }
 
@@ -537,6 +552,11 @@ def provision(
     client credentials). ``subscribe_alerts`` adds a local-only SQS queue subscribed to the
     alert topic, so the demo and tests can read what SNS delivered.
     """
+    if roles.enforcing(endpoint):
+        # Provisioning runs as the administrator, whose key is the one these clients sign with.
+        roles.ensure_admin(
+            endpoint, DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"], DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]
+        )
     prov = _Provisioner(
         endpoint, Path(template_path).resolve(), parameters or {}, stack_name, secret_values or {}
     )

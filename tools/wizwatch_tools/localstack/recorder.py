@@ -19,8 +19,12 @@ from typing import Any, TextIO
 
 from botocore.client import BaseClient
 
-#: API parameters that name the resource a call touches.
-_RESOURCE_PARAMS = ("Bucket", "Key", "TableName", "QueueUrl", "TopicArn", "TargetArn", "SecretId", "Prefix")
+#: API parameters that decide which IAM actions and resources AWS checks for a call (the bucket,
+#: key and version; the table and index; the queue; the topic; the secret; the KMS key).
+_RESOURCE_PARAMS = (
+    "Bucket", "Key", "VersionId", "Prefix", "TableName", "IndexName", "QueueUrl", "TopicArn",
+    "TargetArn", "SecretId", "KeyId",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -129,20 +133,26 @@ _installed = False
 
 
 def _resource_of(params: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-    """The parameters that say which resources a call touches (IAM checks each of them)."""
+    """The parameters that say which actions and resources IAM checks for a call."""
     found = {k: str(params[k]) for k in _RESOURCE_PARAMS if k in params}
     if "RequestItems" in params:  # BatchGetItem / BatchWriteItem
         found["TableName"] = ",".join(sorted(params["RequestItems"]))
-    if "TransactItems" in params:  # IAM authorises each item's own action (PutItem, UpdateItem...)
-        kinds = {kind for item in params["TransactItems"] for kind in item}
-        tables = {body["TableName"] for item in params["TransactItems"] for body in item.values()}
-        found["TransactItems"] = ",".join(sorted(kinds))
-        found["TableName"] = ",".join(sorted(tables))
+    if "TransactItems" in params:  # IAM authorises each item's own action on its own table
+        items = {
+            f"{kind}:{body['TableName']}" for item in params["TransactItems"] for kind, body in item.items()
+        }
+        found["TransactItems"] = ",".join(sorted(items))
     source = params.get("CopySource")
     if isinstance(source, dict):
         found["CopySource"] = f"{source['Bucket']}/{source['Key']}"
+        if source.get("VersionId"):
+            found["CopySource"] += f"?versionId={source['VersionId']}"
     elif source:
         found["CopySource"] = str(source)
+    if "Tagging" in params:
+        found["Tagging"] = "set"
+    if "ACL" in params or any(k.startswith("Grant") for k in params):
+        found["ACL"] = "set"
     return tuple(sorted(found.items()))
 
 

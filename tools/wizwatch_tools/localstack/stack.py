@@ -1,11 +1,14 @@
 """The local stack: provisioned resources plus the roles AWS would play around the handlers.
 
 moto stores the data and really delivers S3 notifications into SQS and SNS messages into SQS,
-but it runs no Lambda code and fires no schedule. :class:`LocalStack` does those parts: schedule
-ticks invoke the poller with the template's schedule inputs; SQS event sources are drained into
-handler invocations in batches, honouring ``batchItemFailures`` (failed messages become visible
-again, and moto's redrive moves them to the DLQ after ``maxReceiveCount``); and the alerts SNS
-delivered are read back from a subscribed queue.
+but it runs no Lambda code and fires no schedule. On a local server that enforces IAM
+(:class:`~wizwatch_tools.localstack.server.MotoServer`), provisioning and the stack's own clients
+run as an administrator, and each handler -- and the event source mapping polling its queue --
+runs under temporary credentials of the function's own role from the template.
+:class:`LocalStack` does those parts: schedule ticks invoke the poller with the template's
+schedule inputs; SQS event sources are drained into handler invocations in batches, honouring
+``batchItemFailures`` (failed messages become visible again, and moto's redrive moves them to the
+DLQ after ``maxReceiveCount``); and the alerts SNS delivered are read back from a subscribed queue.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from wizwatch.logtypes import API_LOG_TYPES
 from wizwatch_tools.localstack import invoke as _invoke
+from wizwatch_tools.localstack import roles
 from wizwatch_tools.localstack.provision import (
     DEFAULT_TEMPLATE,
     DUMMY_CREDENTIALS,
@@ -62,10 +66,18 @@ class DrainResult:
         self.errors += other.errors
 
 
+def schedule_key(event: dict[str, Any], name: str) -> str:
+    """``<LogType>`` for a poll schedule, ``<LogType>/snapshot`` for a snapshot schedule."""
+    log_type = str(event.get("log_type", name))
+    return f"{log_type}/snapshot" if event.get("snapshot") else log_type
+
+
 class LocalStack:
     """Resources of template.yaml on an AWS endpoint, and the real handlers run against them.
 
-    Attributes: ``endpoint``; ``resources`` (bucket, state_table, dedup_table, raw_queue_url,
+    Attributes: ``endpoint``; ``iam_enforced`` (the endpoint checks every call against the
+    caller's policies); ``credentials`` (function -> its role's temporary credentials, empty when
+    IAM is not enforced); ``resources`` (bucket, state_table, dedup_table, raw_queue_url,
     raw_dlq_url, alert_queue_url, alert_dlq_url, alert_topic_arn, secret_id,
     alerts_subscription_queue_url); ``functions`` (name -> FunctionSpec); ``recorder`` (AWS
     calls, EMF metrics and stdout per function); ``s3``/``sqs``/``sns``/``dynamodb``/
@@ -90,6 +102,7 @@ class LocalStack:
         if reset:
             reset_server(endpoint)
         self.endpoint = endpoint
+        self.iam_enforced = roles.enforcing(endpoint)
         self.provisioned: Provisioned = provision(
             endpoint,
             template_path=template_path,
@@ -99,6 +112,9 @@ class LocalStack:
         )
         self.resources: dict[str, str] = self.provisioned.resources
         self.functions: dict[str, FunctionSpec] = self.provisioned.functions
+        self.credentials: dict[str, roles.Credentials] = (
+            roles.function_credentials(endpoint, self.functions) if self.iam_enforced else {}
+        )
         self.function_env = {fn: dict(extra) for fn, extra in (function_env or {}).items()}
         self.recorder = Recorder()
         self.errors: list[str] = []
@@ -189,16 +205,21 @@ class LocalStack:
             ) from None
 
     def env(self, fn: str) -> dict[str, str]:
-        """The template's environment for ``fn`` (+ ``function_env``) + the local endpoint, dummy
-        credentials and region."""
+        """The template's environment for ``fn`` (+ ``function_env``) + the local endpoint, the
+        credentials of the function's role (dummy ones when IAM is not enforced) and region."""
+        creds = self.credentials.get(fn)
         return {
             **self.spec(fn).environment,
             **self.function_env.get(fn, {}),
             "AWS_ENDPOINT_URL": self.endpoint,
-            **DUMMY_CREDENTIALS,
+            **(creds.env() if creds else DUMMY_CREDENTIALS),
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
         }
+
+    def client_as(self, fn: str, service: str) -> Any:
+        """A client signed with ``fn``'s role (the administrator's when IAM is not enforced)."""
+        return aws_client(service, self.endpoint, self.credentials.get(fn))
 
     def invoke(
         self,
@@ -235,14 +256,18 @@ class LocalStack:
         poller = self.spec("poller")
         if log_type is not None:
             for sched in poller.schedules:
-                if sched.input.get("log_type") == log_type:
+                if sched.input.get("log_type") == log_type and not sched.input.get("snapshot"):
                     return self.invoke("poller", sched.input)
             return self.invoke("poller", {"log_type": log_type})
         results = {}
         for sched in poller.schedules:
             if sched.enabled:
-                results[str(sched.input.get("log_type", sched.name))] = self.invoke("poller", sched.input)
+                results[schedule_key(sched.input, sched.name)] = self.invoke("poller", sched.input)
         return results
+
+    def tick_snapshot(self, log_type: str = "Wiz.CloudConfigurationFinding") -> Any:
+        """One tick of ``log_type``'s posture-snapshot schedule; returns the handler's result."""
+        return self.invoke("poller", {"log_type": log_type, "snapshot": True})
 
     def run_detector(self) -> DrainResult:
         """Drain the detector's queue (S3 notifications) into detector invocations."""
@@ -263,9 +288,11 @@ class LocalStack:
         if not spec.queue_sources:
             raise ValueError(f"{fn} has no SQS event source in the template")
         source = spec.queue_sources[0]
+        # Lambda's event source mapping polls with the function's execution role.
+        sqs = self.client_as(fn, "sqs")
         out = DrainResult()
         for _ in range(MAX_BATCHES_PER_DRAIN):
-            resp = self.sqs.receive_message(
+            resp = sqs.receive_message(
                 QueueUrl=source.queue_url,
                 MaxNumberOfMessages=min(10, source.batch_size),
                 AttributeNames=["All"],
@@ -290,12 +317,12 @@ class LocalStack:
             for m in messages:
                 if m["MessageId"] in failed:
                     out.failed += 1
-                    self.sqs.change_message_visibility(
+                    sqs.change_message_visibility(
                         QueueUrl=source.queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
                     )
                 else:
                     out.deleted += 1
-                    self.sqs.delete_message(QueueUrl=source.queue_url, ReceiptHandle=m["ReceiptHandle"])
+                    sqs.delete_message(QueueUrl=source.queue_url, ReceiptHandle=m["ReceiptHandle"])
         raise RuntimeError(f"{fn}: queue still not empty after {MAX_BATCHES_PER_DRAIN} batches")
 
     def run_pipeline(self, max_rounds: int = 10) -> dict[str, Any]:

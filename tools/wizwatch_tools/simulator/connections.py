@@ -5,7 +5,9 @@ Semantics chosen where Wiz's are not public (the poller must not depend on them)
 - ``DateFilter``: ``after`` is inclusive, ``before`` exclusive, so windows [a, b) [b, c) tile.
 - Order: audit newest ``timestamp`` first; issues newest ``statusChangedAt`` first unless
   ``orderBy``; findings newest ``updatedAt`` first unless ``orderBy``; ties by id.
-- Findings without a ``status`` filter return only OPEN findings (as at Wiz).
+- Findings without a ``status`` filter return only OPEN findings (as at Wiz; assumed the same
+  for configuration findings). Configuration findings include deleted ones unless
+  ``includeDeleted: false``; their project filter is ``resource.projectId`` (or ``projectId``).
 - Detections: any ``filterBy`` without ``type`` serves only GENERATED_THREAT (as at Wiz, found by
   Elastic's defend_v2); newest ``updatedAt`` first.
 - ``first`` above the connection's maximum fails with Wiz's message
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from wizwatch.logtypes import AUDIT, DETECTIONS, ISSUES, VULNERABILITY_FINDING
+from wizwatch.logtypes import AUDIT, CLOUD_CONFIGURATION_FINDING, DETECTIONS, ISSUES, VULNERABILITY_FINDING
 from wizwatch_tools.simulator.cursors import Cursor, CursorCodec, fingerprint
 from wizwatch_tools.simulator.errors import ApiError
 from wizwatch_tools.simulator.store import RecordStore, Version
@@ -33,6 +35,7 @@ CONNECTION_LOG_TYPE = {
     "issuesV2": ISSUES,
     "vulnerabilityFindings": VULNERABILITY_FINDING,
     "detections": DETECTIONS,
+    "configurationFindings": CLOUD_CONFIGURATION_FINDING,
 }
 #: The scope a service account needs to read each connection.
 CONNECTION_SCOPE = {
@@ -40,6 +43,7 @@ CONNECTION_SCOPE = {
     "issuesV2": "read:issues",
     "vulnerabilityFindings": "read:vulnerabilities",
     "detections": "read:detections",
+    "configurationFindings": "read:cloud_configuration",
 }
 
 _SEVERITY_RANK = {"INFORMATIONAL": 0, "NONE": 0, "LOW": 1, "MEDIUM": 2, "HIGH": 3, "CRITICAL": 4}
@@ -55,6 +59,7 @@ class Limits:
             "issuesV2": 500,
             "vulnerabilityFindings": 5000,
             "detections": 500,
+            "configurationFindings": 500,
         }
     )
     default_first: int = 50
@@ -92,6 +97,15 @@ def _projects(values: list[str] | None) -> Predicate | None:
         return None
     wanted = set(values)
     return lambda v: any(p.get("id") in wanted for p in (v.record.get("projects") or ()))
+
+
+def _resource_projects(values: list[str] | None) -> Predicate | None:
+    if not values:
+        return None
+    wanted = set(values)
+    return lambda v: any(
+        p.get("id") in wanted for p in ((v.record.get("resource") or {}).get("projects") or ())
+    )
 
 
 def _actor_in(key: str, values: list[str] | None) -> Predicate | None:
@@ -140,6 +154,20 @@ def _predicate(connection: str, f: dict[str, Any]) -> Predicate:
             _in(types, lambda r: r.get("type")),
             _in((f.get("severity") or {}).get("equals"), lambda r: r.get("severity")),
         ]
+    elif connection == "configurationFindings":
+        checks = [
+            _date_check("updatedAt", f.get("updatedAt")),
+            _date_check("analyzedAt", f.get("analyzedAt")),
+            _date_check("firstSeenAt", f.get("firstSeenAt")),
+            _in(f.get("id"), lambda r: r.get("id")),
+            _in(f.get("status") or ["OPEN"], lambda r: r.get("status")),
+            _in(f.get("result"), lambda r: r.get("result")),
+            _in(f.get("severity"), lambda r: r.get("severity")),
+            None if f.get("includeDeleted", True) else (lambda v: not v.record.get("deleted")),
+            _resource_projects(
+                ((f.get("resource") or {}).get("projectId") or []) + (f.get("projectId") or [])
+            ),
+        ]
     else:
         checks = [
             _date_check("updatedAt", f.get("updatedAt")),
@@ -173,6 +201,8 @@ def _sort_key(connection: str, order: dict[str, Any] | None) -> Callable[[Versio
         "RESOLVED_AT": "resolvedAt",
         "FIRST_DETECTED_AT": "firstDetectedAt",
         "UPDATED_AT": "updatedAt",
+        "FIRST_SEEN_AT": "firstSeenAt",
+        "ANALYZED_AT": "analyzedAt",
     }[str(fld)]
     return lambda v: (sign * _ts(v.dates.get(date_field)), v.rid)
 

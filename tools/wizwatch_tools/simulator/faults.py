@@ -11,7 +11,8 @@ requests (after skipping ``skip`` of them). Kinds:
 - ``cursor_expired``: the next request carrying an ``after`` cursor fails with BAD_USER_INPUT
 
 ``target`` is ``graphql`` (default), ``token`` or ``any``; ``connection`` limits a GraphQL fault
-to one connection (``auditLogEntries``, ``issuesV2``, ``vulnerabilityFindings``).
+to one connection (``auditLogEntries``, ``issuesV2``, ``vulnerabilityFindings``,
+``configurationFindings``).
 """
 
 from __future__ import annotations

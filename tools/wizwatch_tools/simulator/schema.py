@@ -42,6 +42,9 @@ type Query {
   detections(
     first: Int, after: String, filterBy: DetectionFilters, orderBy: DetectionOrder
   ): DetectionConnection!
+  configurationFindings(
+    first: Int, after: String, filterBy: ConfigurationFindingFilters, orderBy: ConfigurationFindingOrder
+  ): ConfigurationFindingConnection!
 }
 
 # --- users, projects ---------------------------------------------------------------------
@@ -408,6 +411,97 @@ type Detection {
 
 type DetectionConnection {
   nodes: [Detection!]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+"""
+
+SDL += """
+# --- cloud configuration findings ------------------------------------------------------------
+# Fields: the union of what SEKOIA's, Elastic's, Cribl's and Cartography's queries select.
+
+enum ConfigurationFindingStatus { OPEN IN_PROGRESS RESOLVED REJECTED }
+enum CloudConfigurationRuleMatcherResult { PASS FAIL ERROR NOT_ASSESSED }
+enum Severity { NONE INFORMATIONAL LOW MEDIUM HIGH CRITICAL }
+enum ConfigurationFindingOrderField { FIRST_SEEN_AT ANALYZED_AT SEVERITY }
+
+input ConfigurationFindingResourceFilters {
+  id: [String!]
+  "Project ids (the key Wiz really uses is unconfirmed; RegScale sends resource.projectId)."
+  projectId: [String!]
+}
+
+input ConfigurationFindingFilters {
+  id: [String!]
+  status: [ConfigurationFindingStatus!]
+  result: [CloudConfigurationRuleMatcherResult!]
+  severity: [Severity!]
+  analyzedAt: DateFilter
+  updatedAt: DateFilter
+  firstSeenAt: DateFilter
+  includeDeleted: Boolean
+  resource: ConfigurationFindingResourceFilters
+  projectId: [String!]
+}
+
+input ConfigurationFindingOrder { direction: OrderDirection! field: ConfigurationFindingOrderField! }
+
+type ResourceTag { key: String! value: String }
+type CloudAccount { id: ID! name: String externalId: String cloudProvider: String }
+
+type ConfigurationFindingResource {
+  id: ID!
+  providerId: String
+  name: String
+  nativeType: String
+  type: String
+  region: String
+  cloudPlatform: String
+  status: String
+  subscription: CloudAccount
+  projects: [Project!]
+  tags: [ResourceTag!]
+}
+
+type CloudConfigurationFindingRule {
+  id: ID!
+  shortId: String
+  graphId: String
+  name: String
+  description: String
+  remediationInstructions: String
+  functionAsControl: Boolean
+}
+
+type ConfigurationFindingEvidence {
+  currentValue: String
+  expectedValue: String
+  configurationPath: String
+  cloudConfigurationLink: String
+}
+
+type ConfigurationFinding {
+  id: ID!
+  name: String
+  targetExternalId: String
+  targetObjectProviderUniqueId: String
+  deleted: Boolean
+  firstSeenAt: DateTime
+  analyzedAt: DateTime!
+  updatedAt: DateTime
+  severity: Severity
+  result: CloudConfigurationRuleMatcherResult!
+  status: ConfigurationFindingStatus
+  remediation: String
+  resource: ConfigurationFindingResource
+  rule: CloudConfigurationFindingRule
+  evidence: ConfigurationFindingEvidence
+  securitySubCategories: [SecuritySubCategory!]
+  ignoreRules: [IgnoreRule!]
+}
+
+type ConfigurationFindingConnection {
+  nodes: [ConfigurationFinding!]
   pageInfo: PageInfo!
   totalCount: Int!
 }

@@ -21,14 +21,14 @@ from typing import Any
 
 import orjson
 
-from wizwatch.logtypes import AUDIT, DETECTIONS, ISSUES, VULNERABILITY_FINDING
+from wizwatch.logtypes import AUDIT, CLOUD_CONFIGURATION_FINDING, DETECTIONS, ISSUES, VULNERABILITY_FINDING
 from wizwatch_tools.simulator import datagen
 from wizwatch_tools.simulator.defend_store import DefendRecords, public_detection
 from wizwatch_tools.simulator.schema import format_datetime, parse_datetime
 
 Clock = Callable[[], datetime]
 
-LOG_TYPES = (AUDIT, ISSUES, VULNERABILITY_FINDING, DETECTIONS)
+LOG_TYPES = (AUDIT, ISSUES, VULNERABILITY_FINDING, CLOUD_CONFIGURATION_FINDING, DETECTIONS)
 
 #: The node field each log type is windowed on (the poller's delta field).
 TIME_FIELD = {
@@ -36,6 +36,8 @@ TIME_FIELD = {
     ISSUES: "statusChangedAt",
     VULNERABILITY_FINDING: "updatedAt",
     DETECTIONS: "updatedAt",
+    # A re-assessment moves only analyzedAt: a new version with the same updatedAt.
+    CLOUD_CONFIGURATION_FINDING: "updatedAt",
 }
 #: Date fields a filter can name, per log type: filter key -> node field.
 DATE_FILTERS = {
@@ -47,6 +49,11 @@ DATE_FILTERS = {
         "resolvedAt": "resolvedAt",
     },
     DETECTIONS: {"updatedAt": "updatedAt", "createdAt": "createdAt"},
+    CLOUD_CONFIGURATION_FINDING: {
+        "updatedAt": "updatedAt",
+        "analyzedAt": "analyzedAt",
+        "firstSeenAt": "firstSeenAt",
+    },
 }
 
 #: Events per hour of the traffic generator (``seed_history`` / ``generate``).
@@ -61,12 +68,21 @@ DEFAULT_RATES: dict[str, float] = {
     "finding_change": 8.0,
     "detection": 3.0,  # Wiz Defend detections (some later updated: linked to a threat)
     "detection_update": 1.0,
+    "config_finding": 20.0,
+    "config_change": 8.0,
+    "config_reanalysis": 30.0,  # a re-assessment with the same outcome: only analyzedAt moves
 }
 
 _NEXT_ISSUE_STATUS = {
     "OPEN": (("IN_PROGRESS", 4), ("RESOLVED", 4), ("REJECTED", 1)),
     "IN_PROGRESS": (("RESOLVED", 5), ("OPEN", 1)),
     "RESOLVED": (("OPEN", 1),),
+    "REJECTED": (("OPEN", 1),),
+}
+_NEXT_CONFIG_STATUS = {
+    "OPEN": (("RESOLVED", 6), ("IN_PROGRESS", 1), ("REJECTED", 1)),
+    "IN_PROGRESS": (("RESOLVED", 3), ("OPEN", 1)),
+    "RESOLVED": (("OPEN", 1),),  # the misconfiguration came back
     "REJECTED": (("OPEN", 1),),
 }
 _NEXT_FINDING_STATUS = {
@@ -276,6 +292,31 @@ class RecordStore(DefendRecords):
         record.update({k: self._ts(v) if k.endswith("At") and v else v for k, v in fields.items()})
         return self._copy(self._put(VULNERABILITY_FINDING, record, visible_at, delay))
 
+    def add_configuration_finding(
+        self, *, visible_at: datetime | str | None = None, delay: float | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        """Add one cloud configuration finding (a new version when ``id`` is reused)."""
+        seen = _utc(fields.get("firstSeenAt") or fields.get("analyzedAt") or self.clock())
+        record = datagen.configuration_finding(
+            self._rng, seen, fields.get("status"), fields.get("result"), fields.pop("rule", None)
+        )
+        record.update({k: self._ts(v) if k.endswith("At") and v else v for k, v in fields.items()})
+        return self._copy(self._put(CLOUD_CONFIGURATION_FINDING, record, visible_at, delay))
+
+    def reanalyze(
+        self, record_id: str, at: datetime | str | None = None, *, delay: float | None = None
+    ) -> dict[str, Any]:
+        """Wiz assessed a configuration finding again with the same outcome: analyzedAt moves."""
+        when = _utc(at or self.clock())
+        with self._lock:
+            current = self._tables[CLOUD_CONFIGURATION_FINDING].latest.get(record_id)
+            if current is None:
+                raise KeyError(f"no {CLOUD_CONFIGURATION_FINDING} record {record_id!r}")
+            record = orjson.loads(orjson.dumps(current.record))
+        record["analyzedAt"] = format_datetime(when)
+        shown = when + timedelta(seconds=self.default_delay_seconds if delay is None else delay)
+        return self._copy(self._put(CLOUD_CONFIGURATION_FINDING, record, visible_at=shown))
+
     def change_status(
         self,
         log_type: str,
@@ -287,7 +328,7 @@ class RecordStore(DefendRecords):
         delay: float | None = None,
     ) -> dict[str, Any]:
         """A new version of an issue/finding in ``status``, bumping its delta field to ``at``."""
-        if log_type not in (ISSUES, VULNERABILITY_FINDING):
+        if log_type not in (ISSUES, VULNERABILITY_FINDING, CLOUD_CONFIGURATION_FINDING):
             raise ValueError(f"only issues and findings change status, not {log_type}")
         when = _utc(at or self.clock())
         with self._lock:
@@ -298,6 +339,12 @@ class RecordStore(DefendRecords):
         ts = format_datetime(when)
         record["status"] = status
         record["updatedAt"] = ts
+        if log_type == CLOUD_CONFIGURATION_FINDING:
+            # Wiz's configuration findings carry no resolvedAt: the new assessment says it all.
+            record["analyzedAt"] = ts
+            if status in ("OPEN", "RESOLVED"):
+                record["result"] = "FAIL" if status == "OPEN" else "PASS"
+            return self._copy(self._put(log_type, record, visible_at, delay))
         record["resolvedAt"] = ts if status == "RESOLVED" else None
         if log_type == ISSUES:
             record["statusChangedAt"] = ts
@@ -324,6 +371,10 @@ class RecordStore(DefendRecords):
             self.add_issue(createdAt=start - timedelta(hours=rng.uniform(1, 24 * 30)), delay=0)
         for _ in range(max(5, int(self.rates["finding"] * 4))):
             self.add_finding(firstDetectedAt=start - timedelta(hours=rng.uniform(1, 24 * 30)), delay=0)
+        for _ in range(max(5, int(self.rates["config_finding"] * 4))):
+            self.add_configuration_finding(
+                firstSeenAt=start - timedelta(hours=rng.uniform(1, 24 * 30)), delay=0
+            )
         with self._lock:
             self._streams = [_Stream(name, self.seed, rate, start) for name, rate in self.rates.items()]
             self._generated_until = start
@@ -384,10 +435,24 @@ class RecordStore(DefendRecords):
         elif name == "finding":
             self._put(VULNERABILITY_FINDING, datagen.finding(rng, at), delay=delay)
             return 1
+        elif name == "config_finding":
+            self._put(CLOUD_CONFIGURATION_FINDING, datagen.configuration_finding(rng, at), delay=delay)
+            return 1
+        elif name == "config_reanalysis":
+            table = self._tables[CLOUD_CONFIGURATION_FINDING]
+            if not table.latest:
+                return 0
+            ids = list(table.latest)
+            self.reanalyze(ids[rng.randrange(len(ids))], at, delay=delay)
+            return 1
         elif name.startswith("detection"):
             return self._emit_detection(name, rng, at, delay)
         else:
-            log_type = ISSUES if name == "issue_change" else VULNERABILITY_FINDING
+            log_type = {
+                "issue_change": ISSUES,
+                "finding_change": VULNERABILITY_FINDING,
+                "config_change": CLOUD_CONFIGURATION_FINDING,
+            }[name]
             return self._random_change(log_type, rng, at, delay)
         self._put(AUDIT, record, delay=delay)
         return 1
@@ -405,9 +470,11 @@ class RecordStore(DefendRecords):
         current = self._random_latest(log_type, rng, at)
         if current is None:
             return 0
-        options = (_NEXT_ISSUE_STATUS if log_type == ISSUES else _NEXT_FINDING_STATUS)[
-            current.record["status"]
-        ]
+        options = {
+            ISSUES: _NEXT_ISSUE_STATUS,
+            VULNERABILITY_FINDING: _NEXT_FINDING_STATUS,
+            CLOUD_CONFIGURATION_FINDING: _NEXT_CONFIG_STATUS,
+        }[log_type][current.record["status"]]
         status = rng.choices([s for s, _ in options], [w for _, w in options])[0]
         self.change_status(log_type, current.rid, status, at, delay=delay)
         return 1
@@ -445,11 +512,13 @@ class RecordStore(DefendRecords):
         end: datetime | str | None = None,
         visible_only: bool = True,
         now: datetime | None = None,
+        time_field: str | None = None,
     ) -> list[dict[str, Any]]:
         """Ground truth: the current version of each record whose delta time is in [start, end).
 
         ``visible_only`` limits it to what the API shows at ``now`` (default: the clock); without
-        it every record counts, including late ones not visible yet. Newest first. Copies.
+        it every record counts, including late ones not visible yet. ``time_field`` windows on
+        another date field than the log type's delta field. Newest first. Copies.
         """
         lo = _utc(start) if start is not None else None
         hi = _utc(end) if end is not None else None
@@ -460,7 +529,15 @@ class RecordStore(DefendRecords):
                 chosen: Iterable[Version] = list(table.visible.values())
             else:
                 chosen = list(table.latest.values())
-            picked = [v for v in chosen if (lo is None or v.time >= lo) and (hi is None or v.time < hi)]
+
+            def at(v: Version) -> datetime | None:
+                return v.time if time_field is None else v.dates.get(time_field)
+
+            picked = [
+                v
+                for v in chosen
+                if (t := at(v)) is not None and (lo is None or t >= lo) and (hi is None or t < hi)
+            ]
         picked.sort(key=lambda v: (v.time, v.rid), reverse=True)
         return _public([v.record for v in picked])
 

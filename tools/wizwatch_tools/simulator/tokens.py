@@ -19,7 +19,14 @@ from wizwatch_tools.simulator import datagen
 from wizwatch_tools.simulator.errors import ApiError
 from wizwatch_tools.simulator.store import RecordStore
 
-DEFAULT_SCOPES = ("admin:audit", "read:issues", "read:vulnerabilities", "read:resources", "read:detections")
+DEFAULT_SCOPES = (
+    "admin:audit",
+    "read:issues",
+    "read:vulnerabilities",
+    "read:cloud_configuration",
+    "read:resources",
+    "read:detections",
+)
 DEFAULT_AUDIENCES = ("wiz-api", "beyond-api")
 
 

@@ -253,7 +253,9 @@ class Detector:
             page = self._read(ref.key, raw.body)
         except InvalidPage as exc:
             self.s3_requests += 1
-            where = kept.quarantine_page(self.s3, bucket, ref.bucket, log_type, ref.key, today, str(exc))
+            where = kept.quarantine_page(
+                self.s3, bucket, ref.bucket, log_type, ref.key, today, str(exc), version_id=ref.version_id
+            )
             log.error("quarantined unreadable page %s -> %s: %s", ref.uri, where, exc)
             report.quarantined = 1
             report.skipped = f"invalid page: {exc}"

@@ -98,14 +98,28 @@ def quarantine_records(
 
 
 def quarantine_page(
-    s3: Any, bucket: str, source_bucket: str, log_type: str, raw_key: str, today: str, reason: str
+    s3: Any,
+    bucket: str,
+    source_bucket: str,
+    log_type: str,
+    raw_key: str,
+    today: str,
+    reason: str,
+    version_id: str | None = None,
 ) -> str:
-    """A whole unreadable object, copied byte for byte, the reason in its metadata."""
+    """A whole unreadable object, copied byte for byte, the reason in its metadata.
+
+    ``version_id`` (the notified version, the one that was read) is copied rather than whatever
+    is current now: a retried page may have overwritten the key since.
+    """
     key = quarantine_key(log_type, raw_key, today, "page")
+    source = {"Bucket": source_bucket, "Key": raw_key}
+    if version_id:
+        source["VersionId"] = version_id
     s3.copy_object(
         Bucket=bucket,
         Key=key,
-        CopySource={"Bucket": source_bucket, "Key": raw_key},
+        CopySource=source,
         MetadataDirective="REPLACE",
         Metadata={"source-key": _ascii(raw_key), "reason": _ascii(reason)},
     )

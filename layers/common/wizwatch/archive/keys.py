@@ -21,6 +21,10 @@ from wizwatch.logtypes import ALL_LOG_TYPES
 RAW_PREFIX = "raw/"
 MATCHES_PREFIX = "matches/"
 QUARANTINE_PREFIX = "quarantine/"
+#: Full-posture snapshots: outside raw/, so the bucket never notifies the detector of them and
+#: stateful rules never see a finding twice (once changed, once in a snapshot).
+SNAPSHOT_PREFIX = "snapshots/"
+SNAPSHOT_MANIFEST = "manifest.json"
 
 _STAMP = "%Y%m%dT%H%M%S%fZ"
 _RAW_RE = re.compile(
@@ -91,6 +95,30 @@ def log_type_of(key: str) -> str:
     if len(parts) < 3 or parts[0] != "raw" or parts[1] not in ALL_LOG_TYPES:
         raise ValueError(f"key {key!r} is not under raw/<LogType>/ (known: {', '.join(ALL_LOG_TYPES)})")
     return parts[1]
+
+
+def snapshot_id(slot: datetime, attempt: int = 0) -> str:
+    """``20261122T020000000000Z`` (the day's snapshot time), ``_<attempt:08x>`` after a restart."""
+    return _stamp(slot) + (f"_{attempt:08x}" if attempt else "")
+
+
+def snapshot_prefix(log_type: str, slot: datetime, attempt: int = 0) -> str:
+    """``snapshots/<LogType>/dt=YYYY-MM-DD/<snapshot id>/``: one folder per snapshot attempt."""
+    if log_type not in ALL_LOG_TYPES:
+        raise ValueError(f"unknown log type {log_type!r}")
+    return f"{SNAPSHOT_PREFIX}{log_type}/dt={slot.astimezone(UTC):%Y-%m-%d}/{snapshot_id(slot, attempt)}/"
+
+
+def snapshot_page_key(log_type: str, slot: datetime, attempt: int, page: int) -> str:
+    """A snapshot page: a pure function of (log type, slot, attempt, page), like raw keys."""
+    if page < 1:
+        raise ValueError("page numbers start at 1")
+    return f"{snapshot_prefix(log_type, slot, attempt)}page-{page:05d}.json.gz"
+
+
+def snapshot_manifest_key(log_type: str, slot: datetime, attempt: int = 0) -> str:
+    """Written after a snapshot's last page: a snapshot folder with a manifest is complete."""
+    return snapshot_prefix(log_type, slot, attempt) + SNAPSHOT_MANIFEST
 
 
 @dataclass(frozen=True)

@@ -71,3 +71,15 @@ def put_page(bucket: str, key: str, body: bytes, metadata: dict[str, str]) -> No
         ContentType="application/gzip",
         Metadata=metadata,
     )
+
+
+def put_json(bucket: str, key: str, document: dict[str, object]) -> None:
+    """Store a small JSON document (a snapshot manifest) as plain JSON."""
+    import orjson
+
+    aws.client("s3").put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=orjson.dumps(document, option=orjson.OPT_INDENT_2),
+        ContentType="application/json",
+    )

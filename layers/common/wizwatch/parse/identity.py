@@ -9,6 +9,8 @@ A Wiz Defend detection is one event whichever way it arrives: Wiz's webhook temp
 id alone, so the same detection pushed by the webhook, re-delivered, and later polled (possibly in
 a newer version: ``updatedAt`` moves when Wiz links it to a threat; the webhook has no
 ``updatedAt`` at all) is counted once per rule and alerts once.
+
+Configuration findings: ``updatedAt`` else ``analyzedAt``, plus the status.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     logtypes.VULNERABILITY_FINDING: ("id", "updatedAt|lastDetectedAt"),
     logtypes.ISSUES_WEBHOOK: ("issue.id", "trigger.type", "issue.status"),
     logtypes.DETECTIONS: ("id",),  # pushed or polled, any version: one detection (see above)
+    # A re-assessment that changes nothing moves only analyzedAt: same identity (counted once).
+    logtypes.CLOUD_CONFIGURATION_FINDING: ("id", "updatedAt|analyzedAt", "status"),
 }
 
 

@@ -35,6 +35,8 @@ EVENT_TIME_FIELDS: dict[str, tuple[str, ...]] = {
     logtypes.VULNERABILITY_FINDING: ("updatedAt", "lastDetectedAt", "firstDetectedAt"),
     logtypes.ISSUES_WEBHOOK: ("issue.created",),
     logtypes.DETECTIONS: ("createdAt", "updatedAt"),
+    # The delta field first (updatedAt by default; analyzedAt where a record has no updatedAt).
+    logtypes.CLOUD_CONFIGURATION_FINDING: ("updatedAt", "analyzedAt", "firstSeenAt"),
 }
 
 #: Indicator fields per log type: (path, kind). ``[]`` in a path walks a list.
@@ -71,6 +73,14 @@ INDICATORS: dict[str, tuple[tuple[str, str], ...]] = {
         ("threatURL", "url"),
         ("triggeringEvents[].cloudProviderUrl", "url"),
         ("triggeringEvent.cloudProviderUrl", "url"),
+    ),
+    logtypes.CLOUD_CONFIGURATION_FINDING: (
+        ("resource.providerId", "arn"),
+        ("targetObjectProviderUniqueId", "arn"),
+        ("resource.subscription.externalId", "aws_account"),
+        ("resource.subscription.externalId", "cloud_account"),
+        ("resource.providerId", "resource_id"),
+        ("targetObjectProviderUniqueId", "resource_id"),
     ),
 }
 
@@ -158,6 +168,19 @@ def _add(out: dict[str, list[str]], field: str, value: str) -> None:
         bucket.append(value)
 
 
+_AWS_ACCOUNT = re.compile(r"\d{12}")
+
+
+def _add_arn(out: dict[str, list[str]], value: str) -> None:
+    """An ARN to ``p_any_aws_arns`` and its account (5th field, when present) to the account ids."""
+    if not value.startswith("arn:"):
+        return
+    _add(out, "p_any_aws_arns", value)
+    parts = value.split(":", 5)
+    if len(parts) > 4 and _AWS_ACCOUNT.fullmatch(parts[4]):
+        _add(out, "p_any_aws_account_ids", parts[4])
+
+
 def indicators(log_type: str, record: dict[str, Any]) -> dict[str, list[str]]:
     """The ``p_any_*`` arrays for a record (only non-empty ones, values deduplicated, in order)."""
     out: dict[str, list[str]] = {}
@@ -181,6 +204,15 @@ def indicators(log_type: str, record: dict[str, Any]) -> dict[str, list[str]]:
                     _add(out, "p_any_ip_addresses" if _is_ip(host) else "p_any_domain_names", host)
             elif kind == "arn_host":
                 continue  # ARNs are not domains; kept as a documented non-indicator
+            elif kind == "arn":
+                _add_arn(out, value)
+            elif kind == "aws_account":
+                if _AWS_ACCOUNT.fullmatch(value):
+                    _add(out, "p_any_aws_account_ids", value)
+            elif kind == "cloud_account":
+                _add(out, "p_any_cloud_account_ids", value)  # Wizwatch's own: any cloud's account
+            elif kind == "resource_id":
+                _add(out, "p_any_cloud_resource_ids", value)  # Wizwatch's own: provider resource ids
     return out
 
 

@@ -265,10 +265,67 @@ class Detection(_Loose):
     triggeringEventsCount: int | None = None
 
 
+# --- Wiz.CloudConfigurationFinding -------------------------------------------------------------
+# Fields as in peers' queries and test events (SEKOIA intake-formats Wiz/wiz-cloud-configuration-
+# findings, Elastic cloud_configuration_finding[_full_posture] pipeline tests). Only ``id`` is
+# required: SEKOIA's shape lacks updatedAt/name/evidence, Elastic's lacks status/deleted.
+
+
+class ConfigurationSubscription(_Loose):
+    id: str | None = None
+    name: str | None = None
+    externalId: str | None = None
+    cloudProvider: str | None = None
+
+
+class ConfigurationResource(_Loose):
+    id: str | None = None
+    providerId: str | None = None
+    name: str | None = None
+    nativeType: str | None = None
+    type: str | None = None
+    region: str | None = None
+    cloudPlatform: str | None = None
+    subscription: ConfigurationSubscription | None = None
+    projects: list[Project] | None = None
+    tags: Any = None  # [{key, value}] from the API; tolerate a {key: value} object
+
+
+class ConfigurationRule(_Loose):
+    id: str | None = None
+    shortId: str | None = None
+    graphId: str | None = None
+    name: str | None = None
+    description: str | None = None
+    remediationInstructions: str | None = None
+    functionAsControl: bool | None = None
+
+
+class ConfigurationFinding(_Loose):
+    id: str
+    name: str | None = None
+    targetExternalId: str | None = None
+    targetObjectProviderUniqueId: str | None = None
+    deleted: bool | None = None
+    firstSeenAt: OptTimestamp = None
+    analyzedAt: OptTimestamp = None
+    updatedAt: OptTimestamp = None
+    severity: str | None = None
+    result: str | None = None
+    status: str | None = None
+    remediation: str | None = None
+    resource: ConfigurationResource | None = None
+    rule: ConfigurationRule | None = None
+    evidence: dict[str, Any] | None = None
+    securitySubCategories: list[Any] | None = None
+    ignoreRules: Any = None
+
+
 MODELS: dict[str, type[BaseModel]] = {
     logtypes.AUDIT: AuditEntry,
     logtypes.ISSUES: Issue,
     logtypes.VULNERABILITY_FINDING: VulnerabilityFinding,
     logtypes.ISSUES_WEBHOOK: IssuesWebhook,
     logtypes.DETECTIONS: Detection,
+    logtypes.CLOUD_CONFIGURATION_FINDING: ConfigurationFinding,
 }

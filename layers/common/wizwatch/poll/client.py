@@ -39,6 +39,7 @@ REQUIRED_SCOPES = {
     "Wiz.Audit": "admin:audit",
     "Wiz.Issues": "read:issues",
     "Wiz.VulnerabilityFinding": "read:vulnerabilities",
+    "Wiz.CloudConfigurationFinding": "read:cloud_configuration",
 }
 
 _RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})

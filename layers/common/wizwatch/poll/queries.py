@@ -8,10 +8,11 @@ query here against it). Keep ``filterBy`` identical across the pages of one wind
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from wizwatch.logtypes import AUDIT, DETECTIONS, ISSUES, VULNERABILITY_FINDING
+from wizwatch.logtypes import AUDIT, CLOUD_CONFIGURATION_FINDING, DETECTIONS, ISSUES, VULNERABILITY_FINDING
 
 AUDIT_QUERY = """
 query WizwatchAuditLog($first: Int, $after: String, $filterBy: AuditLogEntryFilters, $withCount: Boolean!) {
@@ -285,12 +286,76 @@ query WizwatchDetections(
 }
 """
 
+#: Cloud configuration findings (``configurationFindings``). Every field is one a peer's query
+#: sends to real tenants: SEKOIA automation-library ``get_cloud_configuration_findings``
+#: (targetExternalId, deleted, targetObjectProviderUniqueId, firstSeenAt, analyzedAt,
+#: resource.projects, rule.graphId/functionAsControl, securitySubCategories, ignoreRules);
+#: Elastic ``cloud_configuration_finding`` >= 4.3.0 and Cartography (updatedAt); Elastic
+#: (name, resource.cloudPlatform, rule.shortId, evidence). Nothing else: an unknown field fails
+#: the whole query on a real tenant.
+CONFIGURATION_FINDINGS_QUERY = """
+query WizwatchConfigurationFindings(
+  $first: Int, $after: String, $filterBy: ConfigurationFindingFilters, $withCount: Boolean!
+) {
+  configurationFindings(first: $first, after: $after, filterBy: $filterBy) {
+    nodes {
+      id
+      name
+      targetExternalId
+      targetObjectProviderUniqueId
+      deleted
+      firstSeenAt
+      analyzedAt
+      updatedAt
+      severity
+      result
+      status
+      remediation
+      resource {
+        id
+        providerId
+        name
+        nativeType
+        type
+        region
+        cloudPlatform
+        subscription { id name externalId cloudProvider }
+        projects { id name riskProfile { businessImpact } }
+        tags { key value }
+      }
+      rule {
+        id
+        shortId
+        graphId
+        name
+        description
+        remediationInstructions
+        functionAsControl
+      }
+      evidence { currentValue expectedValue configurationPath cloudConfigurationLink }
+      securitySubCategories { id title category { id name framework { id name } } }
+      ignoreRules { id name enabled expiredAt }
+    }
+    pageInfo { hasNextPage endCursor }
+    totalCount @include(if: $withCount)
+  }
+}
+"""
+
 #: Wiz applies a GENERATED_THREAT-only type filter whenever any filterBy is sent (Elastic's
 #: defend_v2 found it): MATCH_ONLY detections are dropped unless both types are named.
 DETECTION_TYPES = ["GENERATED_THREAT", "MATCH_ONLY"]
 
 ISSUE_STATUSES = ["OPEN", "IN_PROGRESS", "RESOLVED", "REJECTED"]
 FINDING_STATUSES = ["OPEN", "RESOLVED", "IN_PROGRESS", "REJECTED"]
+#: The full-posture snapshot: every finding that still exists in any workflow state (Elastic's
+#: full-posture stream sends OPEN and RESOLVED; IN_PROGRESS and REJECTED findings still fail, so
+#: "what is misconfigured right now" needs them too). ``includeDeleted: false`` as Elastic sends.
+SNAPSHOT_STATUSES = ["OPEN", "IN_PROGRESS", "RESOLVED", "REJECTED"]
+#: The delta fields configurationFindings can be windowed on (WIZ_CONFIGURATION_DELTA_FIELD):
+#: updatedAt changes when a finding changes (Elastic >= 4.3.0 moved to it from analyzedAt as a
+#: fix; Cartography uses it); analyzedAt moves on every re-assessment (SEKOIA, Steampipe).
+CONFIGURATION_DELTA_FIELDS = ("updatedAt", "analyzedAt")
 
 
 @dataclass(frozen=True)
@@ -304,7 +369,8 @@ class QuerySpec:
     delta_field: str  # filterBy key of the time window
     record_time_field: str  # node field that carries the delta time
     statuses: tuple[str, ...] = ()
-    #: filterBy key used for WIZ_PROJECT_IDS (not publicly confirmed; overridable).
+    #: filterBy key used for WIZ_PROJECT_IDS (not publicly confirmed; overridable); a dotted key
+    #: nests (``resource.projectId`` -> ``{"resource": {"projectId": [...]}}``).
     project_filter_key: str | None = None
     #: filterBy entries sent with every page, beside the window and statuses.
     static_filter: dict[str, Any] = field(default_factory=dict)
@@ -342,4 +408,24 @@ SPECS: dict[str, QuerySpec] = {
         "updatedAt",
         static_filter={"type": {"equals": list(DETECTION_TYPES)}},
     ),
+    CLOUD_CONFIGURATION_FINDING: QuerySpec(
+        CLOUD_CONFIGURATION_FINDING,
+        CONFIGURATION_FINDINGS_QUERY,
+        "configurationFindings",
+        500,  # Steampipe's client: "Maximum limit is 500"
+        "updatedAt",
+        "updatedAt",
+        tuple(FINDING_STATUSES),
+        "resource.projectId",
+    ),
 }
+
+
+def spec_for(log_type: str, delta_field: str | None = None) -> QuerySpec:
+    """The spec of ``log_type``, windowed on ``delta_field`` where the type allows a choice."""
+    spec = SPECS[log_type]
+    if delta_field and delta_field != spec.delta_field:
+        if log_type != CLOUD_CONFIGURATION_FINDING or delta_field not in CONFIGURATION_DELTA_FIELDS:
+            raise ValueError(f"{log_type} cannot be windowed on {delta_field!r}")
+        spec = dataclasses.replace(spec, delta_field=delta_field, record_time_field=delta_field)
+    return spec

@@ -169,6 +169,8 @@ class LogTypeRun:
         self.s = poller.settings
         self.spec = spec
         self.log_type = spec.log_type
+        #: The cursor item's key and the metrics' LogType (a subclass may pull another stream).
+        self.stream = self.stream_of(spec.log_type)
         self.budget = budget
         self.invocation_id = invocation_id
         self.outcome = Outcome()
@@ -176,20 +178,24 @@ class LogTypeRun:
         #: Where the run is (window and page), for the log line of a failure.
         self.position: dict[str, Any] = {}
         metrics = poller.metrics
-        lt = self.log_type
+        lt = self.stream
         self.stats = CallStats(
             on_request=lambda: metrics.add(lt, m.API_REQUESTS),
             on_throttle=lambda: metrics.add(lt, m.API_THROTTLES),
             on_error=lambda: metrics.add(lt, m.API_ERRORS),
         )
 
+    @staticmethod
+    def stream_of(log_type: str) -> str:
+        return log_type
+
     def run(self) -> Outcome:
         owner = f"{self.invocation_id}/{uuid.uuid4().hex[:12]}"
-        state = self.p.store.acquire(self.log_type, owner, self.s.lease_seconds)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"archive-{self.log_type}") as executor:
+        state = self.p.store.acquire(self.stream, owner, self.s.lease_seconds)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"archive-{self.stream}") as executor:
             pages = _PageWriter(executor, self.p.store, self.s.lease_seconds, state)
             try:
-                self._windows(pages)
+                self._work(pages)
             finally:
                 self._finish(pages)
         return self.outcome
@@ -211,7 +217,7 @@ class LogTypeRun:
         if state.committed_end:
             self.outcome.committed_end = windows.rfc3339(state.committed_end)
             lag = (datetime.now(UTC) - state.committed_end).total_seconds()
-            self.p.metrics.lag(self.log_type, max(0.0, lag))
+            self.p.metrics.lag(self.stream, max(0.0, lag))
 
     def _release(self, state: CursorState) -> None:
         try:
@@ -221,7 +227,7 @@ class LogTypeRun:
         except Exception as exc:
             logger.warning(
                 "could not release cursor lease; it lapses by itself",
-                extra={"log_type": self.log_type, "error": str(exc)},
+                extra={"log_type": self.stream, "error": str(exc)},
             )
 
     def _next_window(self, committed_end: datetime | None) -> tuple[datetime, datetime] | None:
@@ -253,6 +259,9 @@ class LogTypeRun:
             "window_start": windows.rfc3339(start),
             "window_end": windows.rfc3339(end),
         }
+
+    def _work(self, pages: _PageWriter) -> None:
+        self._windows(pages)
 
     def _windows(self, pages: _PageWriter) -> None:
         """Fetch windows until caught up (or out of time), resuming an open window first.
@@ -455,6 +464,11 @@ def get_poller(settings: PollerSettings) -> Poller:
     return _poller[1]
 
 
+def snapshot_streams(settings: PollerSettings) -> list[str]:
+    """The snapshot streams that run beside the per-type schedules (each takes a budget share)."""
+    return [t for t in settings.snapshot_log_types if t in settings.log_types]
+
+
 def _selected(event: Any, settings: PollerSettings) -> list[str]:
     wanted = event.get("log_type") if isinstance(event, dict) else None
     if wanted is None:
@@ -471,17 +485,25 @@ _ACTIONS = {
 }
 
 
-def _poll_one(poller: Poller, log_type: str, budget: TimeBudget, invocation_id: str) -> Outcome:
-    run = LogTypeRun(poller, SPECS[log_type], budget, invocation_id)
-    outcome = run.outcome
-    extra: dict[str, Any] = {"log_type": log_type}
+def _poll_one(
+    poller: Poller,
+    log_type: str,
+    budget: TimeBudget,
+    invocation_id: str,
+    make_run: Callable[[Poller, QuerySpec, TimeBudget, str], Any] = LogTypeRun,
+) -> Outcome:
+    """Run one stream (``make_run``: incremental windows, or a snapshot) and map its failures."""
+    run = make_run(poller, poller.settings.query_spec(log_type), budget, invocation_id)
+    outcome: Outcome = run.outcome
+    stream: str = getattr(run, "stream", log_type)  # the metrics' LogType dimension
+    extra: dict[str, Any] = {"log_type": stream}
     try:
         run.run()
-        poller.metrics.heartbeat(log_type)
+        poller.metrics.heartbeat(stream)
     except TimeBudgetExceeded as exc:
         extra.update(run.position)
         outcome.status = "budget"
-        poller.metrics.heartbeat(log_type)
+        poller.metrics.heartbeat(stream)
         logger.info(
             "stopped for the time budget; the cursor is saved and the next run resumes",
             extra={**extra, "reason": str(exc)},
@@ -519,7 +541,7 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
     log_types = _selected(event, settings)
     # The budget is shared by all configured log types: an invocation for one of n types (the
     # per-type schedules run concurrently) gets 1/n of it, so together they stay within it.
-    share = len(log_types) / max(len(settings.log_types), len(log_types))
+    share = len(log_types) / max(len(settings.log_types) + len(snapshot_streams(settings)), len(log_types))
     poller.limiter.set_rate(settings.requests_per_second * share)
     budget = TimeBudget.from_context(context, settings.time_reserve_seconds)
     invocation_id = str(getattr(context, "aws_request_id", "") or uuid.uuid4())

@@ -11,7 +11,11 @@ from urllib.parse import urlsplit
 
 from wizwatch.config import csv_list, load, setting
 from wizwatch.errors import ConfigError
-from wizwatch.logtypes import API_LOG_TYPES, DEFAULT_POLLED_LOG_TYPES
+from wizwatch.logtypes import API_LOG_TYPES, CLOUD_CONFIGURATION_FINDING, DEFAULT_POLLED_LOG_TYPES
+from wizwatch.poll.queries import CONFIGURATION_DELTA_FIELDS, QuerySpec, spec_for
+
+#: Log types with a daily full-posture snapshot (wizwatch.poll.snapshot).
+SNAPSHOT_LOG_TYPES = (CLOUD_CONFIGURATION_FINDING,)
 
 #: Wiz keeps audit entries for 180 days; asking further back returns nothing or errors.
 AUDIT_RETENTION_SECONDS = 180 * 24 * 3600
@@ -105,6 +109,27 @@ class PollerSettings:
         "filterBy key of vulnerabilityFindings used for WIZ_PROJECT_IDS (not publicly confirmed)",
         default="projectId",
     )
+    project_filter_key_configuration: str = setting(
+        "WIZ_PROJECT_FILTER_KEY_CONFIGURATION",
+        "filterBy key of configurationFindings used for WIZ_PROJECT_IDS; dotted keys nest (not publicly"
+        " confirmed: RegScale's client sends resource.projectId)",
+        default="resource.projectId",
+    )
+    configuration_delta_field: str = setting(
+        "WIZ_CONFIGURATION_DELTA_FIELD",
+        "the configurationFindings field incremental windows filter on: updatedAt (changes only; Elastic,"
+        " Cartography) or analyzedAt (every re-assessment; SEKOIA)",
+        default="updatedAt",
+    )
+    snapshot_log_types: list[str] = setting(
+        "WIZ_SNAPSHOT_LOG_TYPES",
+        "comma list of log types that also get a daily full-posture snapshot under snapshots/"
+        " (only Wiz.CloudConfigurationFinding supports it; empty: none)",
+        default=[],
+    )
+    snapshot_hour_utc: int = setting(
+        "WIZ_SNAPSHOT_HOUR_UTC", "hour of the UTC day from which each day's snapshot is taken", default=2
+    )
     initial_lookback_hours: float = setting(
         "WIZ_INITIAL_LOOKBACK_HOURS",
         "how far back the first run of a log type starts (audit is clamped to 180 days)",
@@ -179,6 +204,19 @@ class PollerSettings:
             problems.append("WIZ_INITIAL_LOOKBACK_HOURS must be > 0")
         if not 1 <= self.page_size <= 500:
             problems.append("WIZ_PAGE_SIZE must be between 1 and 500")
+        if self.configuration_delta_field not in CONFIGURATION_DELTA_FIELDS:
+            problems.append(
+                f"WIZ_CONFIGURATION_DELTA_FIELD must be one of {', '.join(CONFIGURATION_DELTA_FIELDS)}"
+                f" (got {self.configuration_delta_field!r})"
+            )
+        unsupported = [t for t in self.snapshot_log_types if t not in SNAPSHOT_LOG_TYPES]
+        if unsupported:
+            problems.append(
+                f"WIZ_SNAPSHOT_LOG_TYPES: no snapshot for {unsupported};"
+                f" supported: {', '.join(SNAPSHOT_LOG_TYPES)}"
+            )
+        if not 0 <= self.snapshot_hour_utc <= 23:
+            problems.append(f"WIZ_SNAPSHOT_HOUR_UTC must be 0..23 (got {self.snapshot_hour_utc})")
         if self.http_timeout_seconds <= 0:
             problems.append("WIZ_HTTP_TIMEOUT_SECONDS must be > 0")
         try:
@@ -195,12 +233,20 @@ class PollerSettings:
 
     def project_filter_key(self, log_type: str) -> str | None:
         """The configured filterBy key for project ids, None where projects do not apply."""
-        from wizwatch.logtypes import ISSUES, VULNERABILITY_FINDING
+        from wizwatch.logtypes import CLOUD_CONFIGURATION_FINDING, ISSUES, VULNERABILITY_FINDING
 
         return {
             ISSUES: self.project_filter_key_issues,
             VULNERABILITY_FINDING: self.project_filter_key_findings,
+            CLOUD_CONFIGURATION_FINDING: self.project_filter_key_configuration,
         }.get(log_type)
+
+    def query_spec(self, log_type: str) -> QuerySpec:
+        """The query spec of ``log_type`` as configured (the configurable delta field applied)."""
+        from wizwatch.logtypes import CLOUD_CONFIGURATION_FINDING
+
+        delta = self.configuration_delta_field if log_type == CLOUD_CONFIGURATION_FINDING else None
+        return spec_for(log_type, delta)
 
 
 def load_settings(environ: dict[str, str] | None = None) -> PollerSettings:

@@ -58,6 +58,10 @@ class PollMetrics:
             per = counts.get(log_type, {})
             for name in (m.RECORDS_ARCHIVED, m.PAGES_ARCHIVED, m.API_REQUESTS, m.API_THROTTLES, m.API_ERRORS):
                 metrics.add_metric(name=name, unit=MetricUnit.Count, value=per.get(name, 0))
+            if per.get(m.SNAPSHOTS_COMPLETED):
+                metrics.add_metric(
+                    name=m.SNAPSHOTS_COMPLETED, unit=MetricUnit.Count, value=per[m.SNAPSHOTS_COMPLETED]
+                )
             if log_type in beats:
                 metrics.add_metric(name=m.POLL_HEARTBEAT, unit=MetricUnit.Count, value=1)
             if log_type in lag:

@@ -63,6 +63,18 @@ def rfc3339(t: datetime) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
+def add_project_filter(filter_by: dict[str, Any], key: str | None, project_ids: list[str]) -> None:
+    """Restrict ``filter_by`` to ``project_ids`` under ``key``; a dotted key nests
+    (``resource.projectId`` -> ``{"resource": {"projectId": [...]}}``)."""
+    if not project_ids or not key:
+        return
+    *parents, leaf = key.split(".")
+    node = filter_by
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = list(project_ids)
+
+
 def build_variables(
     spec: QuerySpec,
     *,
@@ -81,8 +93,7 @@ def build_variables(
         filter_by["status"] = list(spec.statuses)
     for key, value in spec.static_filter.items():
         filter_by[key] = value
-    if project_ids and project_filter_key:
-        filter_by[project_filter_key] = list(project_ids)
+    add_project_filter(filter_by, project_filter_key, project_ids)
     variables: dict[str, Any] = {
         "first": min(page_size, spec.page_size),
         "filterBy": filter_by,

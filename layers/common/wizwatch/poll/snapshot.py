@@ -1,0 +1,258 @@
+"""The daily full-posture snapshot: every current finding of a log type, once a day, in snapshots/.
+
+Why: the incremental stream (``raw/``) says what *changed*; "what is misconfigured right now"
+needs every finding that still exists, whatever its age (Elastic runs a separate 24 h
+full-posture pull for the same reason). Only ``Wiz.CloudConfigurationFinding`` has one.
+
+Layout (``wizwatch.archive.keys``): ``snapshots/<LogType>/dt=<day>/<snapshot id>/page-NNNNN.json.gz``
+(the gzip of the exact API answer, like raw pages, with the same provenance metadata), then
+``manifest.json`` in the same folder once the last page is stored: a folder with a manifest is a
+complete snapshot, the newest complete one is the current posture. Snapshots live outside
+``raw/``: the bucket notifies the detector only of ``raw/`` objects, so no rule ever sees a
+finding a second time through a snapshot.
+
+State: the incremental poller's own cursor machinery (``CursorStore``: version, lease, crash
+seams) under the stream key ``<LogType>/snapshot``: ``window_start`` is when the open snapshot
+started, ``window_end`` its day's slot (``WIZ_SNAPSHOT_HOUR_UTC``), ``page``/``after`` where it
+stands, ``committed_end`` the slot of the last complete snapshot. Each page is fetched, stored,
+then committed (the same ``_PageWriter`` order as incremental windows), so a time-out or a crash
+resumes at the next page in a later invocation: a 100k-finding snapshot spans as many runs as it
+needs. A cursor the API rejects restarts the snapshot under a new id (``_<attempt>`` suffix):
+a complete snapshot never mixes two listings.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from wizwatch import metric_names as m
+from wizwatch.archive import keys, writer
+from wizwatch.errors import CursorInvalidError, WizApiError
+from wizwatch.poll import windows
+from wizwatch.poll.client import Answer
+from wizwatch.poll.queries import SNAPSHOT_STATUSES, QuerySpec
+from wizwatch.poll.retry import TimeBudget
+from wizwatch.poll.runner import (
+    MAX_RESTARTS_PER_RUN,
+    LogTypeRun,
+    Outcome,
+    _connection,
+    _PageWriter,
+    _poll_one,
+    get_poller,
+    logger,
+    snapshot_streams,
+)
+from wizwatch.poll.settings import load_settings
+from wizwatch.poll.state import CursorState
+
+SUFFIX = "/snapshot"
+
+
+def stream_key(log_type: str) -> str:
+    """The cursor key and metrics LogType of a log type's snapshot stream."""
+    return log_type + SUFFIX
+
+
+def current_slot(now: datetime, hour_utc: int) -> datetime:
+    """The latest ``hour_utc``:00 UTC not after ``now``: the day's snapshot is due from then."""
+    now = now.astimezone(UTC)
+    slot = now.replace(hour=hour_utc, minute=0, second=0, microsecond=0)
+    return slot if slot <= now else slot - timedelta(days=1)
+
+
+def snapshot_variables(
+    spec: QuerySpec, *, after: str, page_size: int, project_ids: list[str], project_key: str | None
+) -> dict[str, Any]:
+    """One snapshot page's variables; ``filterBy`` is identical for every page of a snapshot."""
+    filter_by: dict[str, Any] = {"status": list(SNAPSHOT_STATUSES), "includeDeleted": False}
+    windows.add_project_filter(filter_by, project_key, project_ids)
+    variables: dict[str, Any] = {
+        "first": min(page_size, spec.page_size),
+        "filterBy": filter_by,
+        "withCount": not after,
+    }
+    if after:
+        variables["after"] = after
+    return variables
+
+
+class SnapshotRun(LogTypeRun):
+    """Takes (or continues) the day's snapshot of one log type within a time budget: the lease,
+    the page writer, releasing and failure handling are the incremental run's."""
+
+    @staticmethod
+    def stream_of(log_type: str) -> str:
+        return stream_key(log_type)
+
+    def _work(self, pages: _PageWriter) -> None:
+        self._snapshot(pages)
+
+    def _note_commit(self, state: CursorState) -> None:
+        # The age of the newest complete snapshot (or of the first one while it is taken).
+        since = state.committed_end or state.window_start
+        if since is not None:
+            self.p.metrics.lag(self.stream, max(0.0, (datetime.now(UTC) - since).total_seconds()))
+        if state.committed_end is not None:
+            self.outcome.committed_end = windows.rfc3339(state.committed_end)
+
+    def _snapshot(self, pages: _PageWriter) -> None:
+        state = pages.wait()
+        if not state.in_window:
+            now = datetime.now(UTC)
+            slot = current_slot(now, self.s.snapshot_hour_utc)
+            if state.committed_end is not None and state.committed_end >= slot:
+                return  # today's snapshot is complete
+            self.budget.check(1.0, "starting a snapshot")
+            # window_start = when this snapshot started, window_end = its slot (see the docstring).
+            state = pages.save(functools.partial(CursorState.open_window, start=now, end=slot))
+            logger.info(
+                "posture snapshot started",
+                extra={"log_type": self.stream, "snapshot_id": keys.snapshot_id(slot)},
+            )
+        assert state.window_start is not None and state.window_end is not None
+        started, slot = state.window_start, state.window_end
+        page, after, attempt = state.page, state.after, state.attempt
+        while True:
+            sid = keys.snapshot_id(slot, attempt)
+            self.position = {"snapshot_id": sid, "page": page}
+            variables = snapshot_variables(
+                self.spec,
+                after=after,
+                page_size=self.s.page_size,
+                project_ids=self.s.project_ids,
+                project_key=self.s.project_filter_key(self.log_type),
+            )
+            try:
+                answer = self.p.client.execute(
+                    self.spec.query, variables, budget=self.budget, log_type=self.log_type, stats=self.stats
+                )
+            except CursorInvalidError as exc:
+                if not after or self.restarts >= MAX_RESTARTS_PER_RUN:
+                    raise
+                self.restarts += 1
+                logger.warning(
+                    "snapshot cursor rejected; restarting the snapshot under a new id",
+                    extra={"log_type": self.stream, "snapshot_id": sid, "page": page, "error": str(exc)},
+                )
+                state = pages.save(CursorState.restart_window)
+                page, after, attempt = 1, "", state.attempt
+                continue
+            nodes, has_next, end_cursor, total = _connection(answer, self.spec)
+            if has_next and (not end_cursor or end_cursor == after):
+                raise WizApiError(
+                    f"{self.stream}: hasNextPage without a new endCursor; the snapshot resumes next run"
+                )
+            last = not has_next
+            transition = (
+                CursorState.close_window
+                if last
+                else functools.partial(CursorState.next_page, after=end_cursor or "")
+            )
+            pages.submit(
+                self._snapshot_page(answer, slot, attempt, page, after, nodes, last, started, total),
+                transition,
+            )
+            if last:
+                pages.wait()
+                self.outcome.windows += 1
+                logger.info(
+                    "posture snapshot complete",
+                    extra={"log_type": self.stream, "snapshot_id": sid, "pages": page},
+                )
+                return
+            page += 1
+            after = end_cursor or ""
+
+    def _snapshot_page(
+        self,
+        answer: Answer,
+        slot: datetime,
+        attempt: int,
+        page: int,
+        after: str,
+        records: int,
+        last: bool,
+        started: datetime,
+        total: int | None,
+    ) -> Any:
+        key = keys.snapshot_page_key(self.log_type, slot, attempt, page)
+        meta = writer.page_metadata(
+            log_type=self.log_type,
+            window_start=slot,
+            window_end=started,
+            page=page,
+            cursor=after,
+            request_time=answer.request_time,
+            request_id=answer.request_id,
+            record_count=records,
+            invocation_id=self.invocation_id,
+        )
+        meta["snapshot-id"] = keys.snapshot_id(slot, attempt)
+        bucket, metrics, outcome, stream, log_type = (
+            self.s.raw_bucket,
+            self.p.metrics,
+            self.outcome,
+            self.stream,
+            self.log_type,
+        )
+
+        def archive() -> None:
+            writer.put_page(bucket, key, answer.body, meta)
+            metrics.add(stream, m.PAGES_ARCHIVED)
+            metrics.add(stream, m.RECORDS_ARCHIVED, records)
+            outcome.pages += 1
+            outcome.records += records
+            if last:
+                manifest: dict[str, Any] = {
+                    "log_type": log_type,
+                    "snapshot_id": keys.snapshot_id(slot, attempt),
+                    "slot": windows.rfc3339(slot),
+                    "started_at": windows.rfc3339(started),
+                    "completed_at": windows.rfc3339(datetime.now(UTC)),
+                    "pages": page,
+                    "filter": {"status": list(SNAPSHOT_STATUSES), "includeDeleted": False},
+                }
+                if total is not None and page == 1:
+                    manifest["total_count"] = total
+                writer.put_json(bucket, keys.snapshot_manifest_key(log_type, slot, attempt), manifest)
+                metrics.add(stream, m.SNAPSHOTS_COMPLETED)
+
+        return archive
+
+
+def handle(event: Any, context: Any) -> dict[str, Any]:
+    """The snapshot schedule's tick: start, continue or (once done for the day) skip the snapshot."""
+    settings = load_settings()
+    poller = get_poller(settings)
+    wanted = event.get("log_type") if isinstance(event, dict) else None
+    log_types = [wanted] if wanted else list(snapshot_streams(settings))
+    results: dict[str, Outcome] = {}
+    streams = [stream_key(t) for t in log_types]
+    share = 1 / max(1, len(settings.log_types) + len(snapshot_streams(settings)))
+    poller.limiter.set_rate(settings.requests_per_second * share)
+    budget = TimeBudget.from_context(context, settings.time_reserve_seconds)
+    invocation_id = str(getattr(context, "aws_request_id", "") or uuid.uuid4())
+    try:
+        for log_type in log_types:
+            if log_type not in snapshot_streams(settings):
+                results[stream_key(log_type)] = Outcome(
+                    status="disabled",
+                    error=f"no snapshot for {log_type}: not in WIZ_SNAPSHOT_LOG_TYPES and WIZ_LOG_TYPES",
+                )
+                continue
+            share_budget = budget.sub(budget.remaining() / len(log_types))
+            results[stream_key(log_type)] = _poll_one(
+                poller, log_type, share_budget, invocation_id, make_run=SnapshotRun
+            )
+    finally:
+        poller.metrics.flush(streams)
+    result = {k: o.as_dict() for k, o in results.items()}
+    logger.info("snapshot tick finished", extra={"outcomes": result})
+    return {
+        "ok": all(o.status in ("ok", "budget", "skipped", "disabled") for o in results.values()),
+        "log_types": result,
+    }
