@@ -297,7 +297,8 @@ def test_single_type_event_gets_its_share_of_the_rate(wiz: FakeWiz) -> None:
     from wizwatch.poll import runner
 
     invoke(wiz, {"log_type": "Wiz.Audit"})
-    assert runner.get_poller(runner.load_settings()).limiter.rate == pytest.approx(50 / len(DEFAULT_POLLED_LOG_TYPES))
+    share = 50 / len(DEFAULT_POLLED_LOG_TYPES)
+    assert runner.get_poller(runner.load_settings()).limiter.rate == pytest.approx(share)
     invoke(wiz, {})
     assert runner.get_poller(runner.load_settings()).limiter.rate == pytest.approx(50)
 
