@@ -10,8 +10,9 @@ import os
 from typing import Any
 
 from wizwatch.config import load
+from wizwatch.logs import logger
 from wizwatch.webhook.config import WebhookConfig
-from wizwatch.webhook.handler import handle, logger
+from wizwatch.webhook.handler import handle
 
 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
     load(WebhookConfig)  # a misconfiguration fails the cold start, naming what to fix

@@ -53,3 +53,21 @@ def subscribed_topic(sns: Any, sqs: Any, topic: str = "alerts", queue: str = "su
     arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
     return topic_arn, queue_url
+
+
+def sqs_batch(*bodies: str, receive_count: int = 1, queue: str = "alerts") -> dict[str, Any]:
+    """An SQS event for a Lambda (message ids ``m0``, ``m1``...), as the event source mapping sends it."""
+    return {
+        "Records": [
+            {
+                "messageId": f"m{i}",
+                "receiptHandle": f"h{i}",
+                "body": body,
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{queue}",
+                "attributes": {"ApproximateReceiveCount": str(receive_count)},
+                "messageAttributes": {},
+            }
+            for i, body in enumerate(bodies)
+        ]
+    }

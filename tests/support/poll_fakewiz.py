@@ -55,11 +55,13 @@ class FakeWiz(BaseAdapter):
         self.token_script: list[Scripted] = []
         self.requests: list[dict[str, Any]] = []  # GraphQL requests: variables, token, connection
         self.tokens_issued = 0
-        self.expires_in = 86400
+        self.token_requests = 0  # every POST to the token URL, refused ones included
+        self.expires_in: Any = 86400  # anything JSON can carry, to test what the poller accepts
         self.valid_tokens: set[str] = set()
         self.on_request: Callable[[dict[str, Any]], None] | None = None
         self.expire_next_cursor = False
         self.deny: set[str] = set()  # connections answered with 403 UNAUTHORIZED
+        self.cursor_loop: dict[str, str] = {}  # endCursor -> the (earlier) cursor answered instead
         self._lock = threading.Lock()
 
     # -- data
@@ -91,6 +93,7 @@ class FakeWiz(BaseAdapter):
         pass
 
     def _token(self, request: requests.PreparedRequest) -> tuple[int, Any, dict[str, str]]:
+        self.token_requests += 1
         if self.token_script:
             s = self.token_script.pop(0)
             return s.status, s.body, s.headers
@@ -103,6 +106,10 @@ class FakeWiz(BaseAdapter):
         token = f"tok-{self.tokens_issued}-{form['audience'][0]}"
         self.valid_tokens.add(token)
         return 200, {"access_token": token, "expires_in": self.expires_in, "token_type": "Bearer"}, {}
+
+    def _end_cursor(self, offset: int) -> str:
+        cursor = f"c:{offset}"
+        return self.cursor_loop.get(cursor, cursor)
 
     def _graphql(self, request: requests.PreparedRequest) -> tuple[int, Any, dict[str, str]]:
         doc = orjson.loads(request.body or b"{}")
@@ -160,7 +167,10 @@ class FakeWiz(BaseAdapter):
         has_next = offset + first < len(rows)
         conn: dict[str, Any] = {
             "nodes": page,
-            "pageInfo": {"hasNextPage": has_next, "endCursor": f"c:{offset + first}" if has_next else None},
+            "pageInfo": {
+                "hasNextPage": has_next,
+                "endCursor": self._end_cursor(offset + first) if has_next else None,
+            },
         }
         if variables.get("withCount"):
             conn["totalCount"] = len(rows)

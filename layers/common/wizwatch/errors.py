@@ -15,6 +15,14 @@ class ConfigError(WizwatchError):
     """Misconfiguration detected at start-up; the message says which setting to fix and how."""
 
 
+class SecretNotSetError(ConfigError):
+    """The Wiz credentials secret still holds the placeholder the template generated at deploy."""
+
+    def __init__(self, message: str, *, secret_id: str) -> None:
+        super().__init__(message)
+        self.secret_id = secret_id
+
+
 # --- Wiz API -------------------------------------------------------------------------------
 
 
@@ -54,12 +62,25 @@ class WizCredentialsError(WizApiError):
     """The token endpoint refused the client id/secret: rotate or fix the secret."""
 
 
+class WizTokenError(WizApiError):
+    """The token endpoint answered 200 with something unusable (no token, a bad ``expires_in``)."""
+
+
 class WizBadRequestError(WizApiError):
     """BAD_USER_INPUT and other query errors: our bug or an API change; stop and log the query."""
 
 
 class CursorInvalidError(WizApiError):
     """The API rejected a saved page cursor (expired or invalid): restart the window."""
+
+
+class CursorCycleError(WizApiError):
+    """The API handed back a page cursor it had already given in this window: paging loops."""
+
+    def __init__(self, message: str, *, cursor: str, first_page: int | None) -> None:
+        super().__init__(message, code="CURSOR_CYCLE")
+        self.cursor = cursor
+        self.first_page = first_page
 
 
 class TimeBudgetExceeded(WizwatchError):
@@ -87,6 +108,10 @@ class InvalidRecord(WizwatchError):
         super().__init__(reason)
         self.reason = reason
         self.index = index
+
+
+class InvalidAlert(WizwatchError):
+    """An alert-queue message that is not a valid alert; reported failed, it ends in the alert DLQ."""
 
 
 class InvalidPage(WizwatchError):

@@ -34,6 +34,8 @@ def write(tmp_path: Path, name: str, doc: Any) -> Path:
         ({"LogTypes": ["Wiz.Nope"]}, "LogTypes", "unknown log type"),
         ({"LogTypes": []}, "LogTypes", "non-empty"),
         ({"RuleID": ""}, "RuleID", "non-empty"),
+        ({"RuleID": "Wiz.<script>"}, "RuleID", "Panther's rule id rule"),  # the notifier refuses these
+        ({"RuleID": "Wiz.A\nB"}, "RuleID", "control characters"),
         ({"Threshold": 0}, "Threshold", ">= 1"),
         ({"DedupPeriodMinutes": "soon"}, "DedupPeriodMinutes", "whole number"),
         ({"Enabled": "yes"}, "Enabled", "true or false"),

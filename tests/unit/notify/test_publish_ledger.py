@@ -9,7 +9,7 @@ from unittest import mock
 
 import boto3
 import pytest
-from aws_fixtures import create_dedup_table, in_process_aws, subscribed_topic
+from aws_fixtures import create_dedup_table, in_process_aws, sqs_batch, subscribed_topic
 from botocore.exceptions import ClientError
 
 from wizwatch import aws
@@ -25,10 +25,22 @@ ALERT = {
     "rule_name": "Wiz Revoke User Sessions",
     "title": "[Wiz]: [RevokeUserSessions] action performed by user [alice@example.com]",
     "severity": "HIGH",
+    "dedup_string": "alice@example.com",
+    "dedup_period_minutes": 60,
+    "threshold": 1,
     "log_types": ["Wiz.Audit"],
     "event_count": 1,
+    "first_event_time": "2026-11-22T09:00:00.000Z",
+    "last_event_time": "2026-11-22T09:00:00.000Z",
+    "created_at": "2026-11-22T09:01:00.000Z",
+    "description": "",
+    "runbook": "",
+    "reference": "",
+    "reports": {},
+    "tags": [],
     "alert_context": {},
     "events": [],
+    "error": None,
     "source": {"log_type": "Wiz.Audit"},
 }
 
@@ -44,23 +56,6 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         yield {"ddb": ddb, "sqs": sqs, "queue": queue}
 
 
-def _batch(*bodies: str) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": f"m{i}",
-                "receiptHandle": "h",
-                "body": body,
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:alerts",
-                "attributes": {},
-                "messageAttributes": {},
-            }
-            for i, body in enumerate(bodies)
-        ]
-    }
-
-
 def _published(env: dict[str, Any]) -> list[str]:
     ids = []
     while True:
@@ -74,8 +69,8 @@ def _published(env: dict[str, Any]) -> list[str]:
 
 def test_the_same_alert_delivered_three_times_is_published_once(env: dict[str, Any]) -> None:
     body = json.dumps(ALERT)
-    assert handle(_batch(body), None) == {"batchItemFailures": []}
-    assert handle(_batch(body, body), None) == {"batchItemFailures": []}
+    assert handle(sqs_batch(body), None) == {"batchItemFailures": []}
+    assert handle(sqs_batch(body, body), None) == {"batchItemFailures": []}
     assert _published(env) == [ALERT["alert_id"]]
 
 
@@ -83,9 +78,9 @@ def test_a_failed_publish_releases_its_claim_so_the_retry_publishes(env: dict[st
     body = json.dumps(ALERT)
     sns = aws.client("sns")
     with mock.patch.object(sns, "publish", side_effect=RuntimeError("SNS is down")):
-        assert handle(_batch(body), None) == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+        assert handle(sqs_batch(body), None) == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
     assert _published(env) == []
-    assert handle(_batch(body), None) == {"batchItemFailures": []}
+    assert handle(sqs_batch(body), None) == {"batchItemFailures": []}
     assert _published(env) == [ALERT["alert_id"]]
 
 
@@ -114,7 +109,7 @@ def test_without_a_ledger_table_the_notifier_still_publishes(
     env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("DEDUP_TABLE")
-    assert handle(_batch(json.dumps(ALERT)), None) == {"batchItemFailures": []}
+    assert handle(sqs_batch(json.dumps(ALERT)), None) == {"batchItemFailures": []}
     assert _published(env) == [ALERT["alert_id"]]
 
 
@@ -124,5 +119,5 @@ def test_a_publish_sns_accepted_is_not_retried_when_marking_it_fails(env: dict[s
     body = json.dumps(ALERT)
     throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow"}}, "UpdateItem")
     with mock.patch.object(PublishLedger, "published", side_effect=throttled):
-        assert handle(_batch(body), None) == {"batchItemFailures": []}
+        assert handle(sqs_batch(body), None) == {"batchItemFailures": []}
     assert _published(env) == [ALERT["alert_id"]]

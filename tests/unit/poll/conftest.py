@@ -10,10 +10,10 @@ import orjson
 import pytest
 from moto import mock_aws
 from poll_fakewiz import API_URL, TOKEN_URL, FakeWiz
-from poll_unit_support import BUCKET, SECRET, TABLE
+from poll_unit_support import BUCKET, SECRET, TABLE, ManualClock
 
 from wizwatch import aws
-from wizwatch.poll import auth, runner
+from wizwatch.poll import runner
 
 
 @pytest.fixture
@@ -45,7 +45,6 @@ def env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 @pytest.fixture
 def aws_env(env: dict[str, str]) -> Iterator[Any]:
     aws.reset_clients()
-    auth.reset_caches()
     runner._poller = None
     with mock_aws():
         ddb = boto3.client("dynamodb")
@@ -62,7 +61,6 @@ def aws_env(env: dict[str, str]) -> Iterator[Any]:
         )
         yield
     aws.reset_clients()
-    auth.reset_caches()
     runner._poller = None
 
 
@@ -70,6 +68,7 @@ def aws_env(env: dict[str, str]) -> Iterator[Any]:
 def wiz(aws_env: Any) -> FakeWiz:
     """A FakeWiz mounted on the container's HTTP session (built from the current env)."""
     fake = FakeWiz()
-    poller = runner.get_poller(runner.load_settings())
+    # A manual clock: budgets and waits are measured in work done, never in real time.
+    poller = runner.get_poller(runner.load_settings(), ManualClock().clock)
     poller.client._session.mount("https://", fake)
     return fake

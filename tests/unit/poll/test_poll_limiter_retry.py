@@ -6,26 +6,15 @@ import itertools
 import random
 import threading
 
+from poll_unit_support import ManualClock
+
 from wizwatch.poll.limiter import RateLimiter
 from wizwatch.poll.retry import Backoff, TimeBudget, parse_retry_after
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 100.0
-        self.lock = threading.Lock()
-
-    def __call__(self) -> float:
-        return self.t
-
-    def sleep(self, s: float) -> None:
-        with self.lock:
-            self.t += s
-
-
 def test_limiter_spaces_starts_by_interval() -> None:
-    clock = FakeClock()
-    lim = RateLimiter(2.0, clock=clock, sleep=clock.sleep)
+    clock = ManualClock(start=100.0)
+    lim = RateLimiter(2.0, clock=clock.now, sleep=clock.sleep)
     starts = []
     for _ in range(5):
         assert lim.acquire()
@@ -35,8 +24,8 @@ def test_limiter_spaces_starts_by_interval() -> None:
 
 
 def test_limiter_refuses_a_slot_past_the_deadline_without_taking_it() -> None:
-    clock = FakeClock()
-    lim = RateLimiter(1.0, clock=clock, sleep=clock.sleep)
+    clock = ManualClock(start=100.0)
+    lim = RateLimiter(1.0, clock=clock.now, sleep=clock.sleep)
     assert lim.acquire()
     assert not lim.acquire(deadline=clock.t + 0.5)
     assert lim.delay() == 1.0  # the refused call did not push the schedule
@@ -92,7 +81,7 @@ def test_parse_retry_after() -> None:
 
 
 def test_time_budget_sub_never_exceeds_parent() -> None:
-    clock = FakeClock()
-    parent = TimeBudget(clock.t + 10, clock)
+    clock = ManualClock(start=100.0)
+    parent = TimeBudget(clock.t + 10, clock.now)
     assert parent.sub(100).deadline == parent.deadline
     assert parent.sub(3).remaining() == 3

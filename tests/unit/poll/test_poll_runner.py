@@ -12,7 +12,7 @@ import boto3
 import orjson
 import pytest
 from poll_fakewiz import FakeWiz, Scripted
-from poll_unit_support import BUCKET, TABLE, invoke
+from poll_unit_support import BUCKET, TABLE, ManualClock, archived, emf, ids, invoke
 
 from wizwatch.archive import writer
 from wizwatch.archive.keys import parse_raw_key
@@ -21,40 +21,19 @@ from wizwatch.poll.state import CursorStore
 NOW = datetime.now(UTC)
 
 
-def archived(log_type: str | None = None) -> dict[str, dict[str, Any]]:
-    """key -> {"body": parsed page, "meta": metadata} for every raw object."""
-    s3 = boto3.client("s3")
-    out = {}
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix="raw/"):
-        for obj in page.get("Contents", []):
-            if log_type and parse_raw_key(obj["Key"]).log_type != log_type:
-                continue
-            got = s3.get_object(Bucket=BUCKET, Key=obj["Key"])
-            raw = gzip.decompress(got["Body"].read())
-            out[obj["Key"]] = {"raw": raw, "body": orjson.loads(raw), "meta": got["Metadata"]}
-    return out
-
-
-def ids(log_type: str, connection: str) -> set[str]:
-    found = set()
-    for obj in archived(log_type).values():
-        found |= {n["id"] for n in obj["body"]["data"][connection]["nodes"]}
-    return found
-
-
-def emf(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
-    out = []
-    for line in capsys.readouterr().out.splitlines():
-        if line.startswith("{") and '"_aws"' in line:
-            out.append(json.loads(line))
-    return out
-
-
 def seed(fake: FakeWiz, connection: str, n: int, span: timedelta = timedelta(minutes=90)) -> set[str]:
     return {
         fake.add(connection, NOW - span + span * i / n - timedelta(seconds=5), status="OPEN")["id"]
         for i in range(n)
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_now() -> None:
+    """Records are placed relative to NOW: take it as each test starts, not at import (a loaded
+    run can reach a test many minutes after collecting it, and old records fall out of the look-back)."""
+    global NOW
+    NOW = datetime.now(UTC)
 
 
 def test_every_record_archived_with_contract_keys_and_metadata(
@@ -248,29 +227,30 @@ def test_audit_window_at_the_result_cap_is_split(wiz: FakeWiz) -> None:
 def test_time_budget_stops_cleanly_and_the_next_run_resumes(
     wiz: FakeWiz, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Time is a manual clock: each API request costs 0.25 s of it and the limiter's waits advance
+    # it, so the budget runs out after the same amount of work however loaded the machine is.
     monkeypatch.setenv("WIZ_PAGE_SIZE", "2")
     monkeypatch.setenv("WIZ_REQUESTS_PER_SECOND", "5")
-    # One window per log type, reaching 30 min before NOW (fixed at import: the suite may have
-    # run for a while since, and the seeded records are placed relative to it).
-    since_now = (datetime.now(UTC) - NOW).total_seconds() / 3600
-    monkeypatch.setenv("WIZ_INITIAL_LOOKBACK_HOURS", f"{0.5 + since_now:.4f}")
-    want = seed(wiz, "auditLogEntries", 150, span=timedelta(minutes=20))
+    monkeypatch.setenv("WIZ_INITIAL_LOOKBACK_HOURS", "0.5")  # one window per log type
+    clock = ManualClock(cost=0.25)
+    wiz.on_request = clock.charge
+    want = seed(wiz, "auditLogEntries", 60, span=timedelta(minutes=20))
     issues = seed(wiz, "issues", 1, span=timedelta(minutes=20))
-    # 11.5 s of budget after the reserve, a quarter of it per log type first (room for pages
-    # on a loaded machine); audit needs 15 s at 5 requests/s.
-    res = invoke(wiz, {}, remaining_ms=12_000)
+    # 6 s of budget after the 1 s reserve; audit's 30 pages need 30 x 0.25 s > its share.
+    res = invoke(wiz, {}, remaining_ms=7_000, clock=clock)
     assert res["log_types"]["Wiz.Audit"]["status"] == "budget"
     assert res["log_types"]["Wiz.Issues"]["status"] == "ok"  # not starved by the busy audit
     assert ids("Wiz.Issues", "issues") == issues
     state = CursorStore(TABLE).read("Wiz.Audit")
     assert state.in_window and state.page > 1 and state.lease_owner is None
+    fetched = len([r for r in wiz.requests if r["connection"] == "auditLogEntries"])
+    assert 3 <= fetched < 30
     monkeypatch.setenv("WIZ_REQUESTS_PER_SECOND", "50")
-    while (
-        invoke(wiz, {"log_type": "Wiz.Audit"}, remaining_ms=60_000)["log_types"]["Wiz.Audit"]["status"]
-        != "ok"
-    ):
-        pass
+    res = invoke(wiz, {"log_type": "Wiz.Audit"}, remaining_ms=60_000, clock=clock)
+    assert res["log_types"]["Wiz.Audit"]["status"] == "ok", res
     assert ids("Wiz.Audit", "auditLogEntries") == want
+    resumed = [r for r in wiz.requests if r["connection"] == "auditLogEntries"][fetched:]
+    assert resumed[0]["variables"].get("after") == state.after  # from where it stopped, not page 1
 
 
 def test_a_held_lease_skips_the_log_type(wiz: FakeWiz) -> None:

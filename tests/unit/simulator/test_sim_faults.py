@@ -116,3 +116,22 @@ def test_tenant_rate_limit_throttles_beyond_the_bucket(sim: WizSimulator, api: A
     assert [api.page("Wiz.Audit", {}).status_code for _ in range(2)] == [200, 429]
     sim.rate_limit_per_second = None
     assert api.page("Wiz.Audit", {}).status_code == 200
+
+
+def test_cursor_cycle_loops_paging_back_byte_for_byte(sim: WizSimulator, api: Api) -> None:
+    for _ in range(10):
+        sim.store.add_audit()
+    api.fetch_token()
+
+    def end(after: str | None) -> str:
+        resp = api.page("Wiz.Audit", {}, first=2, **({"after": after} if after else {}))
+        assert resp.status_code == 200 and "errors" not in resp.json()
+        return str(resp.json()["data"]["auditLogEntries"]["pageInfo"]["endCursor"])
+
+    a = end(None)
+    sim.faults.add("cursor_cycle", count=4)
+    b = end(a)  # page 2: nothing earlier to loop back to
+    assert end(b) == a  # page 3 answers page 2's cursor: A -> B -> A
+    assert end(a) == b and end(b) == a  # and the loop repeats exactly
+    c = end(b)  # the fault is used up: paging moves forward again
+    assert c not in (a, b)

@@ -209,6 +209,7 @@ def run(corpus: Path) -> dict[str, Any]:
         "WIZ_SETTLE_SECONDS": "1",
         "WIZ_OVERLAP_SECONDS": "60",
         "WIZ_REQUESTS_PER_SECOND": "40",  # well above the API-bound 10/s: the API is the limit
+        "LOG_LEVEL": "WARNING",  # the handler applies it at each invocation
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
@@ -219,12 +220,10 @@ def run(corpus: Path) -> dict[str, Any]:
         ):
             _provision(endpoint)
             from wizwatch import aws
-            from wizwatch.poll import auth, runner
+            from wizwatch.poll import runner
 
             aws.reset_clients()
-            auth.reset_caches()
             runner._poller = None
-            runner.logger.setLevel("WARNING")
             _poll_once(endpoint)  # warm up: token, clients, connection pool
 
             pages = 0

@@ -62,3 +62,33 @@ class CursorCodec:
         if ttl_seconds is not None and now - cursor.issued_at > ttl_seconds:
             raise ApiError("BAD_USER_INPUT", INVALID_CURSOR + " (cursor expired)", http_status=200)
         return cursor
+
+
+class CursorLoop:
+    """The ``cursor_cycle`` fault's memory: which cursor each endCursor was answered to, so a
+    looping answer can hand back the cursor sent one page earlier, byte for byte, and repeat
+    itself on the next lap (A -> B -> A -> B ...). Bounded: forgotten wholesale past ``limit``."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self._limit = limit
+        self._sent_for: dict[str, str] = {}  # endCursor -> the ``after`` of the request it answered
+        self._looped: dict[str, str | None] = {}  # after -> the endCursor a looping answer gave it
+
+    def issued(self, after: str, end_cursor: str | None) -> None:
+        """Note the endCursor a page really has (every GraphQL page goes through here)."""
+        if end_cursor is None:
+            return
+        if len(self._sent_for) >= self._limit:
+            self._sent_for.clear()
+        self._sent_for.setdefault(end_cursor, after)
+
+    def loop(self, after: str, end_cursor: str | None) -> str | None:
+        """The endCursor a looping API answers to ``after`` (``end_cursor`` if it cannot loop yet)."""
+        if after in self._looped:
+            return self._looped[after]
+        earlier = self._sent_for.get(after)
+        answer = earlier if earlier else end_cursor  # page 2 has no earlier cursor to go back to
+        if len(self._looped) >= self._limit:
+            self._looped.clear()
+        self._looped[after] = answer
+        return answer

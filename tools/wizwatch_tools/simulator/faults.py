@@ -9,10 +9,18 @@ requests (after skipping ``skip`` of them). Kinds:
 - ``graphql_error``: HTTP 200 with an error envelope, ``code`` (default INTERNAL), ``message``
 - ``token_expired``: the presented token stops working (401 UNAUTHENTICATED) as if it had expired
 - ``cursor_expired``: the next request carrying an ``after`` cursor fails with BAD_USER_INPUT
+- ``cursor_cycle``: paging loops (A -> B -> A): each request carrying an ``after`` cursor is
+  answered normally, except that its ``endCursor`` is the cursor sent one page earlier (byte for
+  byte), and a cursor already answered this way gets the same answer again. With ``count=N`` the
+  next N paged requests loop; the records of the pages after the loop are never reached
 
 ``target`` is ``graphql`` (default), ``token`` or ``any``; ``connection`` limits a GraphQL fault
 to one connection (``auditLogEntries``, ``issuesV2``, ``vulnerabilityFindings``,
 ``configurationFindings``).
+
+:class:`Gate` (``sim.hold(after=N)`` / ``sim.release()``) is not a fault but an ordering tool for
+tests: GraphQL requests after the next N wait until released, so "while a run is still paging"
+is a state a test sets up, not a race it hopes to win.
 """
 
 from __future__ import annotations
@@ -21,7 +29,17 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("rate_limit", "server_error", "slow", "graphql_error", "token_expired", "cursor_expired")
+KINDS = (
+    "rate_limit",
+    "server_error",
+    "slow",
+    "graphql_error",
+    "token_expired",
+    "cursor_expired",
+    "cursor_cycle",
+)
+#: Kinds that only apply to requests carrying an ``after`` cursor.
+CURSOR_KINDS = ("cursor_expired", "cursor_cycle")
 TARGETS = ("graphql", "token", "any")
 _PARAMS = {
     "rate_limit": {"retry_after"},
@@ -30,6 +48,7 @@ _PARAMS = {
     "graphql_error": {"code", "message"},
     "token_expired": set(),
     "cursor_expired": set(),
+    "cursor_cycle": set(),
 }
 
 
@@ -48,7 +67,7 @@ class Fault:
             return False
         if self.connection is not None and self.connection != connection:
             return False
-        return not (self.kind == "cursor_expired" and not has_cursor)
+        return not (self.kind in CURSOR_KINDS and not has_cursor)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -131,3 +150,40 @@ class Faults:
     def __len__(self) -> int:
         with self._lock:
             return len(self._faults)
+
+
+class Gate:
+    """Holds GraphQL requests (after the first ``after`` from now) until :meth:`release`."""
+
+    #: A held request gives up waiting after this long (a forgotten release must not hang a test).
+    MAX_HOLD_SECONDS = 120.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open = threading.Event()
+        self._open.set()
+        self._free = 0
+        self.waiting = 0
+
+    def hold(self, after: int = 0) -> None:
+        with self._lock:
+            self._free = after
+            self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
+
+    def pass_through(self) -> None:
+        """Called by every GraphQL request before it is answered."""
+        with self._lock:
+            if self._open.is_set():
+                return
+            if self._free > 0:
+                self._free -= 1
+                return
+            self.waiting += 1
+        try:
+            self._open.wait(self.MAX_HOLD_SECONDS)
+        finally:
+            with self._lock:
+                self.waiting -= 1

@@ -23,9 +23,9 @@ from graphql.language import ast
 
 from wizwatch_tools.simulator import schema as sdl
 from wizwatch_tools.simulator.connections import CONNECTION_SCOPE, ConnectionResolver
-from wizwatch_tools.simulator.cursors import INVALID_CURSOR
+from wizwatch_tools.simulator.cursors import INVALID_CURSOR, CursorLoop
 from wizwatch_tools.simulator.errors import ApiError, envelope
-from wizwatch_tools.simulator.faults import Fault, Faults
+from wizwatch_tools.simulator.faults import Fault, Faults, Gate
 from wizwatch_tools.simulator.projector import Projector, SubPlan
 from wizwatch_tools.simulator.ratelimit import TokenBucket
 from wizwatch_tools.simulator.tokens import TokenIssuer
@@ -147,6 +147,8 @@ class GraphQLEndpoint:
         self._parsed: OrderedDict[str, _Parsed] = OrderedDict()
         self._parse_lock = threading.Lock()
         self._plans: dict[tuple[Any, ...], _ConnectionPlan] = {}
+        self.loops = CursorLoop()
+        self.gate = Gate()
 
     # --- parse/validate cache ------------------------------------------------------------
 
@@ -185,6 +187,7 @@ class GraphQLEndpoint:
     # --- the request -----------------------------------------------------------------------
 
     def handle(self, body: bytes, authorization: str | None) -> Answer:
+        self.gate.pass_through()
         received = time.monotonic()
         try:
             request = orjson.loads(body)
@@ -204,7 +207,8 @@ class GraphQLEndpoint:
         base = Answer(200, b"", operation=connection, variables=variables)
 
         fault = self.faults.take("graphql", connection, has_cursor=bool(variables.get("after")))
-        if fault is not None:
+        looping = fault is not None and fault.kind == "cursor_cycle"
+        if fault is not None and not looping:
             if fault.kind == "slow":
                 time.sleep(float(fault.params["delay"]))
             elif fault.kind == "token_expired":
@@ -243,7 +247,7 @@ class GraphQLEndpoint:
                     f"Client token scopes does not permit this action (needs {', '.join(missing)})",
                 ),
             )
-        answer = self._execute(base, request["query"], parsed.document, op, variables, now)  # type: ignore[arg-type]
+        answer = self._execute(base, request["query"], parsed.document, op, variables, now, looping)  # type: ignore[arg-type]
         # A fixed API latency: the page is answered page_delay_seconds after the request arrived
         # (not after our own work), so a benchmark's API-bound limit is exactly 1/page_delay.
         wait = self.page_delay_seconds - (time.monotonic() - received)
@@ -259,12 +263,17 @@ class GraphQLEndpoint:
         op: ast.OperationDefinitionNode,
         variables: dict[str, Any],
         now: datetime,
+        looping: bool = False,
     ) -> Answer:
         captured: list[tuple[str, list[ast.FieldNode], dict[str, Any]]] = []
 
         def connection_resolver(name: str) -> Callable[..., dict[str, Any]]:
             def resolve(info: Any, **args: Any) -> dict[str, Any]:
                 full = self.resolver.resolve(name, args, now)
+                after, page_info = str(args.get("after") or ""), full["pageInfo"]
+                self.loops.issued(after, page_info["endCursor"])
+                if looping:
+                    page_info["endCursor"] = self.loops.loop(after, page_info["endCursor"])
                 captured.append((str(info.path.key), list(info.field_nodes), full))
                 return {"nodes": [], "pageInfo": full["pageInfo"], "totalCount": full["totalCount"]}
 

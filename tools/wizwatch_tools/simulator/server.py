@@ -172,6 +172,18 @@ class WizSimulator:
     def max_first(self) -> dict[str, int]:
         return self.limits.max_first
 
+    def hold(self, after: int = 0) -> None:
+        """GraphQL requests after the next ``after`` wait until :meth:`release` (test ordering)."""
+        self.graphql.gate.hold(after)
+
+    def release(self) -> None:
+        self.graphql.gate.release()
+
+    @property
+    def held(self) -> int:
+        """GraphQL requests waiting at the gate right now."""
+        return self.graphql.gate.waiting
+
     def add_client(
         self, client_id: str, client_secret: str, scopes: tuple[str, ...], name: str | None = None
     ) -> Client:
@@ -206,6 +218,7 @@ class WizSimulator:
         return self
 
     def stop(self) -> None:
+        self.release()  # a held request must not keep a handler thread waiting
         server, self._server = self._server, None
         if server is not None:
             server.shutdown()

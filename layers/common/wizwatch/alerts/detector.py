@@ -14,7 +14,6 @@ event's copy, never the page (``wizwatch.render``). Only an object that is not a
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -32,12 +31,11 @@ from wizwatch.archive.reader import read_raw
 from wizwatch.dedup.model import RULE, RULE_ERROR, AlertFacts, Group, GroupKey, Hit
 from wizwatch.dedup.store import DedupStore
 from wizwatch.errors import InvalidPage, InvalidRecord
+from wizwatch.logs import logger
 from wizwatch.parse.identity import event_identity
 from wizwatch.parse.inflate import DEFAULT_MAX_INFLATED_BYTES
 from wizwatch.parse.normalize import Normalizer
 from wizwatch.parse.pages import Page, UnreadableRecord, read_page, read_records
-
-log = logging.getLogger(__name__)
 
 
 class RuleEngine(Protocol):
@@ -241,7 +239,7 @@ class Detector:
         report = ObjectReport(key=ref.key)
         if not ref.key.startswith(RAW_PREFIX):
             report.skipped = "not under raw/ (matches/ and quarantine/ are the detector's own output)"
-            log.warning("skipping %s: %s", ref.uri, report.skipped)
+            logger.warning("skipping %s: %s", ref.uri, report.skipped)
             return report
         log_type = log_type_of(ref.key)  # ValueError: an unknown log type is retried, then DLQ'd
         bucket = self.kept_bucket or ref.bucket
@@ -256,14 +254,14 @@ class Detector:
             where = kept.quarantine_page(
                 self.s3, bucket, ref.bucket, log_type, ref.key, today, str(exc), version_id=ref.version_id
             )
-            log.error("quarantined unreadable page %s -> %s: %s", ref.uri, where, exc)
+            logger.error("quarantined unreadable page %s -> %s: %s", ref.uri, where, exc)
             report.quarantined = 1
             report.skipped = f"invalid page: {exc}"
             self._count_quarantined(1, log_type)
             return report
         if page.fallback:
             report.repaired = page.repaired
-            log.warning(
+            logger.warning(
                 "page %s is not valid JSON as a whole (%s): parsed record by record, "
                 "%d unreadable, %d repaired (p_parse_repairs)",
                 ref.uri,
@@ -284,7 +282,7 @@ class Detector:
         if bad:
             self.s3_requests += 1
             where = kept.quarantine_records(self.s3, bucket, log_type, ref.key, today, bad)
-            log.warning("quarantined %d records of %s -> %s", len(bad), ref.uri, where)
+            logger.warning("quarantined %d records of %s -> %s", len(bad), ref.uri, where)
             report.quarantined = len(bad)
 
         groups = [self._group(c, ref, log_type) for c in collected.values()]
@@ -374,7 +372,7 @@ def _quarantine_row(index: int, record: Any, exc: Exception, source: str) -> dic
         reason = str(exc)
     else:
         reason = f"normalisation failed: {type(exc).__name__}: {exc}"
-        log.error("record %d of %s: %s", index, source, reason, exc_info=exc)
+        logger.error("record %d of %s: %s", index, source, reason, exc_info=exc)
     if isinstance(record, UnreadableRecord):
         return {"index": index, "reason": reason, "record": None, "raw": record.raw, "source": source}
     return {"index": index, "reason": reason, "record": record, "source": source}

@@ -1,9 +1,13 @@
-"""The detector's Lambda entry: event shapes, partial batch failures, one Detector per container."""
+"""The detector's Lambda entry: event shapes, partial batch failures, one Detector per container.
+
+A message that fails is logged here, once, with the object's key, page and the reason, before it
+is reported to SQS (``BatchProcessor`` itself logs nothing above DEBUG): every alarm's runbook
+sends the operator to this line.
+"""
 
 from __future__ import annotations
 
 import functools
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +20,14 @@ from wizwatch.alerts import rule_health
 from wizwatch.alerts.config import DetectorConfig
 from wizwatch.alerts.correlate import Correlator
 from wizwatch.alerts.detector import Detector
-from wizwatch.alerts.notifications import is_sqs_batch, objects_in_s3_notification
+from wizwatch.alerts.notifications import ObjectRef, is_sqs_batch, objects_in_s3_notification
+from wizwatch.archive.keys import parse_raw_key
 from wizwatch.config import load
 from wizwatch.dedup.signals import SignalStore
 from wizwatch.dedup.store import DedupStore
+from wizwatch.logs import configure as configure_logging
+from wizwatch.logs import logger
 from wizwatch.parse.inflate import DEFAULT_MAX_INFLATED_BYTES
-
-log = logging.getLogger(__name__)
 
 
 @functools.lru_cache(maxsize=4)
@@ -33,7 +38,7 @@ def _build(config: DetectorConfig, rules_dir: str) -> Detector:
         raise FileNotFoundError(f"RULES_DIR={rules_dir!r} is not a directory of rules")
     engine = Engine.from_directory(rules_dir)  # a broken rule is left out, never fatal
     for err in engine.ruleset.errors:
-        log.error("rule problem (the rule is not running): %s", err)
+        logger.error("rule problem (the rule is not running)", extra={"problem": str(err)})
     return assemble(
         engine,
         dynamodb=aws.client("dynamodb"),
@@ -81,15 +86,49 @@ def detector_from_env(default_rules_dir: str | Path) -> Detector:
     return _build(config, config.rules_dir or str(default_rules_dir))
 
 
+def _page_of(key: str) -> int | None:
+    try:
+        return parse_raw_key(key).page
+    except ValueError:
+        return None  # a pushed (webhook) object, or not ours at all
+
+
+def _process(detector: Detector, ref: ObjectRef, **where: str) -> None:
+    """Process one object; on failure log it once (key, page, reason) and re-raise."""
+    try:
+        detector.process(ref)
+    except Exception as exc:
+        logger.exception(
+            "object failed; it is retried and, if it keeps failing, dead-lettered",
+            extra={
+                "bucket": ref.bucket,
+                "key": ref.key,
+                "page": _page_of(ref.key),
+                "reason": f"{type(exc).__name__}: {exc}",
+                **where,
+            },
+        )
+        raise
+
+
 def handle(event: dict[str, Any], context: Any, *, default_rules_dir: str | Path) -> dict[str, Any]:
     """SQS batch -> ``batchItemFailures``; a direct S3 event raises if any object failed."""
+    configure_logging()
     detector = detector_from_env(default_rules_dir)
     try:
         if is_sqs_batch(event):
 
             def record_handler(record: SQSRecord) -> None:
-                for ref in objects_in_s3_notification(record.body):
-                    detector.process(ref)
+                try:
+                    refs = objects_in_s3_notification(record.body)
+                except Exception as exc:
+                    logger.error(
+                        "message is not an S3 notification; it is retried and then dead-lettered",
+                        extra={"message_id": record.message_id, "reason": f"{type(exc).__name__}: {exc}"},
+                    )
+                    raise
+                for ref in refs:
+                    _process(detector, ref, message_id=record.message_id)
 
             processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
             return dict(
@@ -100,9 +139,8 @@ def handle(event: dict[str, Any], context: Any, *, default_rules_dir: str | Path
         failures: list[BaseException] = []
         for ref in objects_in_s3_notification(event):
             try:
-                detector.process(ref)
+                _process(detector, ref)
             except Exception as exc:  # keep going: one bad object must not block the others
-                log.exception("failed to process %s", ref.uri)
                 failures.append(exc)
         if failures:
             # Direct (asynchronous) invocations are retried by Lambda, then go to its DLQ.

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from wizwatch.detect.rule_id import rule_id_problem
 from wizwatch.detect.yaml_strict import YamlDocument
 from wizwatch.errors import RuleLoadError
 from wizwatch.logtypes import ALL_LOG_TYPES
@@ -163,6 +164,9 @@ def check_id_and_keys(doc: dict[str, Any], known: set[str], problems: Problems) 
     rule_id = doc.get("RuleID")
     if not isinstance(rule_id, str) or not rule_id.strip():
         problems.add("RuleID", "required: a non-empty string")
+        rule_id = ""
+    elif (problem := rule_id_problem(rule_id)) is not None:
+        problems.add("RuleID", f"{rule_id[:80]!r}: {problem}")
         rule_id = ""
     else:
         problems.rule_id = rule_id

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -14,11 +13,12 @@ from wizwatch import aws
 from wizwatch import metric_names as mn
 from wizwatch.alerts.metrics import MetricCounts
 from wizwatch.config import load, setting
-from wizwatch.errors import ConfigError
+from wizwatch.errors import ConfigError, InvalidAlert
+from wizwatch.logs import configure as configure_logging
+from wizwatch.logs import logger
 from wizwatch.notify.ledger import PublishLedger
-from wizwatch.notify.publish import build_publish, parse_alert
-
-log = logging.getLogger(__name__)
+from wizwatch.notify.publish import build_publish
+from wizwatch.notify.validate import validate_alert
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class NotifierConfig:
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Publish every alert of the batch; failed ones are reported back (then DLQ'd by SQS)."""
+    configure_logging()
     config = load(NotifierConfig)
     sns = aws.client("sns")
     ledger = PublishLedger(aws.client("dynamodb"), config.ledger_table) if config.ledger_table else None
@@ -45,10 +46,26 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     def record_handler(record: SQSRecord) -> None:
         try:
-            alert = parse_alert(record.body)
+            alert = validate_alert(record.body)
+        except InvalidAlert as exc:
+            # One line, no traceback: SQS retries it, then moves it to the alert DLQ (its alarm).
+            metrics.add(mn.PUBLISH_FAILURES)
+            logger.error(
+                "alert message rejected; it goes to the alert DLQ after its last retry",
+                extra={
+                    "message_id": record.message_id,
+                    "receive_count": record.attributes.approximate_receive_count,
+                    "reason": str(exc),
+                },
+            )
+            raise
+        try:
             claim = ledger.claim(alert["alert_id"], time.time()) if ledger else None
             if ledger and claim is None:
-                log.info("alert %s was already published; duplicate message dropped", alert["alert_id"])
+                logger.info(
+                    "alert already published; duplicate message dropped",
+                    extra={"alert_id": alert["alert_id"]},
+                )
                 metrics.add(mn.DUPLICATES_DROPPED)
                 return
             try:
@@ -64,10 +81,15 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
                     # SNS has the alert: failing the message now would make SQS redeliver it
                     # and, once the claim is stale, publish it again. The claim stays
                     # "publishing"; only a duplicate delivery could still re-publish it.
-                    log.exception("alert %s published but not marked in the ledger", alert["alert_id"])
+                    logger.exception(
+                        "alert published but not marked in the ledger", extra={"alert_id": alert["alert_id"]}
+                    )
         except Exception:
             metrics.add(mn.PUBLISH_FAILURES)
-            log.exception("could not publish alert message %s", record.message_id)
+            logger.exception(
+                "could not publish alert message",
+                extra={"message_id": record.message_id, "alert_id": alert["alert_id"]},
+            )
             raise
         metrics.add(mn.ALERTS_PUBLISHED)
 

@@ -12,7 +12,6 @@ Correctness never depends on TTL deletion: a ``published`` claim is honoured how
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -20,8 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from wizwatch.errors import WizwatchError
-
-log = logging.getLogger(__name__)
+from wizwatch.logs import logger
 
 PUBLISHING = "publishing"
 PUBLISHED = "published"
@@ -109,7 +107,10 @@ class PublishLedger:
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            log.warning("alert %s was taken over by another notifier while publishing", claim.alert_id)
+            logger.warning(
+                "alert was taken over by another notifier while publishing",
+                extra={"alert_id": claim.alert_id},
+            )
 
     def release(self, claim: Claim) -> None:
         """Give the claim up after a failed publish, so the retry need not wait."""

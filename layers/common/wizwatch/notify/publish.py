@@ -6,27 +6,13 @@ import json
 from typing import Any
 
 from wizwatch.alerts.message import SNS_MAX_BYTES, fit
-from wizwatch.errors import WizwatchError
 from wizwatch.notify import email
-
-REQUIRED = ("alert_id", "alert_type", "rule_id", "severity")
-
-
-class InvalidAlert(WizwatchError):
-    """A queue message that is not an alert; it is retried and ends in the alert DLQ."""
+from wizwatch.notify.validate import validate_alert
 
 
 def parse_alert(body: str) -> dict[str, Any]:
-    try:
-        alert = json.loads(body)
-    except ValueError as exc:
-        raise InvalidAlert(f"alert message is not JSON: {exc}") from None
-    if not isinstance(alert, dict):
-        raise InvalidAlert("alert message is not a JSON object")
-    missing = [k for k in REQUIRED if not alert.get(k)]
-    if missing:
-        raise InvalidAlert(f"alert message lacks {', '.join(missing)}")
-    return alert
+    """The alert of a queue message, checked against the contract (:mod:`wizwatch.notify.validate`)."""
+    return validate_alert(body)
 
 
 def attributes(alert: dict[str, Any]) -> dict[str, dict[str, str]]:

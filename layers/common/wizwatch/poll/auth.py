@@ -1,14 +1,19 @@
-"""Wiz service-account credentials and the bearer token.
+"""The bearer token: fetched with the service account's credentials, cached, refreshed ahead of expiry.
 
 Every token request is a ``Login`` in the tenant's own audit log, so the token is cached three
 ways: in memory for a warm container, in the state table (``pk="token"``, table encrypted at rest)
-for cold starts, and refreshed only shortly before ``expires_in`` runs out. Neither the client
-secret nor a token is ever put in a log line, an exception message or a ``repr``.
+for cold starts, and refreshed only shortly before ``expires_in`` runs out. An answer whose
+``expires_in`` is zero, negative or not a number is refused (using it would mean a new token for
+every request); a missing one means Wiz's documented 86400 s. When the token endpoint refuses
+the credentials, they are dropped from the cache and, if the secret now holds others (a
+``put-secret-value`` since), the request is retried once with those. Neither the client secret
+nor a token is ever put in a log line, an exception message or a ``repr``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -20,47 +25,50 @@ import requests
 from botocore.exceptions import ClientError
 
 from wizwatch import aws
-from wizwatch.errors import ConfigError, WizCredentialsError, WizRetryableError
+from wizwatch.errors import WizCredentialsError, WizRetryableError, WizTokenError
+from wizwatch.logs import logger
+from wizwatch.poll.credentials import Credentials, CredentialsSource
 from wizwatch.poll.retry import TRANSIENT_HTTP_ERRORS, Backoff, TimeBudget, parse_retry_after
 
 TOKEN_PK = "token"
+#: Wiz's documented token lifetime (wiz-api.md): used when an answer omits ``expires_in``, which
+#: RFC 6749 section 5.1 makes optional ("If omitted, the authorization server SHOULD ... document
+#: the default value"). Should a token die sooner, the API's UNAUTHENTICATED answer makes the
+#: client fetch a new one and retry, so the guess costs one extra request, never a token per request.
+DOCUMENTED_LIFETIME_SECONDS = 86400.0
+#: A token living less than this could not outlast one request: refused like a non-positive one.
+MIN_LIFETIME_SECONDS = 1.0
 
 
-@dataclass(frozen=True)
-class Credentials:
-    """A service account's client id and secret (the secret is hidden from ``repr``)."""
-
-    client_id: str
-    client_secret: str = field(repr=False)
-
-
-_credentials_cache: dict[str, Credentials] = {}
-
-
-def load_credentials(secret_id: str) -> Credentials:
-    """Read ``{"client_id", "client_secret"}`` from Secrets Manager, once per container."""
-    cached = _credentials_cache.get(secret_id)
-    if cached:
-        return cached
-    try:
-        value = aws.client("secretsmanager").get_secret_value(SecretId=secret_id)
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        raise ConfigError(
-            f"cannot read WIZ_CREDENTIALS_SECRET {secret_id!r} ({code}): check the secret exists "
-            "and the poller's role may call secretsmanager:GetSecretValue on it"
-        ) from None
-    try:
-        doc = orjson.loads(value.get("SecretString") or b"")
-        creds = Credentials(str(doc["client_id"]), str(doc["client_secret"]))
-    except (orjson.JSONDecodeError, KeyError, TypeError):
-        raise ConfigError(
-            f"secret {secret_id!r} must be a JSON object with string keys client_id and client_secret"
-        ) from None
-    if not creds.client_id or not creds.client_secret:
-        raise ConfigError(f"secret {secret_id!r} has an empty client_id or client_secret")
-    _credentials_cache[secret_id] = creds
-    return creds
+def token_lifetime(raw: Any, token_url: str) -> float:
+    """Seconds a fetched token lives, from the answer's ``expires_in``; WizTokenError if unusable."""
+    if raw is None:
+        logger.warning(
+            "the token answer has no expires_in; assuming Wiz's documented lifetime",
+            extra={"token_url": token_url, "assumed_seconds": DOCUMENTED_LIFETIME_SECONDS},
+        )
+        return DOCUMENTED_LIFETIME_SECONDS
+    value: float | None = None
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        value = float(raw)
+    elif isinstance(raw, str):
+        try:
+            value = float(raw.strip())  # some OAuth servers send the number as a string
+        except ValueError:
+            value = None
+    shown = repr(raw)[:40]
+    if value is None or not math.isfinite(value):
+        problem = f"expires_in={shown} is not a number of seconds"
+    elif value < MIN_LIFETIME_SECONDS:
+        problem = f"expires_in={shown} is not a positive lifetime (at least {MIN_LIFETIME_SECONDS:g} s)"
+    else:
+        return value
+    raise WizTokenError(
+        f"the token endpoint {token_url} answered with a token whose {problem}; it is not used, since "
+        "a token of unknown lifetime would be fetched again for every request (each one a Login in "
+        "the tenant's audit log). Check WIZ_TOKEN_URL is Wiz's OAuth endpoint (Wiz documents "
+        "expires_in: 86400)"
+    )
 
 
 @dataclass(frozen=True)
@@ -145,7 +153,7 @@ class TokenProvider:
         *,
         token_url: str,
         audience: str,
-        credentials: Callable[[], Credentials],
+        credentials: CredentialsSource,
         store: TokenStore,
         session: requests.Session,
         refresh_seconds: float = 300,
@@ -154,6 +162,7 @@ class TokenProvider:
         backoff: Backoff | None = None,
         on_fetch: Callable[[], None] | None = None,
         user_agent: str = "wizwatch",
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.token_url = token_url
         self.audience = audience
@@ -166,11 +175,12 @@ class TokenProvider:
         self._backoff = backoff or Backoff()
         self._on_fetch = on_fetch
         self._user_agent = user_agent
+        self._sleep = sleep
         self._lock = threading.Lock()
         self._token: Token | None = None
 
-    def _fp(self) -> str:
-        return _fingerprint(self.token_url, self.audience, self._credentials().client_id)
+    def _fp(self, creds: Credentials) -> str:
+        return _fingerprint(self.token_url, self.audience, creds.client_id)
 
     def get(self, budget: TimeBudget) -> Token:
         """A token usable now: memory, then the state table, then the token endpoint."""
@@ -178,13 +188,12 @@ class TokenProvider:
             now = time.time()
             if self._token and self._token.usable(now):
                 return self._token
-            fp = self._fp()
-            stored = self._store.load(fp)
+            stored = self._store.load(self._fp(self._credentials.get()))
             if stored and stored.usable(now):
                 self._token = stored
                 return stored
-            token = self._fetch(budget)
-            self._store.save(token, fp)
+            token, creds = self._fetch(budget)
+            self._store.save(token, self._fp(creds))
             self._token = token
             return token
 
@@ -195,8 +204,22 @@ class TokenProvider:
                 self._token = None
             self._store.discard(token)
 
-    def _fetch(self, budget: TimeBudget) -> Token:
-        creds = self._credentials()
+    def _fetch(self, budget: TimeBudget) -> tuple[Token, Credentials]:
+        """A new token and the credentials that got it."""
+        creds = self._credentials.get()
+        try:
+            return self._request(creds, budget), creds
+        except WizCredentialsError:
+            # Refused: never keep serving these from the cache. If the secret holds others by
+            # now (put-secret-value after the first deploy, a rotation), try those once.
+            self._credentials.drop()
+            fresh = self._credentials.get()
+            if fresh == creds:
+                raise
+            logger.info("the credentials secret has changed since it was read; retrying the token request")
+            return self._request(fresh, budget), fresh
+
+    def _request(self, creds: Credentials, budget: TimeBudget) -> Token:
         form = {
             "grant_type": "client_credentials",
             "audience": self.audience,
@@ -225,7 +248,7 @@ class TokenProvider:
                 raise error
             delay = self._backoff.delay(attempt, error.retry_after)
             budget.check(delay + 1.0, "retrying the token request")
-            time.sleep(delay)
+            self._sleep(delay)
 
     def _classify(self, resp: requests.Response) -> WizRetryableError | None:
         if resp.status_code == 200:
@@ -254,20 +277,15 @@ class TokenProvider:
     def _parse(self, resp: requests.Response) -> Token:
         try:
             body = orjson.loads(resp.content)
-            value = body["access_token"]
-            lifetime = float(body.get("expires_in") or 3600)
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            raise WizCredentialsError(
-                f"the token endpoint {self.token_url} answered 200 without an access_token"
+        except orjson.JSONDecodeError:
+            raise WizTokenError(
+                f"the token endpoint {self.token_url} answered 200 with a body that is not JSON"
             ) from None
+        value = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(value, str) or not value:
-            raise WizCredentialsError(f"the token endpoint {self.token_url} returned an empty token")
+            raise WizTokenError(f"the token endpoint {self.token_url} answered 200 without an access_token")
+        lifetime = token_lifetime(body.get("expires_in"), self.token_url)
         now = time.time()
         # Refresh ahead of expiry; for short-lived tokens keep at least 80% of the lifetime usable.
         margin = min(self._refresh_seconds, lifetime * 0.2)
         return Token(value, now + lifetime, now + lifetime - margin)
-
-
-def reset_caches() -> None:
-    """Forget cached credentials (tests switch secrets between cases)."""
-    _credentials_cache.clear()

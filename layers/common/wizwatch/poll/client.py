@@ -127,8 +127,10 @@ class GraphQLClient:
         backoff: Backoff,
         max_attempts: int,
         http_timeout: float,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.api_url = api_url
+        self._sleep = sleep
         self._tokens = tokens
         self._limiter = limiter
         self._session = session
@@ -220,4 +222,4 @@ class GraphQLClient:
             delay = self._backoff.delay(attempt, error.retry_after)
             if budget.remaining() < delay + 1.0:
                 raise TimeBudgetExceeded(f"stopping: a {delay:.1f}s back-off would pass the time budget")
-            time.sleep(delay)
+            self._sleep(delay)

@@ -26,6 +26,18 @@ TRANSIENT_HTTP_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Clock:
+    """The monotonic clock the poller measures its budget and request spacing with, and its sleep.
+
+    One object so tests can hand the runner a manual clock: waits then advance it instead of
+    passing real time, and a budget runs out after a known amount of work, whatever the CPU load.
+    """
+
+    now: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+
 @dataclass
 class TimeBudget:
     """A deadline on the monotonic clock, derived from the Lambda context."""
@@ -34,11 +46,17 @@ class TimeBudget:
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
 
     @classmethod
-    def from_context(cls, context: object, reserve_seconds: float, default_ms: int = 300_000) -> TimeBudget:
+    def from_context(
+        cls,
+        context: object,
+        reserve_seconds: float,
+        default_ms: int = 300_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> TimeBudget:
         """Deadline = now + remaining Lambda time - ``reserve_seconds`` for the final writes."""
         getter = getattr(context, "get_remaining_time_in_millis", None)
         remaining_ms = getter() if callable(getter) else default_ms
-        return cls(time.monotonic() + remaining_ms / 1000.0 - reserve_seconds)
+        return cls(clock() + remaining_ms / 1000.0 - reserve_seconds, clock)
 
     def remaining(self) -> float:
         return self.deadline - self.clock()

@@ -19,35 +19,39 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
-from aws_lambda_powertools import Logger
 
 from wizwatch import metric_names as m
 from wizwatch.archive import writer
 from wizwatch.archive.keys import raw_key
 from wizwatch.errors import (
     ConfigError,
+    CursorCycleError,
     CursorInvalidError,
     LeaseHeldError,
+    SecretNotSetError,
     StaleStateError,
     TimeBudgetExceeded,
     WizApiError,
     WizAuthenticationError,
     WizAuthorizationError,
     WizCredentialsError,
+    WizTokenError,
     WizwatchError,
 )
+from wizwatch.logs import configure as configure_logging
+from wizwatch.logs import logger
 from wizwatch.logtypes import AUDIT
-from wizwatch.poll import auth, windows
+from wizwatch.poll import windows
 from wizwatch.poll.auth import TokenProvider, TokenStore
 from wizwatch.poll.client import USER_AGENT, Answer, CallStats, GraphQLClient
+from wizwatch.poll.credentials import CredentialsSource, put_secret_command
+from wizwatch.poll.cycles import CursorTrail, cycle_error
 from wizwatch.poll.limiter import RateLimiter
 from wizwatch.poll.queries import SPECS, QuerySpec
-from wizwatch.poll.retry import Backoff, TimeBudget
+from wizwatch.poll.retry import Backoff, Clock, TimeBudget
 from wizwatch.poll.settings import AUDIT_RETENTION_SECONDS, PollerSettings, load_settings
 from wizwatch.poll.state import CursorState, CursorStore
 from wizwatch.poll.telemetry import PollMetrics
-
-logger = Logger(service="poller")
 
 #: Wiz stops every audit query at this many results; windows reaching it are split.
 AUDIT_RESULT_CAP = 10_000
@@ -79,18 +83,22 @@ class Poller:
     client: GraphQLClient
     tokens: TokenProvider
     store: CursorStore
+    credentials: CredentialsSource
     metrics: PollMetrics = field(default_factory=PollMetrics)
+    clock: Clock = field(default_factory=Clock)
 
     @classmethod
-    def build(cls, settings: PollerSettings) -> Poller:
+    def build(cls, settings: PollerSettings, clock: Clock | None = None) -> Poller:
+        clock = clock or Clock()
         session = requests.Session()
         session.headers["User-Agent"] = USER_AGENT
         metrics = PollMetrics()
         backoff = Backoff(settings.retry_base_seconds, settings.retry_max_seconds)
+        credentials = CredentialsSource(settings.credentials_secret)
         tokens = TokenProvider(
             token_url=settings.token_url,
             audience=settings.oauth_audience,
-            credentials=lambda: auth.load_credentials(settings.credentials_secret),
+            credentials=credentials,
             store=TokenStore(settings.state_table),
             session=session,
             refresh_seconds=settings.token_refresh_seconds,
@@ -99,8 +107,9 @@ class Poller:
             backoff=backoff,
             on_fetch=metrics.token_fetched,
             user_agent=USER_AGENT,
+            sleep=clock.sleep,
         )
-        limiter = RateLimiter(settings.requests_per_second)
+        limiter = RateLimiter(settings.requests_per_second, clock=clock.now, sleep=clock.sleep)
         client = GraphQLClient(
             api_url=settings.api_url,
             tokens=tokens,
@@ -109,8 +118,10 @@ class Poller:
             backoff=backoff,
             max_attempts=settings.max_attempts,
             http_timeout=settings.http_timeout_seconds,
+            sleep=clock.sleep,
         )
-        return cls(settings, limiter, client, tokens, CursorStore(settings.state_table), metrics)
+        store = CursorStore(settings.state_table)
+        return cls(settings, limiter, client, tokens, store, credentials, metrics, clock)
 
 
 class _PageWriter:
@@ -273,6 +284,7 @@ class LogTypeRun:
         if state.in_window:
             assert state.window_start is not None and state.window_end is not None
             start, end = state.window_start, state.window_end
+            trail = state.trail  # the cursors this window returned in earlier runs too
         else:
             window = self._next_window(state.committed_end)
             if window is None:
@@ -280,6 +292,7 @@ class LogTypeRun:
             self.budget.check(1.0, "opening a new window")
             start, end = window
             state = pages.save(functools.partial(CursorState.open_window, start=start, end=end))
+            trail = CursorTrail()
         page, after, part = state.page, state.after, (f"{state.attempt:08x}" if state.attempt else "")
         floor = state.committed_end  # where the window's predecessor ended: splits end after it
         log = self._log(start, end)
@@ -309,6 +322,7 @@ class LogTypeRun:
                 )
                 state = pages.save(CursorState.restart_window)
                 page, after, part = 1, "", f"{state.attempt:08x}"
+                trail = CursorTrail()
                 continue
             nodes, has_next, end_cursor, total = _connection(answer, self.spec)
             if page == 1 and self.log_type == AUDIT and total is not None and total >= AUDIT_RESULT_CAP:
@@ -333,6 +347,7 @@ class LogTypeRun:
                     )
                     start, end = smaller
                     log = self._log(start, end)
+                    trail = CursorTrail()
                     continue
                 logger.error(
                     "a one-millisecond audit window exceeds the 10,000-result cap; entries beyond it "
@@ -340,15 +355,20 @@ class LogTypeRun:
                     extra={**log, "total_count": total},
                 )
                 self.p.metrics.add(self.log_type, m.API_ERRORS)
-            if has_next and (not end_cursor or end_cursor == after):
+            if has_next and not end_cursor:
                 raise WizApiError(
-                    f"{self.log_type}: hasNextPage without a new endCursor; the API is "
+                    f"{self.log_type}: hasNextPage without an endCursor; the API is "
                     "misbehaving, the window will be retried next run"
                 )
             following: tuple[datetime, datetime] | None = None
             transition: Callable[[CursorState], CursorState]
             if has_next:
-                transition = functools.partial(CursorState.next_page, after=end_cursor or "")
+                assert end_cursor is not None
+                seen_at = trail.first_page_of(end_cursor)
+                if seen_at is not None:
+                    self._cycle(pages, answer, start, end, page, after, part, nodes, end_cursor, seen_at)
+                trail = trail.add(end_cursor, page)
+                transition = functools.partial(CursorState.next_page, after=end_cursor, trail=trail)
             else:
                 following = self._next_window(end)
                 if following is None or self.budget.remaining() < 1.0:
@@ -376,7 +396,33 @@ class LogTypeRun:
                 self.budget.check(1.0, "opening a new window")
             floor, (start, end) = end, following
             page, after, part = 1, "", ""
+            trail = CursorTrail()
             log = self._log(start, end)
+
+    def _cycle(
+        self,
+        pages: _PageWriter,
+        answer: Answer,
+        start: datetime,
+        end: datetime,
+        page: int,
+        after: str,
+        part: str,
+        nodes: int,
+        end_cursor: str,
+        seen_at: int,
+    ) -> None:
+        """Page ``page`` returned a cursor page ``seen_at`` already returned: fail the window.
+
+        The page's records are archived (the cursor stays where it is, so the next run asks for
+        this page again: one request per run until the API pages forward again).
+        """
+        if nodes:
+            pages.submit(self._archiver(answer, start, end, page, after, part, nodes), lambda s: s)
+        self.p.metrics.add(self.log_type, m.API_ERRORS)
+        raise cycle_error(
+            self.log_type, windows.rfc3339(start), windows.rfc3339(end), page, end_cursor, seen_at
+        )
 
     def _archiver(
         self, answer: Answer, start: datetime, end: datetime, page: int, after: str, part: str, records: int
@@ -455,12 +501,12 @@ def _split_window(
 _poller: tuple[str, Poller] | None = None
 
 
-def get_poller(settings: PollerSettings) -> Poller:
-    """The container's Poller, rebuilt only if the configuration changed (tests switch it)."""
+def get_poller(settings: PollerSettings, clock: Clock | None = None) -> Poller:
+    """The container's Poller, rebuilt only if the configuration (or a given clock) changed."""
     global _poller
     key = repr(settings)
-    if _poller is None or _poller[0] != key:
-        _poller = (key, Poller.build(settings))
+    if _poller is None or _poller[0] != key or (clock is not None and _poller[1].clock is not clock):
+        _poller = (key, Poller.build(settings, clock))
     return _poller[1]
 
 
@@ -480,6 +526,7 @@ def _selected(event: Any, settings: PollerSettings) -> list[str]:
 
 _ACTIONS = {
     WizCredentialsError: "fix the client id/secret in WIZ_CREDENTIALS_SECRET (or WIZ_AUDIENCE)",
+    WizTokenError: "check WIZ_TOKEN_URL is Wiz's OAuth token endpoint",
     WizAuthenticationError: "the token was rejected twice: check the service account still exists",
     ConfigError: "fix the configuration named above",
 }
@@ -515,6 +562,13 @@ def _poll_one(
         extra.update(run.position)
         outcome.status = "lost_lease"
         logger.warning(str(exc), extra=extra)
+    except CursorCycleError as exc:
+        extra.update(run.position)
+        outcome.status, outcome.error = "error", f"{type(exc).__name__}: {exc}"
+        logger.error(
+            "log type stopped: the API's page cursors loop",
+            extra={**extra, "cursor": exc.cursor[:300], "first_seen_page": exc.first_page, "error": str(exc)},
+        )
     except WizAuthorizationError as exc:
         extra.update(run.position)
         outcome.status, outcome.error = "error", str(exc)
@@ -534,16 +588,54 @@ def _poll_one(
     return outcome
 
 
+def _cannot_poll(poller: Poller, log_types: list[str], exc: WizwatchError) -> dict[str, Any]:
+    """No credentials or no token: every selected log type fails with one log line, no heartbeat.
+
+    Checked once per invocation before any query, so a broken secret or token endpoint costs one
+    token request per run at most (a placeholder secret: none), not one per log type or query.
+    """
+    error = f"{type(exc).__name__}: {exc}"
+    fields: dict[str, Any] = {"log_types": log_types, "error": error}
+    if isinstance(exc, SecretNotSetError):
+        message = "Wiz credentials secret not set: nothing polled"
+        fields.update(secret=exc.secret_id, action=put_secret_command(exc.secret_id))
+    else:
+        message = "no Wiz token: nothing polled; the next run retries"
+        action = next((a for t, a in _ACTIONS.items() if isinstance(exc, t)), None)
+        fields.update({"action": action} if action else {})
+    logger.error(message, extra=fields)
+    poller.metrics.flush(log_types)  # the counters, and no PollHeartbeat: the heartbeat alarms fire
+    return {
+        "ok": False,
+        "log_types": {lt: Outcome(status="error", error=error).as_dict() for lt in log_types},
+    }
+
+
+def preflight(poller: Poller, streams: list[str], budget: TimeBudget) -> dict[str, Any] | None:
+    """Credentials and a token before any query: None to go on, else the run's (failed) result."""
+    try:
+        poller.tokens.get(budget)  # reads the secret first: a placeholder never reaches Wiz
+    except TimeBudgetExceeded:
+        return None  # no time left for a token: each stream stops for the budget at its first request
+    except WizwatchError as exc:
+        return _cannot_poll(poller, streams, exc)
+    return None
+
+
 def handle(event: Any, context: Any) -> dict[str, Any]:
     """Poll the selected log types within the Lambda's remaining time; never raises for one type."""
+    configure_logging()
     settings = load_settings()
     poller = get_poller(settings)
     log_types = _selected(event, settings)
+    budget = TimeBudget.from_context(context, settings.time_reserve_seconds, clock=poller.clock.now)
+    failed = preflight(poller, log_types, budget)
+    if failed is not None:
+        return failed
     # The budget is shared by all configured log types: an invocation for one of n types (the
     # per-type schedules run concurrently) gets 1/n of it, so together they stay within it.
     share = len(log_types) / max(len(settings.log_types) + len(snapshot_streams(settings)), len(log_types))
     poller.limiter.set_rate(settings.requests_per_second * share)
-    budget = TimeBudget.from_context(context, settings.time_reserve_seconds)
     invocation_id = str(getattr(context, "aws_request_id", "") or uuid.uuid4())
     outcomes: dict[str, Outcome] = {}
     try:

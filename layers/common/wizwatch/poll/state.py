@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from wizwatch import aws
 from wizwatch.errors import LeaseHeldError, StaleStateError
+from wizwatch.poll.cycles import CursorTrail
 
 _STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -52,27 +53,37 @@ class CursorState:
     attempt: int = 0  # restarts of the open window (an invalid cursor restarts it)
     lease_owner: str | None = None
     lease_expires_at: float = 0.0
+    trail: CursorTrail = CursorTrail()  # the cursors the open window (this attempt) has returned
 
     @property
     def in_window(self) -> bool:
         return self.window_start is not None and self.window_end is not None
 
     def open_window(self, start: datetime, end: datetime) -> CursorState:
-        return dataclasses.replace(self, window_start=start, window_end=end, page=1, after="", attempt=0)
+        return dataclasses.replace(
+            self, window_start=start, window_end=end, page=1, after="", attempt=0, trail=CursorTrail()
+        )
 
     def close_and_open(self, start: datetime, end: datetime) -> CursorState:
         """Close the finished window and open the next in one write (saves a round trip)."""
         return self.close_window().open_window(start, end)
 
-    def next_page(self, after: str) -> CursorState:
-        return dataclasses.replace(self, page=self.page + 1, after=after)
+    def next_page(self, after: str, trail: CursorTrail | None = None) -> CursorState:
+        """Page ``page`` returned ``after``; ``trail`` is the trail with it (derived if not given)."""
+        trail = trail if trail is not None else self.trail.add(after, self.page)
+        return dataclasses.replace(self, page=self.page + 1, after=after, trail=trail)
 
     def restart_window(self) -> CursorState:
-        return dataclasses.replace(self, page=1, after="", attempt=self.attempt + 1)
+        return dataclasses.replace(self, page=1, after="", attempt=self.attempt + 1, trail=CursorTrail())
 
     def shrink_window(self, end: datetime, start: datetime | None = None) -> CursorState:
         return dataclasses.replace(
-            self, window_start=start or self.window_start, window_end=end, page=1, after=""
+            self,
+            window_start=start or self.window_start,
+            window_end=end,
+            page=1,
+            after="",
+            trail=CursorTrail(),
         )
 
     def close_window(self) -> CursorState:
@@ -85,7 +96,29 @@ class CursorState:
             page=1,
             after="",
             attempt=0,
+            trail=CursorTrail(),
         )
+
+
+def _trail_attr(t: CursorTrail) -> dict[str, Any]:
+    attr: dict[str, Any] = {"last_page": {"N": str(t.last_page)}, "mark_page": {"N": str(t.mark_page)}}
+    if t.recent:
+        attr["recent"] = {"B": t.recent}
+    if t.mark:
+        attr["mark"] = {"B": t.mark}
+    return {"M": attr}
+
+
+def _parse_trail(attr: dict[str, Any] | None) -> CursorTrail:
+    m = (attr or {}).get("M")
+    if not m:
+        return CursorTrail()
+    return CursorTrail(
+        recent=bytes(m.get("recent", {}).get("B", b"")),
+        last_page=int(m.get("last_page", {}).get("N", "0")),
+        mark=bytes(m.get("mark", {}).get("B", b"")),
+        mark_page=int(m.get("mark_page", {}).get("N", "0")),
+    )
 
 
 def _to_item(s: CursorState, updated_at: float) -> dict[str, Any]:
@@ -100,6 +133,8 @@ def _to_item(s: CursorState, updated_at: float) -> dict[str, Any]:
         "attempt": {"N": str(s.attempt)},
         "updated_at": {"N": repr(updated_at)},
     }
+    if s.trail.last_page:
+        item["trail"] = _trail_attr(s.trail)
     if s.lease_owner:
         item["lease_owner"] = {"S": s.lease_owner}
         item["lease_expires_at"] = {"N": repr(s.lease_expires_at)}
@@ -120,6 +155,7 @@ def _from_item(log_type: str, item: dict[str, Any] | None) -> CursorState:
         attempt=int(item.get("attempt", {}).get("N", "0")),
         lease_owner=item.get("lease_owner", {}).get("S"),
         lease_expires_at=float(item.get("lease_expires_at", {}).get("N", "0")),
+        trail=_parse_trail(item.get("trail")),
     )
 
 

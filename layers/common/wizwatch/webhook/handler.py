@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
@@ -35,15 +33,11 @@ from wizwatch import aws
 from wizwatch import metric_names as mn
 from wizwatch.archive.pushed import put_pushed
 from wizwatch.config import load
+from wizwatch.logs import configure, logger
 from wizwatch.logtypes import WEBHOOK_PATHS
 from wizwatch.webhook.auth import AuthSecretError, CredentialCache
 from wizwatch.webhook.config import WebhookConfig
 from wizwatch.webhook.request import BadRequestEvent, Request, Response, parse_request
-
-logger = Logger(service="webhook")
-for _noisy in ("botocore", "boto3", "urllib3"):
-    # At DEBUG botocore logs request and response bodies: the auth secret among them.
-    logging.getLogger(_noisy).setLevel(logging.WARNING)
 
 UNAUTHORIZED = Response(
     401,
@@ -174,6 +168,7 @@ def respond(request: Request, config: WebhookConfig) -> Response:
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry (function URL / HTTP API payload 2.0) -> an HTTP response."""
+    configure()  # service name and level of this function; the AWS SDK's loggers at WARNING
     config = load(WebhookConfig)
     try:
         request = parse_request(event)
