@@ -201,7 +201,9 @@ def captured_logs() -> Iterator[list[str]]:
             lines.append(record.getMessage() + " " + json.dumps(record.__dict__, default=str))
 
     handler = Keep()
-    loggers = [logging.getLogger(name) for name in ("poller", "detector", "notifier", "wizwatch", "")]
+    loggers = [
+        logging.getLogger(name) for name in ("poller", "detector", "notifier", "webhook", "wizwatch", "")
+    ]
     for logger in loggers:
         logger.addHandler(handler)
     try:
@@ -213,8 +215,17 @@ def captured_logs() -> Iterator[list[str]]:
 
 @pytest.fixture
 def exercised(stack: Any, wiz_sim: Any, captured_logs: list[str]) -> Any:
-    """The stack after every flow: pipeline, a rejected token, an unreadable raw page, an alert
-    delivered twice, and an alert SNS refuses (its topic deleted)."""
+    """The stack after every flow: pipeline, pushed issues and detections (and refused pushes), a
+    rejected token, an unreadable raw page, an alert delivered twice, and an alert SNS refuses
+    (its topic deleted)."""
+    from wizwatch_tools.localstack.webhook_listener import WebhookListener
+    from wizwatch_tools.simulator.sender import Auth, WebhookSender
+
+    with WebhookListener(stack) as hook:
+        sender = WebhookSender(hook.url, Auth(bearer=hook.bearer_token()), wiz_sim.store)
+        assert [d.status for d in sender.push_all("Wiz.Detections", limit=2)] == [200, 200]
+        assert [d.status for d in sender.push_all("Wiz.IssuesWebhook", limit=1)] == [200]
+        assert {d.status for d in sender.bad_credentials() + sender.malformed()} == {401, 400}
     stack.run_pipeline()
     assert stack.received_alerts(), "the pipeline produced no alerts: nothing to conform"
     wiz_sim.faults.add("token_expired", count=1)
@@ -278,15 +289,19 @@ def test_roles_grant_exactly_what_the_code_calls(exercised: Any) -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_no_wildcards_and_the_secret_is_the_pollers_alone(stack: Any) -> None:
+def test_no_wildcards_and_each_secret_is_its_readers_alone(stack: Any) -> None:
     secret_arn = stack.resources["secret_id"]
+    webhook_secret = stack.resources["webhook_secret_id"]
     for fn in stack.functions:
         for st in role_statements(stack, fn):
             assert "*" not in _as_list(st["Resource"]), (fn, st["Sid"])
             assert all("*" not in action for action in _as_list(st["Action"])), (fn, st["Sid"])
             if fn != "poller":
-                assert not any(a.startswith("secretsmanager:") for a in _as_list(st["Action"])), fn
                 assert secret_arn not in json.dumps(st), fn
+            if fn != "webhook":
+                assert webhook_secret not in json.dumps(st), fn
+            if any(a.startswith("secretsmanager:") for a in _as_list(st["Action"])):
+                assert fn in ("poller", "webhook"), fn
 
 
 def _stored_tokens(stack: Any) -> list[str]:
@@ -297,15 +312,18 @@ def _stored_tokens(stack: Any) -> list[str]:
 def test_no_secret_or_token_in_environment_or_logs(exercised: Any, captured_logs: list[str]) -> None:
     stored = exercised.secretsmanager.get_secret_value(SecretId=exercised.resources["secret_id"])
     client_secret = json.loads(stored["SecretString"])["client_secret"]
+    hook = exercised.secretsmanager.get_secret_value(SecretId=exercised.resources["webhook_secret_id"])
+    webhook_token = json.loads(hook["SecretString"])["bearer_token"]
     tokens = _stored_tokens(exercised)
     assert tokens, "no token in the state table: the poller's token cache was not exercised"
     for fn in exercised.functions:
         env = json.dumps(exercised.spec(fn).environment)
         assert client_secret not in env and not any(t in env for t in tokens), fn
+        assert webhook_token not in env, fn
     lines = [
         line for fn in exercised.functions for line in exercised.recorder.output.get(fn, [])
     ] + captured_logs
     assert len(lines) > 10, "too little output captured to say anything about the logs"
-    for needle in [client_secret, *tokens]:
+    for needle in [client_secret, webhook_token, *tokens]:
         leaked = [line[:200] for line in lines if needle in line]
         assert not leaked, leaked[:3]

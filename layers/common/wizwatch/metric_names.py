@@ -13,6 +13,7 @@ NAMESPACE = "Wizwatch"
 LOG_TYPE = "LogType"
 SEVERITY = "Severity"
 RULE_ID = "RuleId"
+REASON = "Reason"
 
 # Poller (dimensions: service, LogType)
 RECORDS_ARCHIVED = "RecordsArchived"
@@ -39,3 +40,8 @@ RULES_FAILED_TO_LOAD = "RulesFailedToLoad"  # dimensions: service only; every in
 ALERTS_PUBLISHED = "AlertsPublished"
 PUBLISH_FAILURES = "PublishFailures"
 DUPLICATES_DROPPED = "DuplicateAlertsDropped"  # a second copy of an alert already on SNS
+
+# Webhook (dimensions: service, LogType for accepted bodies; service, Reason for refusals)
+WEBHOOK_BODIES_ACCEPTED = "WebhookBodiesAccepted"
+WEBHOOK_REQUESTS_REFUSED = "WebhookRequestsRefused"  # Reason: auth|too_large|not_json|not_found|method
+WEBHOOK_ERRORS = "WebhookErrors"  # Reason: secret|archive (answered 5xx, Wiz retries)

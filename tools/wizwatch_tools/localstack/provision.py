@@ -44,6 +44,7 @@ FRIENDLY_NAMES = {
     "AlertTopic": "alert_topic_arn",
     "WizCredentialsSecret": "secret_id",
     "OpsTopic": "ops_topic_arn",
+    "WebhookAuthSecret": "webhook_secret_id",
 }
 ALERT_TOPIC = "AlertTopic"
 
@@ -83,6 +84,8 @@ class FunctionSpec:
     environment: dict[str, str]
     schedules: list[Schedule] = field(default_factory=list)
     queue_sources: list[QueueSource] = field(default_factory=list)
+    #: ReservedConcurrentExecutions (None: unreserved); the local webhook URL throttles beyond it.
+    reserved_concurrency: int | None = None
     #: The execution role's ARN (its ``Role`` property); "" when the template gives none.
     role_arn: str = ""
 
@@ -423,6 +426,12 @@ class _Provisioner:
             memory=int(prop("MemorySize", 128)),
             environment={k: _env_str(v) for k, v in env.items()},
             role_arn=str(r(props["Role"])) if "Role" in props else "",
+        )
+        reserved = (
+            r(props["ReservedConcurrentExecutions"]) if "ReservedConcurrentExecutions" in props else None
+        )
+        spec.reserved_concurrency = (
+            int(reserved) if isinstance(reserved, int | str) and str(reserved) else None
         )
         for ev_name, ev in (props.get("Events") or {}).items():
             ev_props = ev.get("Properties", {})
