@@ -202,7 +202,9 @@ def captured_logs() -> Iterator[list[str]]:
             lines.append(record.getMessage() + " " + json.dumps(record.__dict__, default=str))
 
     handler = Keep()
-    loggers = [logging.getLogger(name) for name in ("poller", "detector", "notifier", "wizwatch", "")]
+    loggers = [
+        logging.getLogger(name) for name in ("poller", "detector", "notifier", "webhook", "wizwatch", "")
+    ]
     for logger in loggers:
         logger.addHandler(handler)
     try:
@@ -214,8 +216,17 @@ def captured_logs() -> Iterator[list[str]]:
 
 @pytest.fixture
 def exercised(stack: Any, wiz_sim: Any, captured_logs: list[str], tmp_path: Any) -> Iterator[Any]:
-    """The stack after every flow: pipeline, a rejected token, an unreadable raw page, an alert
-    delivered twice, and an alert SNS refuses (its topic deleted) until it is parked in the DLQ."""
+    """The stack after every flow: pipeline, pushed issues and detections (and refused pushes), a
+    rejected token, an unreadable raw page, an alert delivered twice, an alert SNS refuses (its
+    topic deleted) until it is parked in the DLQ, and a delivery with credentials from the secret."""
+    from wizwatch_tools.localstack.webhook_listener import WebhookListener
+    from wizwatch_tools.simulator.sender import Auth, WebhookSender
+
+    with WebhookListener(stack) as hook:
+        sender = WebhookSender(hook.url, Auth(bearer=hook.bearer_token()), wiz_sim.store)
+        assert [d.status for d in sender.push_all("Wiz.Detections", limit=2)] == [200, 200]
+        assert [d.status for d in sender.push_all("Wiz.IssuesWebhook", limit=1)] == [200]
+        assert {d.status for d in sender.bad_credentials() + sender.malformed()} == {401, 400}
     stack.run_pipeline()
     assert stack.received_alerts(), "the pipeline produced no alerts: nothing to conform"
     wiz_sim.faults.add("token_expired", count=1)
@@ -304,9 +315,13 @@ def test_roles_grant_exactly_what_the_code_calls(exercised: Any) -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_no_wildcards_and_each_secret_is_one_functions_alone(stack: Any) -> None:
-    # the Wiz credentials are the poller's, the destinations' credentials the notifier's
-    owners = {stack.resources["secret_id"]: "poller", stack.resources["destinations_secret_id"]: "notifier"}
+def test_no_wildcards_and_each_secret_is_its_readers_alone(stack: Any) -> None:
+    # the Wiz credentials are the poller's, the webhook's its own, the destinations' the notifier's
+    owners = {
+        stack.resources["secret_id"]: "poller",
+        stack.resources["webhook_secret_id"]: "webhook",
+        stack.resources["destinations_secret_id"]: "notifier",
+    }
     for fn in stack.functions:
         for st in role_statements(stack, fn):
             assert "*" not in _as_list(st["Resource"]), (fn, st["Sid"])
@@ -314,6 +329,8 @@ def test_no_wildcards_and_each_secret_is_one_functions_alone(stack: Any) -> None
             for arn, owner in owners.items():
                 if fn != owner:
                     assert arn not in json.dumps(st), (fn, st["Sid"])
+            if any(a.startswith("secretsmanager:") for a in _as_list(st["Action"])):
+                assert fn in owners.values(), fn
 
 
 def _stored_tokens(stack: Any) -> list[str]:
@@ -324,15 +341,18 @@ def _stored_tokens(stack: Any) -> list[str]:
 def test_no_secret_or_token_in_environment_or_logs(exercised: Any, captured_logs: list[str]) -> None:
     stored = exercised.secretsmanager.get_secret_value(SecretId=exercised.resources["secret_id"])
     client_secret = json.loads(stored["SecretString"])["client_secret"]
+    hook = exercised.secretsmanager.get_secret_value(SecretId=exercised.resources["webhook_secret_id"])
+    webhook_token = json.loads(hook["SecretString"])["bearer_token"]
     tokens = _stored_tokens(exercised)
     assert tokens, "no token in the state table: the poller's token cache was not exercised"
     for fn in exercised.functions:
         env = json.dumps(exercised.spec(fn).environment)
         assert client_secret not in env and not any(t in env for t in tokens), fn
+        assert webhook_token not in env, fn
     lines = [
         line for fn in exercised.functions for line in exercised.recorder.output.get(fn, [])
     ] + captured_logs
     assert len(lines) > 10, "too little output captured to say anything about the logs"
-    for needle in [client_secret, *tokens, *exercised.destination_credentials]:
+    for needle in [client_secret, webhook_token, *tokens, *exercised.destination_credentials]:
         leaked = [line[:200] for line in lines if needle in line]
         assert not leaked, leaked[:3]

@@ -56,16 +56,21 @@ def emitted_metrics(stack: Any) -> Emitted:
 
 
 def alarm_metrics(stack: Any) -> list[tuple[str, str, str, dict[str, str]]]:
-    """(alarm id, namespace, metric, dimensions) of every metric alarm."""
+    """(alarm id, namespace, metric, dimensions) of every metric alarm (and of every metric a
+    metric-math alarm combines)."""
     out = []
     for lid, res in TEMPLATE["Resources"].items():
         if res["Type"] != "AWS::CloudWatch::Alarm":
             continue
-        props = stack.provisioned.resolver.resolve(
-            {k: v for k, v in res["Properties"].items() if k in ("Namespace", "MetricName", "Dimensions")}
-        )
-        dims = {d["Name"]: str(d["Value"]) for d in props.get("Dimensions", [])}
-        out.append((lid, props["Namespace"], props["MetricName"], dims))
+        keys = ("Namespace", "MetricName", "Dimensions")
+        if "Metrics" in res["Properties"]:
+            parts = [m["MetricStat"]["Metric"] for m in res["Properties"]["Metrics"] if "MetricStat" in m]
+        else:
+            parts = [{k: v for k, v in res["Properties"].items() if k in keys}]
+        for part in parts:
+            props = stack.provisioned.resolver.resolve(part)
+            dims = {d["Name"]: str(d["Value"]) for d in props.get("Dimensions", [])}
+            out.append((lid, props["Namespace"], props["MetricName"], dims))
     return out
 
 
@@ -98,10 +103,11 @@ def dashboard_metrics(
 
 
 @pytest.fixture
-def emitted(stack: Any) -> tuple[Any, Emitted]:
+def emitted(stack: Any, wiz_sim: Any) -> tuple[Any, Emitted]:
     stack.run_pipeline()
     alerts = stack.received_alerts()
     assert alerts, "no alerts: the detector's alert metrics were not exercised"
+    push_webhooks(stack, wiz_sim)
     # A destination that refuses (the topic is gone): the delivery failure metrics.
     stack.sns.delete_topic(TopicArn=stack.resources["alert_topic_arn"])
     stack.sqs.send_message(
@@ -112,12 +118,25 @@ def emitted(stack: Any) -> tuple[Any, Emitted]:
     return stack, emitted_metrics(stack)
 
 
+def push_webhooks(stack: Any, wiz_sim: Any) -> None:
+    """An issue and a detection pushed, and a refused push (the webhook's metrics)."""
+    from wizwatch_tools.localstack.webhook_listener import WebhookListener
+    from wizwatch_tools.simulator.sender import Auth, WebhookSender
+
+    with WebhookListener(stack) as hook:
+        sender = WebhookSender(hook.url, Auth(bearer=hook.bearer_token()), wiz_sim.store)
+        assert sender.push_all("Wiz.Detections", limit=1)[0].status == 200
+        assert sender.push_all("Wiz.IssuesWebhook", limit=1)[0].status == 200
+        assert sender.bad_credentials()[0].status == 401
+
+
 def test_alarms_and_dashboard_watch_emitted_metrics(emitted: tuple[Any, Emitted]) -> None:
     stack, metrics = emitted
     alarms = [a for a in alarm_metrics(stack) if a[1] == NAMESPACE]
-    # stalled, heartbeat, lag per log type; RuleLoadErrorAlarm; quarantined records of any type;
-    # the posture snapshot's age; DeliveryRejectedAlarm
-    assert len(alarms) == 3 * len(API_LOG_TYPES) + 4
+    # heartbeat and lag per polled type, stalled ingestion for all but Wiz.Detections (quiet is
+    # normal there), the two metrics of the webhook's no-traffic alarm, RuleLoadErrorAlarm,
+    # quarantined records of any type, the posture snapshot's age, DeliveryRejectedAlarm
+    assert len(alarms) == 3 * len(API_LOG_TYPES) - 1 + 2 + 3 + 1
     for lid, ns, name, dims in alarms:
         assert was_emitted(metrics, ns, name, dims), (
             f"{lid} watches {name} {dims}, which the code never emitted"

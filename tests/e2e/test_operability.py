@@ -12,7 +12,7 @@ import pytest
 from alert_samples import contract_alert
 from detector_fixtures import key_for
 
-from wizwatch.logtypes import API_LOG_TYPES
+from wizwatch.logtypes import DEFAULT_POLLED_LOG_TYPES
 from wizwatch_tools.localstack import LocalStack
 from wizwatch_tools.localstack.stack import SIMULATOR_AUDIENCE, SIMULATOR_REQUESTS_PER_SECOND
 
@@ -59,7 +59,8 @@ def test_the_first_deploy_reports_the_unset_secret_until_put_secret_value(
     assert generated["client_id"] == "REPLACE_ME"  # template.yaml's GenerateSecretString
 
     results = stack.tick_poller()  # every schedule fires, as EventBridge would after the deploy
-    assert set(results) >= set(API_LOG_TYPES)  # and the posture snapshot's, where enabled
+    # the template's default types (Wiz.Detections is opt-in), and the posture snapshot's
+    assert set(results) >= set(DEFAULT_POLLED_LOG_TYPES)
     for result in results.values():
         assert not result["ok"]
         (outcome,) = result["log_types"].values()

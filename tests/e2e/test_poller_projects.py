@@ -1,4 +1,5 @@
-"""WIZ_PROJECT_IDS restricts issues and findings to those projects (audit is tenant-wide)."""
+"""WIZ_PROJECT_IDS restricts issues and findings to those projects (audit and detections are
+tenant-wide)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ def test_project_ids_restrict_issues_and_findings(stack: Any, wiz_sim: Any) -> N
         elif r.operation == "configurationFindings":  # a nested key (resource.projectId)
             assert r.variables["filterBy"]["resource"] == {"projectId": [PAYMENTS]}
     assert not any("project" in f or "projectId" in f for f in sent if "timestamp" in f)  # audit
+    # Detections: tenant-wide, no peer shows a project filter for them.
+    detections = [r.variables["filterBy"] for r in requests if r.operation == "detections"]
+    assert detections and not any("project" in f or "projectId" in f for f in detections)
     for log_type, field, operation in (
         ("Wiz.Issues", "statusChangedAt", "issuesV2"),
         ("Wiz.VulnerabilityFinding", "updatedAt", "vulnerabilityFindings"),

@@ -17,6 +17,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "debug": ("wizwatch_tools.rules_cli.debug_cmd", "run one rule test, showing every function's output"),
     "rules": ("wizwatch_tools.rules_cli.rules_cmd", "the effective rule set (`wizwatch rules list`)"),
     "simulate": ("wizwatch_tools.simulator.cli", "run the Wiz API simulator"),
+    "send-webhooks": (
+        "wizwatch_tools.simulator.send_cli",
+        "POST simulated Wiz webhooks (issues, detections; --hostile adds bad ones) to a URL",
+    ),
     "local": ("wizwatch_tools.localstack.cli", "the embedded local stack (provision, demo, up)"),
     "destinations": ("wizwatch_tools.destinations_cli", "list, preview and test alert destinations"),
     "query": ("wizwatch_tools.lake.query_cmd", "SQL over an archive (DuckDB)"),

@@ -10,7 +10,18 @@ DETECTIONS = "Wiz.Detections"
 CLOUD_CONFIGURATION_FINDING = "Wiz.CloudConfigurationFinding"
 
 #: Pulled by the poller, in this order.
-API_LOG_TYPES: tuple[str, ...] = (AUDIT, ISSUES, VULNERABILITY_FINDING, CLOUD_CONFIGURATION_FINDING)
-#: Pushed by Wiz (webhooks); parsed and detected, never polled.
+API_LOG_TYPES: tuple[str, ...] = (
+    AUDIT,
+    ISSUES,
+    VULNERABILITY_FINDING,
+    CLOUD_CONFIGURATION_FINDING,
+    DETECTIONS,
+)
+#: Polled when WIZ_LOG_TYPES names none: Wiz.Detections needs a Wiz Defend licence and the
+#: read:detections scope, so it is opt-in (a missing scope would alarm on every poll).
+DEFAULT_POLLED_LOG_TYPES: tuple[str, ...] = tuple(t for t in API_LOG_TYPES if t != DETECTIONS)
+#: Pushed by Wiz (webhooks). Wiz.Detections is both pushed and polled: one event shape.
 PUSH_LOG_TYPES: tuple[str, ...] = (ISSUES_WEBHOOK, DETECTIONS)
-ALL_LOG_TYPES: tuple[str, ...] = API_LOG_TYPES + PUSH_LOG_TYPES
+ALL_LOG_TYPES: tuple[str, ...] = tuple(dict.fromkeys(API_LOG_TYPES + PUSH_LOG_TYPES))
+#: URL path of the webhook endpoint -> the log type of what Wiz posts there.
+WEBHOOK_PATHS: dict[str, str] = {"/issues": ISSUES_WEBHOOK, "/detections": DETECTIONS}

@@ -13,6 +13,7 @@ NAMESPACE = "Wizwatch"
 LOG_TYPE = "LogType"
 SEVERITY = "Severity"
 RULE_ID = "RuleId"
+REASON = "Reason"
 
 # Poller (dimensions: service, LogType)
 RECORDS_ARCHIVED = "RecordsArchived"
@@ -47,3 +48,8 @@ FAILURE_CLASS = "FailureClass"  # rejected | unavailable (wizwatch.errors.Delive
 ALERTS_DELIVERED = "AlertsDelivered"  # dimensions: service, Destination
 #: Failed delivery attempts; dimensions: service, FailureClass (and separately service, Destination).
 DELIVERY_FAILURES = "DeliveryFailures"
+
+# Webhook (dimensions: service, LogType for accepted bodies; service, Reason for refusals)
+WEBHOOK_BODIES_ACCEPTED = "WebhookBodiesAccepted"
+WEBHOOK_REQUESTS_REFUSED = "WebhookRequestsRefused"  # Reason: auth|too_large|not_json|not_found|method
+WEBHOOK_ERRORS = "WebhookErrors"  # Reason: secret|archive (answered 5xx, Wiz retries)

@@ -273,11 +273,12 @@ def test_project_ids_filter_issues_and_findings_only(wiz: FakeWiz, monkeypatch: 
 
 
 def test_single_type_event_gets_its_share_of_the_rate(wiz: FakeWiz) -> None:
-    from wizwatch.logtypes import API_LOG_TYPES
+    from wizwatch.logtypes import DEFAULT_POLLED_LOG_TYPES
     from wizwatch.poll import runner
 
     invoke(wiz, {"log_type": "Wiz.Audit"})
-    assert runner.get_poller(runner.load_settings()).limiter.rate == pytest.approx(50 / len(API_LOG_TYPES))
+    share = 50 / len(DEFAULT_POLLED_LOG_TYPES)
+    assert runner.get_poller(runner.load_settings()).limiter.rate == pytest.approx(share)
     invoke(wiz, {})
     assert runner.get_poller(runner.load_settings()).limiter.rate == pytest.approx(50)
 

@@ -313,6 +313,29 @@ def test_eval_runs_from_any_directory_with_matches_only_and_a_summary(tmp_path: 
     assert proc.stderr.strip().endswith("4 records: 2 matched (3 alerts), 0 rule errors, 1 invalid")
 
 
+def test_eval_accepts_pushed_and_polled_detections_and_indexes_actor_ip(tmp_path: Path) -> None:
+    from defend_samples import API, WEBHOOK, WEBHOOK_SINGLE
+
+    (tmp_path / "ips.py").write_text(
+        "def rule(e):\n    return bool(e.get('p_any_ip_addresses'))\n\n"
+        "def title(e):\n    return ','.join(e.get('p_any_ip_addresses'))\n"
+    )
+    spec = {"AnalysisType": "rule", "RuleID": "Ips", "LogTypes": ["Wiz.Detections"], "Severity": "Low"}
+    (tmp_path / "ips.yml").write_text(yaml.safe_dump({**spec, "Filename": "ips.py"}))
+    records = json.dumps([WEBHOOK, WEBHOOK_SINGLE, API]).encode()
+    code, lines = _eval(["--log-type", "Wiz.Detections", "--rules", str(tmp_path), "-"], records)
+    assert code == 0 and [line.get("invalid") for line in lines] == [None, None, None]
+    titles = [line["alerts"][0]["title"] for line in lines]
+    assert [t.split(",")[0] for t in titles] == ["168.1.1.1", "81.2.69.192", "192.0.2.10"]
+    # A whole GraphQL page of the detections connection (triggeringEvents as an object), shipped rules.
+    page = {"data": {"detections": {"nodes": [API], "pageInfo": {"hasNextPage": False}}}}
+    code, lines = _eval(["--log-type", "Wiz.Detections", "-"], json.dumps(page).encode())
+    assert code == 0
+    fired = {a["rule_id"]: a for a in lines[0]["alerts"]}
+    assert fired["Wiz.Defend.Alert.Passthrough"]["title"] == f"[Wiz Alert]: {API['ruleMatch']['rule']['id']}"
+    assert "Wizwatch.Defend.Credential.Access.Or.Impact" in fired
+
+
 def test_unknown_destinations_fail_wizwatch_test(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "rules").mkdir()
     d = rule_dir(tmp_path / "rules")

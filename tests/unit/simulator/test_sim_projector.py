@@ -67,7 +67,8 @@ def test_poller_queries_project_like_graphql_core(seeded: WizSimulator, log_type
     variables = {"first": 200, "after": None, "filterBy": filter_by, "withCount": True}
     answer = seeded.graphql._execute_for_test(spec.query, variables)
     assert answer == _reference(seeded, spec.query, variables)
-    assert len(answer[spec.connection]["nodes"]) > 40  # a real sample, not an empty page
+    # A real sample, not an empty page (detections are rarer: a few an hour).
+    assert len(answer[spec.connection]["nodes"]) > (10 if log_type == "Wiz.Detections" else 40)
 
 
 @pytest.mark.parametrize("skip", [True, False])

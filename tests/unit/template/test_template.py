@@ -13,9 +13,10 @@ import pytest
 
 from wizwatch.alerts.config import DetectorConfig
 from wizwatch.config import describe
-from wizwatch.logtypes import API_LOG_TYPES
+from wizwatch.logtypes import API_LOG_TYPES, DETECTIONS
 from wizwatch.notify.handler import NotifierConfig
 from wizwatch.poll.settings import PollerSettings
+from wizwatch.webhook.config import WebhookConfig
 from wizwatch_tools.localstack.cfn import Resolver, load_template
 from wizwatch_tools.localstack.provision import DEFAULT_TEMPLATE, REPO_ROOT
 
@@ -35,6 +36,7 @@ CONTRACT_ENV = {
         "ALERT_TOPIC_ARN", "DEDUP_TABLE", "DESTINATIONS_FILE", "DESTINATIONS_SECRET", "DELIVERY_QUEUE_URL",
         "DELIVERY_MAX_ATTEMPTS", "RAW_BUCKET",
     },
+    "WebhookFunction": {"WEBHOOK_AUTH_SECRET", "RAW_BUCKET"},
 }  # fmt: skip
 SHORT = {"PollerFunction": "Poller", "DetectorFunction": "Detector", "NotifierFunction": "Notifier"}
 
@@ -97,6 +99,7 @@ def test_every_config_variable_has_a_template_value_or_a_default() -> None:
         ("PollerFunction", PollerSettings),
         ("DetectorFunction", DetectorConfig),
         ("NotifierFunction", NotifierConfig),
+        ("WebhookFunction", WebhookConfig),
     ):
         for env, default, _ in describe(cls):
             if default == "(required)":
@@ -197,7 +200,9 @@ def test_ingestion_alarms_per_log_type_treat_missing_data_as_breaching() -> None
             if a["Properties"].get("MetricName") == metric
         }
         snapshot = {"Wiz.CloudConfigurationFinding/snapshot"} if metric == "IngestionLagSeconds" else set()
-        assert set(watched) == set(API_LOG_TYPES) | snapshot, metric
+        # No stalled-ingestion alarm for Wiz.Detections: a day without a threat is normal.
+        quiet = {DETECTIONS} if metric == "RecordsArchived" else set()
+        assert set(watched) == (set(API_LOG_TYPES) | snapshot) - quiet, metric
         for alarm in watched.values():
             if alarm["Condition"] == "TakePostureSnapshot":
                 continue  # the snapshot's age: missing data means the ticks stopped (breaching)
@@ -229,7 +234,7 @@ def test_dead_letter_queues_and_alert_age_are_watched() -> None:
     watched = {
         (a["Properties"]["MetricName"], a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0])
         for a in of_type("AWS::CloudWatch::Alarm").values()
-        if a["Properties"]["Namespace"] == "AWS/SQS"
+        if a["Properties"].get("Namespace") == "AWS/SQS"
     }
     assert watched == {
         ("ApproximateNumberOfMessagesVisible", "RawObjectDLQ"),
@@ -273,7 +278,7 @@ def test_readme_documents_every_parameter_and_variable() -> None:
     readme = (REPO_ROOT / "README.md").read_text()
     for name in T["Parameters"]:
         assert f"`{name}`" in readme, name
-    for cls in (PollerSettings, DetectorConfig, NotifierConfig):
+    for cls in (PollerSettings, DetectorConfig, NotifierConfig, WebhookConfig):
         for env, _, _ in describe(cls):
             assert f"`{env}`" in readme, env
 
@@ -318,3 +323,55 @@ def test_each_delivery_failure_class_has_an_alarm() -> None:
         "Fn::GetAtt": ["DeliveryDLQ", "QueueName"]
     }
     assert alarms["AlertDLQAlarm"]["Properties"]["AlarmActions"] == [{"Ref": "OpsTopic"}]
+
+
+def test_webhook_exists_only_when_switched_on_and_is_least_privilege() -> None:
+    webhook = {
+        lid for lid, res in R.items() if lid.startswith("Webhook") and res["Type"] != "AWS::CloudWatch::Alarm"
+    }
+    assert webhook >= {
+        "WebhookAuthSecret", "WebhookRole", "WebhookLogGroup", "WebhookFunction", "WebhookFunctionUrl",
+        "WebhookUrlInvokePermission", "WebhookFunctionInvokePermission",
+    }  # fmt: skip
+    for lid in webhook:
+        assert R[lid]["Condition"] == "WebhookEnabled", lid
+    for value, enabled in (("None", False), ("FunctionUrl", True)):
+        r = Resolver(T, {"WizApiUrl": "https://x/graphql", "WebhookEndpoint": value}, {})
+        assert r.condition("WebhookEnabled") is enabled
+    url = R["WebhookFunctionUrl"]["Properties"]
+    assert url["AuthType"] == "NONE" and url["TargetFunctionArn"] == {
+        "Fn::GetAtt": ["WebhookFunction", "Arn"]
+    }
+    # AWS since October 2025: a NONE-auth URL needs both permissions, both limited to the URL.
+    perms = {R[p]["Properties"]["Action"]: R[p]["Properties"] for p in webhook if p.endswith("Permission")}
+    assert perms["lambda:InvokeFunctionUrl"]["FunctionUrlAuthType"] == "NONE"
+    assert perms["lambda:InvokeFunction"]["InvokedViaFunctionUrl"] is True
+    statements = R["WebhookRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    code = {st["Sid"]: st for st in statements if st["Sid"].startswith("Code")}
+    assert code["CodeReadWebhookCredentials"]["Resource"] == {"Ref": "WebhookAuthSecret"}
+    puts = [r["Fn::Sub"] for r in code["CodeArchivePushedBodies"]["Resource"]]
+    assert puts == [
+        "${RawBucket.Arn}/raw/Wiz.IssuesWebhook/dt=*/pushed/*",
+        "${RawBucket.Arn}/raw/Wiz.Detections/dt=*/pushed/*",
+    ]
+
+
+@pytest.mark.parametrize(("reserved", "expected"), [("5", 5), ("0", None)])
+def test_webhook_reserved_concurrency_is_a_parameter_and_0_leaves_it_unreserved(
+    reserved: str, expected: int | None
+) -> None:
+    r = Resolver(
+        T,
+        {"WizApiUrl": "https://x", "WebhookEndpoint": "FunctionUrl", "WebhookReservedConcurrency": reserved},
+        {},
+    )
+    value = r.resolve({"v": R["WebhookFunction"]["Properties"]["ReservedConcurrentExecutions"]})
+    assert (int(value["v"]) if "v" in value else None) == expected
+
+
+def test_webhook_alarms_watch_the_function_url() -> None:
+    alarms = of_type("AWS::CloudWatch::Alarm")
+    assert alarms["Webhook5xxAlarm"]["Properties"]["MetricName"] == "Url5xxCount"
+    assert alarms["Webhook4xxAlarm"]["Properties"]["Threshold"] == {"Ref": "WebhookRefusedAlarmThreshold"}
+    assert alarms["WebhookNoTrafficAlarm"]["Condition"] == "WebhookNoTrafficAlarmEnabled"
+    assert alarms["WebhookNoTrafficAlarm"]["Properties"]["TreatMissingData"] == "breaching"

@@ -102,10 +102,19 @@ def run_provision(args: argparse.Namespace) -> int:
 
 
 def run_up(args: argparse.Namespace) -> int:
-    from wizwatch_tools.localstack.session import local_session
+    import contextlib
 
-    with local_session(args) as session:
-        print(json.dumps(session.describe(), indent=2), flush=True)
+    from wizwatch_tools.localstack.session import local_session
+    from wizwatch_tools.localstack.webhook_listener import WebhookListener
+
+    with local_session(args) as session, contextlib.ExitStack() as stop:
+        described = session.describe()
+        if "webhook" in session.stack.functions:
+            hook = stop.enter_context(WebhookListener(session.stack))
+            # The token stays in the (local) secret: `wizwatch send-webhooks --bearer-env VAR`.
+            described["webhook_url"] = hook.url
+            described["webhook_auth_secret"] = session.stack.env("webhook")["WEBHOOK_AUTH_SECRET"]
+        print(json.dumps(described, indent=2), flush=True)
         print("local stack is up; Ctrl-C stops it", file=sys.stderr, flush=True)
         try:
             while True:

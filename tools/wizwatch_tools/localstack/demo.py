@@ -86,7 +86,8 @@ def run_steps(session: Session, console: Console) -> dict[str, Any]:
 def summary_tables(session: Session, outcome: dict[str, Any]) -> list[Any]:
     stack = session.stack
     processed = metric_totals(stack.recorder, "detector", "EventsProcessed", "LogType")
-    pages = Counter(key.split("/")[1] for key in stack.archived_keys("raw/"))
+    # Polled pages only: pushed webhook bodies (raw/<LogType>/dt=.../pushed/) are the webhook's.
+    pages = Counter(key.split("/")[1] for key in stack.archived_keys("raw/") if "/pushed/" not in key)
     pages.update(
         key.split("/")[1] + "/snapshot"
         for key in stack.archived_keys("snapshots/")
@@ -157,7 +158,9 @@ def run_demo(args: argparse.Namespace) -> int:
     # Tables need room: never narrower than 120 columns (pipes and CI report 80).
     console = Console(width=max(120, Console().width))
     started = time.monotonic()
-    console.rule("[bold]Wizwatch demo[/]: Wiz → poller → S3 → detector → alert queue → notifier → SNS")
+    console.rule(
+        "[bold]Wizwatch demo[/]: Wiz → poller / webhook → S3 → detector → alert queue → notifier → SNS"
+    )
     destinations_cm = demo_destinations()
     destinations = destinations_cm.__enter__()
     with console.status("starting the moto server, the Wiz simulator and provisioning template.yaml..."):
@@ -174,9 +177,16 @@ def run_demo(args: argparse.Namespace) -> int:
             f"from template.yaml ({len(stack.provisioned.skipped)} not needed locally); Wiz: {source}"
         )
         outcome = run_steps(session, console)
+        # Webhook section (demo_webhook.py): pushes, refusals, and their alerts through SNS.
+        from wizwatch_tools.localstack.demo_webhook import run_webhook_steps, webhook_table
+
+        pushed = run_webhook_steps(session, console)
+        outcome["alerts"] = stack.received_alerts()
         for table in summary_tables(session, outcome):
             console.print(table)
         console.print(destinations.table())
+        if (pushes := webhook_table(pushed)) is not None:
+            console.print(pushes)
         demo_lake.show(session, console, outcome["alerts"], getattr(args, "keep", None))
         if stack.errors:
             console.print(

@@ -49,6 +49,7 @@ FRIENDLY_NAMES = {
     "DeliveryQueue": "delivery_queue_url",
     "DeliveryDLQ": "delivery_dlq_url",
     "DestinationsSecret": "destinations_secret_id",
+    "WebhookAuthSecret": "webhook_secret_id",
 }
 ALERT_TOPIC = "AlertTopic"
 
@@ -88,6 +89,8 @@ class FunctionSpec:
     environment: dict[str, str]
     schedules: list[Schedule] = field(default_factory=list)
     queue_sources: list[QueueSource] = field(default_factory=list)
+    #: ReservedConcurrentExecutions (None: unreserved); the local webhook URL throttles beyond it.
+    reserved_concurrency: int | None = None
     #: The execution role's ARN (its ``Role`` property); "" when the template gives none.
     role_arn: str = ""
 
@@ -429,6 +432,12 @@ class _Provisioner:
             memory=int(prop("MemorySize", 128)),
             environment={k: _env_str(v) for k, v in env.items()},
             role_arn=str(r(props["Role"])) if "Role" in props else "",
+        )
+        reserved = (
+            r(props["ReservedConcurrentExecutions"]) if "ReservedConcurrentExecutions" in props else None
+        )
+        spec.reserved_concurrency = (
+            int(reserved) if isinstance(reserved, int | str) and str(reserved) else None
         )
         for ev_name, ev in (props.get("Events") or {}).items():
             ev_props = ev.get("Properties", {})

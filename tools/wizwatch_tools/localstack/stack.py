@@ -25,6 +25,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
+from wizwatch.logtypes import API_LOG_TYPES
 from wizwatch_tools.localstack import invoke as _invoke
 from wizwatch_tools.localstack import roles
 from wizwatch_tools.localstack.provision import (
@@ -150,6 +151,8 @@ class LocalStack:
             "WizApiUrl": wiz_api_url,
             "WizTokenUrl": wiz_token_url,
             "WizAudience": wiz_audience,
+            # The webhook function (and its secret) exist locally: it runs behind a local listener.
+            "WebhookEndpoint": "FunctionUrl",
             **(parameters or {}),
         }
         secret = json.dumps({"client_id": client_id, "client_secret": client_secret})
@@ -174,6 +177,8 @@ class LocalStack:
         """
         params = {
             "InitialLookbackHours": str(max(1, math.ceil(history_hours))),
+            # The simulator serves every polled type (Wiz.Detections included, opt-in in AWS).
+            "WizLogTypes": ",".join(API_LOG_TYPES),
             **kwargs.pop("parameters", {}),
         }
         function_env = {"poller": {"WIZ_REQUESTS_PER_SECOND": SIMULATOR_REQUESTS_PER_SECOND}}

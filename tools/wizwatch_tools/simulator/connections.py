@@ -1,4 +1,4 @@
-"""The three Relay connections: filters, Wiz-like defaults, ordering, limits and pagination.
+"""The Relay connections: filters, Wiz-like defaults, ordering, limits and pagination.
 
 Semantics chosen where Wiz's are not public (the poller must not depend on them):
 
@@ -8,6 +8,8 @@ Semantics chosen where Wiz's are not public (the poller must not depend on them)
 - Findings without a ``status`` filter return only OPEN findings (as at Wiz; assumed the same
   for configuration findings). Configuration findings include deleted ones unless
   ``includeDeleted: false``; their project filter is ``resource.projectId`` (or ``projectId``).
+- Detections: any ``filterBy`` without ``type`` serves only GENERATED_THREAT (as at Wiz, found by
+  Elastic's defend_v2); newest ``updatedAt`` first.
 - ``first`` above the connection's maximum fails with Wiz's message
   ``'first' must be less than or equal to 500``; ``first`` omitted means 50.
 - Audit: one query yields at most 10,000 entries; the page reaching the cap says
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from wizwatch.logtypes import AUDIT, CLOUD_CONFIGURATION_FINDING, ISSUES, VULNERABILITY_FINDING
+from wizwatch.logtypes import AUDIT, CLOUD_CONFIGURATION_FINDING, DETECTIONS, ISSUES, VULNERABILITY_FINDING
 from wizwatch_tools.simulator.cursors import Cursor, CursorCodec, fingerprint
 from wizwatch_tools.simulator.errors import ApiError
 from wizwatch_tools.simulator.store import RecordStore, Version
@@ -32,6 +34,7 @@ CONNECTION_LOG_TYPE = {
     "auditLogEntries": AUDIT,
     "issuesV2": ISSUES,
     "vulnerabilityFindings": VULNERABILITY_FINDING,
+    "detections": DETECTIONS,
     "configurationFindings": CLOUD_CONFIGURATION_FINDING,
 }
 #: The scope a service account needs to read each connection.
@@ -39,6 +42,7 @@ CONNECTION_SCOPE = {
     "auditLogEntries": "admin:audit",
     "issuesV2": "read:issues",
     "vulnerabilityFindings": "read:vulnerabilities",
+    "detections": "read:detections",
     "configurationFindings": "read:cloud_configuration",
 }
 
@@ -54,6 +58,7 @@ class Limits:
             "auditLogEntries": 500,
             "issuesV2": 500,
             "vulnerabilityFindings": 5000,
+            "detections": 500,
             "configurationFindings": 500,
         }
     )
@@ -135,6 +140,19 @@ def _predicate(connection: str, f: dict[str, Any]) -> Predicate:
             _in(f.get("severity"), lambda r: r.get("severity")),
             _in(f.get("type"), lambda r: r.get("type")),
             _projects((f.get("project") or []) + (f.get("projectId") or [])),
+        ]
+    elif connection == "detections":
+        types = (f.get("type") or {}).get("equals")
+        if not types and f:
+            # Wiz's default (Elastic defend_v2): any filterBy without a type list serves only
+            # GENERATED_THREAT, silently dropping MATCH_ONLY detections.
+            types = ["GENERATED_THREAT"]
+        checks = [
+            _date_check("updatedAt", f.get("updatedAt")),
+            _date_check("createdAt", f.get("createdAt")),
+            _in(f.get("id"), lambda r: r.get("id")),
+            _in(types, lambda r: r.get("type")),
+            _in((f.get("severity") or {}).get("equals"), lambda r: r.get("severity")),
         ]
     elif connection == "configurationFindings":
         checks = [

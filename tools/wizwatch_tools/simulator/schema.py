@@ -39,6 +39,9 @@ type Query {
   vulnerabilityFindings(
     first: Int, after: String, filterBy: VulnerabilityFindingFilters, orderBy: VulnerabilityFindingOrder
   ): VulnerabilityFindingConnection!
+  detections(
+    first: Int, after: String, filterBy: DetectionFilters, orderBy: DetectionOrder
+  ): DetectionConnection!
   configurationFindings(
     first: Int, after: String, filterBy: ConfigurationFindingFilters, orderBy: ConfigurationFindingOrder
   ): ConfigurationFindingConnection!
@@ -298,6 +301,120 @@ type VulnerabilityFindingConnection {
 }
 """
 
+
+# Wiz Defend detections: the fields the Elastic and SEKOIA collectors select (see
+# wizwatch/poll/queries.py), typed as their test data shows them.
+SDL += """
+enum DetectionType { GENERATED_THREAT MATCH_ONLY }
+enum DetectionSeverity { INFORMATIONAL LOW MEDIUM HIGH CRITICAL }
+enum DetectionOrderField { CREATED_AT UPDATED_AT SEVERITY }
+enum DescriptionFormat { MARKDOWN PLAIN_TEXT }
+
+input DetectionTypeFilter { equals: [DetectionType!] }
+input DetectionSeverityFilter { equals: [DetectionSeverity!] }
+input DetectionFilters {
+  id: [String!]
+  createdAt: DateFilter
+  updatedAt: DateFilter
+  "Without it, Wiz serves only GENERATED_THREAT whenever any filterBy is sent."
+  type: DetectionTypeFilter
+  severity: DetectionSeverityFilter
+}
+input DetectionOrder { direction: OrderDirection! field: DetectionOrderField! }
+
+type CloudAccountRef { id: ID externalId: String name: String cloudProvider: String }
+type CloudOrganizationRef { id: ID externalId: String name: String cloudProvider: String }
+
+type DetectionActor {
+  id: ID
+  name: String
+  type: String
+  nativeType: String
+  email: String
+  userAgent: String
+  MFA: Boolean
+  federated: Boolean
+  friendlyName: String
+  accessKeyId: String
+  externalId: String
+  providerUniqueId: String
+  hasHighPrivileges: Boolean
+  hasAdminPrivileges: Boolean
+  hasHighKubernetesPrivileges: Boolean
+  hasAdminKubernetesPrivileges: Boolean
+  inactiveInLast90Days: Boolean
+  actingAs: DetectionActor
+  cloudAccount: CloudAccountRef
+}
+
+type DetectionResource {
+  id: ID
+  name: String
+  externalId: String
+  providerUniqueId: String
+  type: String
+  nativeType: String
+  region: String
+}
+
+type RuntimeProgram { name: String }
+
+type CloudEvent {
+  id: ID!
+  name: String
+  description: String
+  actorIP: String
+  timestamp: DateTime
+  rawAuditLogRecord: JSON
+  commandLine: String
+  runtimeProgram: RuntimeProgram
+  parentRuntimeProgram: RuntimeProgram
+}
+
+union CloudEventSearchResult = CloudEvent
+
+type CloudEventSearchResultConnection {
+  nodes: [CloudEventSearchResult!]
+  pageInfo: PageInfo
+  totalCount: Int
+  totalCountV2: Int
+}
+
+type DetectionRule {
+  id: ID!
+  name: String
+  builtin: Boolean
+  sourceType: String
+  securitySubCategories: [SecuritySubCategory!]
+}
+
+type DetectionRuleMatch { rule: DetectionRule }
+
+type Detection {
+  id: ID!
+  type: DetectionType!
+  origins: [String!]
+  createdAt: DateTime!
+  updatedAt: DateTime!
+  severity: DetectionSeverity!
+  description(format: DescriptionFormat): String
+  actors: [DetectionActor!]
+  resources: [DetectionResource!]
+  cloudAccounts: [CloudAccountRef!]
+  cloudOrganizations: [CloudOrganizationRef!]
+  primaryResource: DetectionResource
+  primaryActor: DetectionActor
+  issue: Issue
+  triggeringEvents(first: Int): CloudEventSearchResultConnection
+  ruleMatch: DetectionRuleMatch
+}
+
+type DetectionConnection {
+  nodes: [Detection!]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+"""
 
 SDL += """
 # --- cloud configuration findings ------------------------------------------------------------

@@ -21,19 +21,21 @@ from typing import Any
 
 import orjson
 
-from wizwatch.logtypes import AUDIT, CLOUD_CONFIGURATION_FINDING, ISSUES, VULNERABILITY_FINDING
+from wizwatch.logtypes import AUDIT, CLOUD_CONFIGURATION_FINDING, DETECTIONS, ISSUES, VULNERABILITY_FINDING
 from wizwatch_tools.simulator import datagen
+from wizwatch_tools.simulator.defend_store import DefendRecords, public_detection
 from wizwatch_tools.simulator.schema import format_datetime, parse_datetime
 
 Clock = Callable[[], datetime]
 
-LOG_TYPES = (AUDIT, ISSUES, VULNERABILITY_FINDING, CLOUD_CONFIGURATION_FINDING)
+LOG_TYPES = (AUDIT, ISSUES, VULNERABILITY_FINDING, CLOUD_CONFIGURATION_FINDING, DETECTIONS)
 
 #: The node field each log type is windowed on (the poller's delta field).
 TIME_FIELD = {
     AUDIT: "timestamp",
     ISSUES: "statusChangedAt",
     VULNERABILITY_FINDING: "updatedAt",
+    DETECTIONS: "updatedAt",
     # A re-assessment moves only analyzedAt: a new version with the same updatedAt.
     CLOUD_CONFIGURATION_FINDING: "updatedAt",
 }
@@ -46,6 +48,7 @@ DATE_FILTERS = {
         "firstSeenAt": "firstDetectedAt",
         "resolvedAt": "resolvedAt",
     },
+    DETECTIONS: {"updatedAt": "updatedAt", "createdAt": "createdAt"},
     CLOUD_CONFIGURATION_FINDING: {
         "updatedAt": "updatedAt",
         "analyzedAt": "analyzedAt",
@@ -63,6 +66,8 @@ DEFAULT_RATES: dict[str, float] = {
     "issue_change": 4.0,
     "finding": 20.0,
     "finding_change": 8.0,
+    "detection": 3.0,  # Wiz Defend detections (some later updated: linked to a threat)
+    "detection_update": 1.0,
     "config_finding": 20.0,
     "config_change": 8.0,
     "config_reanalysis": 30.0,  # a re-assessment with the same outcome: only analyzedAt moves
@@ -107,6 +112,9 @@ def _public(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         asset = rec.get("vulnerableAsset")
         if isinstance(asset, dict):
             asset.pop("__typename", None)
+        for key in [k for k in rec if k.startswith("_")]:
+            del rec[key]  # private to the simulator (e.g. what only a webhook carries)
+        public_detection(rec)
     return out
 
 
@@ -193,7 +201,7 @@ class _Stream:
         self.next_time = self._step(self.next_time)
 
 
-class RecordStore:
+class RecordStore(DefendRecords):
     """The tenant's audit log, issues and findings, deterministic for a seed."""
 
     def __init__(self, seed: int = 0, clock: Clock | None = None, default_delay_seconds: float = 0.0) -> None:
@@ -384,6 +392,7 @@ class RecordStore:
         if datagen.REVOKE_ACTION not in hits:
             self.add_audit(action=datagen.REVOKE_ACTION, status="SUCCESS", timestamp=mid, delay=5)
             added += 1
+        added += self._seed_detections(start, now)
         return added
 
     def generate(self, until: datetime) -> int:
@@ -436,6 +445,8 @@ class RecordStore:
             ids = list(table.latest)
             self.reanalyze(ids[rng.randrange(len(ids))], at, delay=delay)
             return 1
+        elif name.startswith("detection"):
+            return self._emit_detection(name, rng, at, delay)
         else:
             log_type = {
                 "issue_change": ISSUES,
@@ -446,13 +457,18 @@ class RecordStore:
         self._put(AUDIT, record, delay=delay)
         return 1
 
-    def _random_change(self, log_type: str, rng: random.Random, at: datetime, delay: float) -> int:
+    def _random_latest(self, log_type: str, rng: random.Random, at: datetime) -> Version | None:
+        """A random record's newest version, if it is older than ``at`` (a change can follow it)."""
         table = self._tables[log_type]
         if not table.latest:
-            return 0
+            return None
         ids = list(table.latest)
         current = table.latest[ids[rng.randrange(len(ids))]]
-        if current.time >= at:
+        return current if current.time < at else None
+
+    def _random_change(self, log_type: str, rng: random.Random, at: datetime, delay: float) -> int:
+        current = self._random_latest(log_type, rng, at)
+        if current is None:
             return 0
         options = {
             ISSUES: _NEXT_ISSUE_STATUS,

@@ -25,6 +25,7 @@ DEFAULT_SCOPES = (
     "read:vulnerabilities",
     "read:cloud_configuration",
     "read:resources",
+    "read:detections",
 )
 DEFAULT_AUDIENCES = ("wiz-api", "beyond-api")
 

@@ -27,13 +27,12 @@ from wizwatch.alerts.notifications import ObjectRef
 from wizwatch.alerts.queue import send_alerts
 from wizwatch.alerts.routing import Router
 from wizwatch.archive import kept, lake
-from wizwatch.archive.keys import RAW_PREFIX, log_type_of
+from wizwatch.archive.keys import RAW_PREFIX, is_pushed_key, log_type_of
 from wizwatch.archive.reader import read_raw
 from wizwatch.dedup.model import RULE, RULE_ERROR, AlertFacts, Group, GroupKey, Hit
 from wizwatch.dedup.store import DedupStore
 from wizwatch.errors import InvalidPage, InvalidRecord
 from wizwatch.logs import logger
-from wizwatch.logtypes import PUSH_LOG_TYPES
 from wizwatch.parse.identity import event_identity
 from wizwatch.parse.inflate import DEFAULT_MAX_INFLATED_BYTES
 from wizwatch.parse.normalize import Normalizer
@@ -269,7 +268,7 @@ class Detector:
         self.s3_requests += 1
         raw = read_raw(self.s3, ref)
         try:
-            page = self._read(log_type, raw.body)
+            page = self._read(ref.key, raw.body)
         except InvalidPage as exc:
             self.s3_requests += 1
             where = kept.quarantine_page(
@@ -360,10 +359,12 @@ class Detector:
         keys += lake.write(self.s3, bucket, lake.ALERTS_TABLE, raw_key, matched)
         self.s3_requests += len(keys)
 
-    def _read(self, log_type: str, body: bytes) -> Page:
-        """The page's records: a GraphQL page for polled types; any shape for pushed ones."""
-        if log_type in PUSH_LOG_TYPES:
-            return read_records(body, self.max_page_bytes)  # a webhook body is one record
+    def _read(self, key: str, body: bytes) -> Page:
+        """The object's records: a webhook body (``raw/<LogType>/dt=.../pushed/<sha256>``: one
+        record or an array) in any shape, else a GraphQL page. By key, not log type: Wiz.Detections
+        is both pushed and polled."""
+        if is_pushed_key(key):
+            return read_records(body, self.max_page_bytes)
         return read_page(body, self.max_page_bytes)
 
     def _count_quarantined(self, n: int, log_type: str) -> None:

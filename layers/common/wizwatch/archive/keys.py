@@ -3,6 +3,11 @@
 A raw key is a pure function of (log type, window, page number): a retried page overwrites its
 own object instead of adding a twin, and the key alone tells the detector the log type. Keys are
 partitioned by the window's start date (``dt=YYYY-MM-DD``) so Athena or S3 Select can prune.
+
+A pushed (webhook) body is kept beside the pages as
+``raw/<LogType>/dt=YYYY-MM-DD/pushed/<sha256 of the body>.json.gz``: the same depth as a page
+(``raw/<LogType>/dt=.../<folder>/<file>.json.gz``), keyed by the body's digest so a re-delivered
+body overwrites itself. Its body is one record or a JSON array of records, not a GraphQL page.
 """
 
 from __future__ import annotations
@@ -28,6 +33,11 @@ _RAW_RE = re.compile(
     r"^raw/(?P<log_type>[^/]+)/dt=\d{4}-\d{2}-\d{2}/"
     r"(?P<start>\d{8}T\d{12}Z)_(?P<end>\d{8}T\d{12}Z)(?:_(?P<part>[0-9a-f]{8}))?/"
     r"page-(?P<page>\d{5,})\.json\.gz$"
+)
+
+
+_PUSHED_RE = re.compile(
+    r"^raw/(?P<log_type>[^/]+)/dt=(?P<date>\d{4}-\d{2}-\d{2})/pushed/(?P<sha>[0-9a-f]{64})\.json\.gz$"
 )
 
 
@@ -111,3 +121,38 @@ def snapshot_page_key(log_type: str, slot: datetime, attempt: int, page: int) ->
 def snapshot_manifest_key(log_type: str, slot: datetime, attempt: int = 0) -> str:
     """Written after a snapshot's last page: a snapshot folder with a manifest is complete."""
     return snapshot_prefix(log_type, slot, attempt) + SNAPSHOT_MANIFEST
+
+
+@dataclass(frozen=True)
+class PushedKey:
+    """The parts of a pushed-body key."""
+
+    log_type: str
+    date: str  # YYYY-MM-DD
+    sha256: str
+
+    def __str__(self) -> str:
+        return pushed_key(self.log_type, self.date, self.sha256)
+
+
+def pushed_key(log_type: str, date: str, sha256: str) -> str:
+    """``raw/Wiz.Detections/dt=2025-01-21/pushed/<64 hex>.json.gz`` for a body pushed by Wiz."""
+    if log_type not in ALL_LOG_TYPES:
+        raise ValueError(f"unknown log type {log_type!r}")
+    key = f"{RAW_PREFIX}{log_type}/dt={date}/pushed/{sha256}.json.gz"
+    if not _PUSHED_RE.match(key):
+        raise ValueError(f"not a valid pushed-body key: {key!r} (date YYYY-MM-DD, lower-case sha256 hex)")
+    return key
+
+
+def parse_pushed_key(key: str) -> PushedKey:
+    """Inverse of :func:`pushed_key`; ValueError for anything else."""
+    m = _PUSHED_RE.match(key)
+    if not m or m["log_type"] not in ALL_LOG_TYPES:
+        raise ValueError(f"not a pushed-body key: {key!r}")
+    return PushedKey(log_type=m["log_type"], date=m["date"], sha256=m["sha"])
+
+
+def is_pushed_key(key: str) -> bool:
+    """True for the key of a webhook body (one record or an array), False for a polled page."""
+    return _PUSHED_RE.match(key) is not None

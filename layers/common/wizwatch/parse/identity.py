@@ -2,8 +2,15 @@
 pages) gets the same string, so the detector can count it once.
 
 Audit entries are immutable (``id``); issues and findings change state under one id, so the
-state timestamp is part of their identity (``id`` + ``statusChangedAt`` / ``updatedAt``; for
-configuration findings ``updatedAt`` else ``analyzedAt``, plus the status).
+state timestamp is part of their identity (``id`` + ``statusChangedAt`` / ``updatedAt``).
+
+A Wiz Defend detection is one event whichever way it arrives: Wiz's webhook template sends
+``"id": "{{detection.id}}"``, the id the ``detections`` connection returns. Its identity is that
+id alone, so the same detection pushed by the webhook, re-delivered, and later polled (possibly in
+a newer version: ``updatedAt`` moves when Wiz links it to a threat; the webhook has no
+``updatedAt`` at all) is counted once per rule and alerts once.
+
+Configuration findings: ``updatedAt`` else ``analyzedAt``, plus the status.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     logtypes.ISSUES: ("id", "statusChangedAt|updatedAt"),
     logtypes.VULNERABILITY_FINDING: ("id", "updatedAt|lastDetectedAt"),
     logtypes.ISSUES_WEBHOOK: ("issue.id", "trigger.type", "issue.status"),
-    logtypes.DETECTIONS: ("id",),
+    logtypes.DETECTIONS: ("id",),  # pushed or polled, any version: one detection (see above)
     # A re-assessment that changes nothing moves only analyzedAt: same identity (counted once).
     logtypes.CLOUD_CONFIGURATION_FINDING: ("id", "updatedAt|analyzedAt", "status"),
 }

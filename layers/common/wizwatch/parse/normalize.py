@@ -34,7 +34,7 @@ EVENT_TIME_FIELDS: dict[str, tuple[str, ...]] = {
     logtypes.ISSUES: ("statusChangedAt", "updatedAt", "createdAt"),
     logtypes.VULNERABILITY_FINDING: ("updatedAt", "lastDetectedAt", "firstDetectedAt"),
     logtypes.ISSUES_WEBHOOK: ("issue.created",),
-    logtypes.DETECTIONS: ("createdAt",),
+    logtypes.DETECTIONS: ("createdAt", "updatedAt"),
     # The delta field first (updatedAt by default; analyzedAt where a record has no updatedAt).
     logtypes.CLOUD_CONFIGURATION_FINDING: ("updatedAt", "analyzedAt", "firstSeenAt"),
 }
@@ -61,12 +61,18 @@ INDICATORS: dict[str, tuple[tuple[str, str], ...]] = {
         ("link", "url"),
     ),
     logtypes.ISSUES_WEBHOOK: (("resource.cloudProviderURL", "url"),),
+    # Computed on the reconciled event (parse.detections): triggeringEvents is then always a list
+    # holding a single triggeringEvent too; the explicit path covers records read without it.
     logtypes.DETECTIONS: (
         ("triggeringEvents[].actorIP", "ip"),
+        ("triggeringEvent.actorIP", "ip"),
+        ("actors[].externalId", "ip"),
+        ("primaryActor.externalId", "ip"),
         ("primaryActor.id", "actor_id"),
         ("actors[].id", "actor_id"),
         ("threatURL", "url"),
         ("triggeringEvents[].cloudProviderUrl", "url"),
+        ("triggeringEvent.cloudProviderUrl", "url"),
     ),
     logtypes.CLOUD_CONFIGURATION_FINDING: (
         ("resource.providerId", "arn"),
@@ -523,6 +529,12 @@ class Normalizer:
         self._fast: Callable[[dict[str, Any], bool], dict[str, Any] | None] | None = (
             _fast_audit if log_type == logtypes.AUDIT else None
         )
+        #: Gives pushed and polled detections one shape (before indicators are computed).
+        self._reconcile: Callable[[dict[str, Any]], None] | None = None
+        if log_type == logtypes.DETECTIONS:
+            from wizwatch.parse.detections import reconcile  # imports this module's _ci_get
+
+            self._reconcile = reconcile
 
     def validate(self, record: Any) -> None:
         """Raise InvalidRecord(reason) unless the record fits the log type's model."""
@@ -560,7 +572,9 @@ class Normalizer:
                 event = dict(record) if copy else record
                 for key in [k for k in event if isinstance(k, str) and k.startswith("p_any_")]:
                     del event[key]  # indicators are ours to compute, never the source's
-                event.update(indicators(self.log_type, record))
+                if self._reconcile is not None:
+                    self._reconcile(event)
+                event.update(indicators(self.log_type, event))
                 event["p_event_time"] = self.event_time(record) or parse_time
             except InvalidRecord:
                 raise

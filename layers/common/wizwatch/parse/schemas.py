@@ -1,10 +1,11 @@
 """Pydantic models of the Wiz log types: the reference definition of a valid record.
 
 Field lists follow Panther's schemas (Wiz.Audit, Wiz.Issues, Wiz.VulnerabilityFinding) plus the
-push types (Wiz.IssuesWebhook, Wiz.Detections) as seen in Panther's own rule tests. Wiz is loose:
-unknown fields are kept (``extra="allow"``), nearly everything may be null, and lists sometimes
-arrive as objects. These models *validate*; the event a rule sees is always the original record
-(no keys invented), see ``normalize``.
+push types (Wiz.IssuesWebhook, Wiz.Detections) as seen in Panther's own rule tests, Wiz's webhook
+documentation and the peers' ``detections`` queries. Wiz is loose: unknown fields are kept
+(``extra="allow"``), nearly everything may be null, and lists sometimes arrive as objects. These
+models *validate*; the event a rule sees is the original record (no keys invented), except that a
+Wiz.Detections event is given the webhook's shape (see ``parse.detections``).
 
 Required fields are exactly Panther's (the project's seed schema is its copy), never more: a
 record Panther ingests and alerts on must not be quarantined here.
@@ -22,6 +23,8 @@ record Panther ingests and alerts on must not be quarantined here.
   casing is free (``"OPEN"``, ``"Resolved"``, ``"Open"``), ``issue.projects`` may be ``""``, a list
   of names or of objects, and an ``issue.created`` that is not a timestamp does not quarantine
   the record (its event time falls back to the parse time).
+* Wiz.Detections: ``id``; ``triggeringEvents`` a list, a connection object ``{nodes: [...]}`` or
+  absent beside a single ``triggeringEvent`` object (every shape in ``../shared/wiz-api.md``).
 """
 
 from __future__ import annotations
@@ -219,7 +222,17 @@ class IssuesWebhook(_Loose):
     resource: Any = None  # {id, name, type, cloudPlatform, region, subscription..., status}
 
 
-# --- Wiz.Detections (push) ---------------------------------------------------------------------
+# --- Wiz.Detections (pushed and polled) ---------------------------------------------------------
+# Every shape in ../shared/wiz-api.md: the webhook (``triggeringEvents`` a list, or one
+# ``triggeringEvent`` object) and the ``detections`` connection (``triggeringEvents`` a connection
+# object ``{nodes: [...], totalCount}``, ``actors: null``, ``issue``/``ruleMatch``). Triggering events
+# stay plain objects: their fields differ by origin and one odd event must not cost the detection.
+
+
+class TriggeringEventConnection(_Loose):
+    nodes: list[dict[str, Any]] | None = None
+    totalCount: int | None = None
+    totalCountV2: int | None = None
 
 
 class Detection(_Loose):
@@ -228,6 +241,9 @@ class Detection(_Loose):
     description: str | None = None
     severity: str | None = None
     createdAt: OptTimestamp = None
+    updatedAt: OptTimestamp = None
+    type: str | None = None
+    origins: list[str] | None = None
     tdrId: str | None = None
     tdrSource: str | None = None
     threatId: str | None = None
@@ -237,11 +253,15 @@ class Detection(_Loose):
     resources: list[dict[str, Any]] | None = None
     primaryResource: dict[str, Any] | None = None
     cloudAccounts: list[dict[str, Any]] | None = None
-    mitreTactics: list[str] | None = None
-    mitreTechniques: list[str] | None = None
+    cloudOrganizations: list[dict[str, Any]] | None = None
+    issue: dict[str, Any] | None = None
+    ruleMatch: dict[str, Any] | None = None
+    mitreTactics: list[str] | str | None = None
+    mitreTechniques: list[str] | str | None = None
     timeframe: dict[str, Any] | None = None
     trigger: WebhookTrigger | None = None
-    triggeringEvents: list[dict[str, Any]] | None = None
+    triggeringEvents: list[dict[str, Any]] | TriggeringEventConnection | None = None
+    triggeringEvent: dict[str, Any] | None = None
     triggeringEventsCount: int | None = None
 
 

@@ -9,9 +9,10 @@ query here against it). Keep ``filterBy`` identical across the pages of one wind
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from wizwatch.logtypes import AUDIT, CLOUD_CONFIGURATION_FINDING, ISSUES, VULNERABILITY_FINDING
+from wizwatch.logtypes import AUDIT, CLOUD_CONFIGURATION_FINDING, DETECTIONS, ISSUES, VULNERABILITY_FINDING
 
 AUDIT_QUERY = """
 query WizwatchAuditLog($first: Int, $after: String, $filterBy: AuditLogEntryFilters, $withCount: Boolean!) {
@@ -209,6 +210,82 @@ query WizwatchVulnerabilityFindings(
 }
 """
 
+#: Wiz Defend detections. Every field below is selected by a peer's production query: Elastic
+#: integrations ``packages/wiz/data_stream/defend_v2/agent/stream/cel.yml.hbs`` (all of it) and
+#: SEKOIA-IO automation-library ``Wiz/wiz/client/gql_client.py`` (all but ``issue``). Left out
+#: on purpose: the triggering-event count (Elastic asks ``totalCountV2``, SEKOIA ``totalCount``:
+#: one of them is likely gone, and a field the tenant lacks fails the whole query); the record
+#: count is taken from the nodes instead. ``issue { id }`` is the threat a detection belongs to
+#: (the webhook's ``threatId``); only Elastic selects it.
+DETECTIONS_QUERY = """
+query WizwatchDetections(
+  $first: Int, $after: String, $filterBy: DetectionFilters, $withCount: Boolean!
+) {
+  detections(first: $first, after: $after, filterBy: $filterBy) {
+    nodes {
+      id
+      type
+      origins
+      createdAt
+      updatedAt
+      severity
+      description(format: MARKDOWN)
+      actors { id name externalId providerUniqueId type }
+      resources { id name externalId providerUniqueId type }
+      cloudAccounts { id name externalId cloudProvider }
+      cloudOrganizations { id name externalId cloudProvider }
+      primaryResource { type name externalId region id }
+      issue { id }
+      primaryActor {
+        id
+        name
+        type
+        nativeType
+        email
+        userAgent
+        MFA
+        federated
+        friendlyName
+        accessKeyId
+        externalId
+        providerUniqueId
+        hasHighPrivileges
+        hasAdminPrivileges
+        hasHighKubernetesPrivileges
+        hasAdminKubernetesPrivileges
+        inactiveInLast90Days
+        actingAs { id name type friendlyName accessKeyId externalId providerUniqueId }
+        cloudAccount { id externalId name cloudProvider }
+      }
+      triggeringEvents(first: 50) {
+        nodes {
+          ... on CloudEvent {
+            id
+            description
+            actorIP
+            timestamp
+            rawAuditLogRecord
+            commandLine
+            runtimeProgram { name }
+            parentRuntimeProgram { name }
+          }
+        }
+      }
+      ruleMatch {
+        rule {
+          id
+          name
+          builtin
+          securitySubCategories { id title category { id name framework { id } } }
+        }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+    totalCount @include(if: $withCount)
+  }
+}
+"""
+
 #: Cloud configuration findings (``configurationFindings``). Every field is one a peer's query
 #: sends to real tenants: SEKOIA automation-library ``get_cloud_configuration_findings``
 #: (targetExternalId, deleted, targetObjectProviderUniqueId, firstSeenAt, analyzedAt,
@@ -265,6 +342,10 @@ query WizwatchConfigurationFindings(
 }
 """
 
+#: Wiz applies a GENERATED_THREAT-only type filter whenever any filterBy is sent (Elastic's
+#: defend_v2 found it): MATCH_ONLY detections are dropped unless both types are named.
+DETECTION_TYPES = ["GENERATED_THREAT", "MATCH_ONLY"]
+
 ISSUE_STATUSES = ["OPEN", "IN_PROGRESS", "RESOLVED", "REJECTED"]
 FINDING_STATUSES = ["OPEN", "RESOLVED", "IN_PROGRESS", "REJECTED"]
 #: The full-posture snapshot: every finding that still exists in any workflow state (Elastic's
@@ -291,6 +372,8 @@ class QuerySpec:
     #: filterBy key used for WIZ_PROJECT_IDS (not publicly confirmed; overridable); a dotted key
     #: nests (``resource.projectId`` -> ``{"resource": {"projectId": [...]}}``).
     project_filter_key: str | None = None
+    #: filterBy entries sent with every page, beside the window and statuses.
+    static_filter: dict[str, Any] = field(default_factory=dict)
 
 
 SPECS: dict[str, QuerySpec] = {
@@ -314,6 +397,16 @@ SPECS: dict[str, QuerySpec] = {
         "updatedAt",
         tuple(FINDING_STATUSES),
         "projectId",
+    ),
+    DETECTIONS: QuerySpec(
+        DETECTIONS,
+        DETECTIONS_QUERY,
+        "detections",
+        # Each detection carries up to 50 triggering events: SEKOIA pages by 100.
+        100,
+        "updatedAt",
+        "updatedAt",
+        static_filter={"type": {"equals": list(DETECTION_TYPES)}},
     ),
     CLOUD_CONFIGURATION_FINDING: QuerySpec(
         CLOUD_CONFIGURATION_FINDING,

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from wizwatch.config import csv_list, load, setting
 from wizwatch.errors import ConfigError
-from wizwatch.logtypes import API_LOG_TYPES, CLOUD_CONFIGURATION_FINDING
+from wizwatch.logtypes import API_LOG_TYPES, CLOUD_CONFIGURATION_FINDING, DEFAULT_POLLED_LOG_TYPES
 from wizwatch.poll.queries import CONFIGURATION_DELTA_FIELDS, QuerySpec, spec_for
 
 #: Log types with a daily full-posture snapshot (wizwatch.poll.snapshot).
@@ -93,7 +93,7 @@ class PollerSettings:
     log_types: list[str] = setting(
         "WIZ_LOG_TYPES",
         "comma list of log types to poll when the event names none",
-        default=list(API_LOG_TYPES),
+        default=list(DEFAULT_POLLED_LOG_TYPES),
         parse=_log_types,
     )
     project_ids: list[str] = setting(

@@ -91,6 +91,8 @@ def build_variables(
     if spec.statuses:
         # Explicit on purpose: without it Wiz returns only OPEN findings.
         filter_by["status"] = list(spec.statuses)
+    for key, value in spec.static_filter.items():
+        filter_by[key] = value
     add_project_filter(filter_by, project_filter_key, project_ids)
     variables: dict[str, Any] = {
         "first": min(page_size, spec.page_size),

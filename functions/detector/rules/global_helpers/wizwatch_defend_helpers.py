@@ -1,0 +1,206 @@
+"""Helpers of Wizwatch's Wiz.Detections (Wiz Defend) rules.
+
+They read a detection in any shape Wiz delivers it: the webhook (``triggeringEvents`` list or a
+single ``triggeringEvent``, ``mitreTactics``), the API (``triggeringEvents {nodes}``,
+``ruleMatch.rule.securitySubCategories``) or the reconciled event the detector builds from
+either, so a rule gives the same answer in ``wizwatch test`` (logs as written) and in production.
+Nested keys are looked up case-insensitively, like Panther's event (Wiz's own documentation
+spells ``actorIpMeta`` where its payloads say ``actorIPMeta``).
+"""
+
+import re
+from collections.abc import Mapping, Sequence
+
+SEVERITY_ORDER = ("INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL")
+
+#: MITRE ATT&CK Enterprise tactics (attack.mitre.org/tactics/enterprise): id -> name.
+TACTIC_NAMES = {
+    "TA0043": "Reconnaissance",
+    "TA0042": "Resource Development",
+    "TA0001": "Initial Access",
+    "TA0002": "Execution",
+    "TA0003": "Persistence",
+    "TA0004": "Privilege Escalation",
+    "TA0005": "Defense Evasion",
+    "TA0006": "Credential Access",
+    "TA0007": "Discovery",
+    "TA0008": "Lateral Movement",
+    "TA0009": "Collection",
+    "TA0011": "Command and Control",
+    "TA0010": "Exfiltration",
+    "TA0040": "Impact",
+}
+_TACTIC_IDS = {name.lower(): ta for ta, name in TACTIC_NAMES.items()}
+_TACTIC_RE = re.compile(r"\bTA\d{4}\b")
+
+#: Names that say "production", as a whole word or token: prod, production, prd (prod-payments,
+#: payments_prd, production). Not "product" or "prodigy".
+PRODUCTION_RE = re.compile(r"(?<![a-z0-9])(prod|production|prd)(?![a-z0-9])", re.IGNORECASE)
+#: Tag keys whose value names the environment.
+ENVIRONMENT_TAGS = ("environment", "env", "stage", "tier")
+
+
+def is_map(value):
+    """A mapping: a plain dict or the event's read-only nested view."""
+    return isinstance(value, Mapping)
+
+
+def is_list(value):
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+
+
+def ci_get(obj, key, default=None):
+    """``obj[key]`` with a case-insensitive key (exact key first); ``default`` if absent/None."""
+    if not is_map(obj):
+        return default
+    value = obj.get(key)
+    if value is None and isinstance(obj, dict):
+        low = key.lower()
+        for k, v in obj.items():
+            if isinstance(k, str) and k.lower() == low:
+                value = v
+                break
+    return default if value is None else value
+
+
+def triggering_events(event):
+    """The detection's triggering events as a list, whichever shape carried them."""
+    raw = ci_get(event, "triggeringEvents")
+    if is_map(raw):
+        raw = ci_get(raw, "nodes")
+    events = [e for e in raw if is_map(e)] if is_list(raw) else []
+    single = ci_get(event, "triggeringEvent")
+    if is_map(single) and all(ci_get(e, "id") != ci_get(single, "id") for e in events):
+        events.append(single)
+    return events
+
+
+def tactics(event):
+    """MITRE tactic ids of the detection: mitreTactics, technique prefixes, rule categories."""
+    out = []
+
+    def add(ta):
+        if ta in TACTIC_NAMES and ta not in out:
+            out.append(ta)
+
+    for key in ("mitreTactics", "mitreTechniques"):
+        value = ci_get(event, key)
+        for item in value if is_list(value) else [value]:
+            if isinstance(item, str):
+                for ta in _TACTIC_RE.findall(item.upper()):
+                    add(ta)
+    rule = ci_get(ci_get(event, "ruleMatch"), "rule")
+    subs = ci_get(rule, "securitySubCategories") if rule else None
+    for sub in subs if is_list(subs) else []:
+        name = ci_get(ci_get(sub, "category"), "name")
+        if isinstance(name, str) and name.strip().lower() in _TACTIC_IDS:
+            add(_TACTIC_IDS[name.strip().lower()])
+    return out
+
+
+def detection_severity(event):
+    """Wiz's severity in Panther's words (INFORMATIONAL -> INFO); None if unknown."""
+    sev = str(ci_get(event, "severity", "")).upper()
+    sev = "INFO" if sev == "INFORMATIONAL" else sev
+    return sev if sev in SEVERITY_ORDER else None
+
+
+def raise_severity(sev, steps=1):
+    """One (or more) severity step up, capped at CRITICAL; MEDIUM for an unknown one."""
+    if sev not in SEVERITY_ORDER:
+        return "MEDIUM"
+    return SEVERITY_ORDER[min(len(SEVERITY_ORDER) - 1, SEVERITY_ORDER.index(sev) + steps)]
+
+
+def primary_resource(event):
+    resource = ci_get(event, "primaryResource")
+    if is_map(resource):
+        return resource
+    resources = ci_get(event, "resources")
+    return resources[0] if is_list(resources) and resources and is_map(resources[0]) else {}
+
+
+def resource_label(event):
+    r = primary_resource(event)
+    return ci_get(r, "name") or ci_get(r, "externalId") or ci_get(r, "id") or "<unknown resource>"
+
+
+def detection_title(event):
+    rule = ci_get(ci_get(event, "ruleMatch"), "rule")
+    return ci_get(event, "title") or ci_get(rule, "name") or ci_get(event, "tdrId") or "Wiz Defend detection"
+
+
+def threat_or_detection_id(event):
+    """What groups detections of one incident: the Wiz threat (issue), else the detection."""
+    threat = ci_get(event, "threatId") or ci_get(ci_get(event, "issue"), "id")
+    return threat or ci_get(event, "id")
+
+
+def _tag_values(tags):
+    if is_map(tags):
+        return [str(v) for k, v in tags.items() if str(k).lower() in ENVIRONMENT_TAGS]
+    if is_list(tags):  # [{"key": ..., "value": ...}]
+        return [
+            str(ci_get(t, "value"))
+            for t in tags
+            if is_map(t) and str(ci_get(t, "key", "")).lower() in ENVIRONMENT_TAGS
+        ]
+    return []
+
+
+def production_evidence(event):
+    """Where the detection names production: ``["cloudAccount.name=prod-payments", ...]``."""
+    found = []
+    listed = ci_get(event, "resources", [])
+    resources = [primary_resource(event), *(listed if is_list(listed) else [])]
+    for r in resources:
+        if not is_map(r):
+            continue
+        for key in ("name", "kubernetesNamespaceName", "kubernetesClusterName"):
+            value = ci_get(r, key)
+            if isinstance(value, str) and PRODUCTION_RE.search(value):
+                found.append(f"resource.{key}={value}")
+        for value in _tag_values(ci_get(r, "tags")):
+            if PRODUCTION_RE.search(value):
+                found.append(f"resource.tags={value}")
+        account = ci_get(r, "cloudAccount")
+        name = ci_get(account, "name")
+        if isinstance(name, str) and PRODUCTION_RE.search(name):
+            found.append(f"cloudAccount.name={name}")
+    for account in ci_get(event, "cloudAccounts", []) or []:
+        name = ci_get(account, "name")
+        if isinstance(name, str) and PRODUCTION_RE.search(name):
+            found.append(f"cloudAccount.name={name}")
+    return list(dict.fromkeys(found))
+
+
+def actor_ips(event):
+    """(ip, actorIPMeta or {}) of every triggering event that names an actor IP."""
+    out = []
+    for e in triggering_events(event):
+        ip = ci_get(e, "actorIP")
+        if isinstance(ip, str) and ip:
+            meta = ci_get(e, "actorIPMeta", {})
+            out.append((ip, meta if is_map(meta) else {}))
+    return out
+
+
+def detection_context(event):
+    """The alert context every Wizwatch Defend rule shares."""
+    r = primary_resource(event)
+    events = triggering_events(event)
+    return {
+        "detection_id": ci_get(event, "id"),
+        "threat_id": ci_get(event, "threatId") or ci_get(ci_get(event, "issue"), "id"),
+        "detection": detection_title(event),
+        "wiz_severity": ci_get(event, "severity"),
+        "mitre_tactics": [f"{ta} {TACTIC_NAMES[ta]}" for ta in tactics(event)],
+        "resource_id": ci_get(r, "id"),
+        "resource_name": ci_get(r, "name"),
+        "resource_type": ci_get(r, "type"),
+        "resource_external_id": ci_get(r, "externalId"),
+        "actor": ci_get(ci_get(event, "primaryActor"), "name"),
+        "actor_ips": sorted({ip for ip, _ in actor_ips(event)}),
+        "triggering_events": len(events),
+        "commands": [c for c in (ci_get(e, "commandLine") for e in events) if c][:5],
+    }
