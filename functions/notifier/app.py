@@ -1,6 +1,7 @@
-"""Notifier Lambda: alert-queue messages -> SNS (JSON default, e-mail text, filter attributes).
+"""Notifier Lambda: alerts -> one delivery per destination -> SNS, Slack, Teams, PagerDuty, Jira...
 
-Thin on purpose: everything lives in ``wizwatch.notify`` (the layer). Env: ALERT_TOPIC_ARN.
+Thin on purpose: everything lives in ``wizwatch.notify`` (the layer). Env: ALERT_TOPIC_ARN,
+DESTINATIONS_FILE, DESTINATIONS_SECRET, DELIVERY_QUEUE_URL, DEDUP_TABLE, RAW_BUCKET.
 """
 
 from __future__ import annotations
@@ -8,12 +9,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from wizwatch.config import load
 from wizwatch.logs import logger
-from wizwatch.notify.handler import NotifierConfig, handle
+from wizwatch.notify.handler import handle, notifier_from_env
 
 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
-    load(NotifierConfig)  # a misconfiguration fails the cold start, naming what to fix
+    notifier_from_env()  # a misconfiguration (or a bad destinations document) fails the cold start
 
 
 @logger.inject_lambda_context(log_event=False)

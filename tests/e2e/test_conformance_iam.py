@@ -25,6 +25,7 @@ import pytest
 
 from wizwatch_tools.localstack.cfn import load_template
 from wizwatch_tools.localstack.provision import ACCOUNT_ID, DEFAULT_TEMPLATE, REGION, aws_client
+from wizwatch_tools.localstack.receivers import local_destinations
 from wizwatch_tools.localstack.recorder import AwsCall
 from wizwatch_tools.localstack.roles import role_logical_id
 
@@ -214,10 +215,10 @@ def captured_logs() -> Iterator[list[str]]:
 
 
 @pytest.fixture
-def exercised(stack: Any, wiz_sim: Any, captured_logs: list[str]) -> Any:
+def exercised(stack: Any, wiz_sim: Any, captured_logs: list[str], tmp_path: Any) -> Iterator[Any]:
     """The stack after every flow: pipeline, pushed issues and detections (and refused pushes), a
-    rejected token, an unreadable raw page, an alert delivered twice, and an alert SNS refuses
-    (its topic deleted)."""
+    rejected token, an unreadable raw page, an alert delivered twice, an alert SNS refuses (its
+    topic deleted) until it is parked in the DLQ, and a delivery with credentials from the secret."""
     from wizwatch_tools.localstack.webhook_listener import WebhookListener
     from wizwatch_tools.simulator.sender import Auth, WebhookSender
 
@@ -241,8 +242,8 @@ def exercised(stack: Any, wiz_sim: Any, captured_logs: list[str]) -> Any:
     quarantined = stack.archived_keys("quarantine/")
     assert quarantined, "the unreadable page was not quarantined"
     stack.run_notifier()
-    # The notifier's publish ledger: a second copy of a published alert is dropped, and a publish
-    # that fails releases its claim.
+    # The notifier's delivery ledger: a second copy of a delivered alert is dropped, and a delivery
+    # that fails releases its claim, sets its retry delay, records its state under deliveries/.
     alert = stack.received_alerts()[0]
     record = {
         "messageId": "copy",
@@ -256,10 +257,35 @@ def exercised(stack: Any, wiz_sim: Any, captured_logs: list[str]) -> Any:
     assert stack.invoke("notifier", {"Records": [record]}) == {"batchItemFailures": []}
     stack.sns.delete_topic(TopicArn=stack.resources["alert_topic_arn"])
     refused = {**record, "messageId": "refused", "body": json.dumps({**alert, "alert_id": "f" * 32})}
-    assert stack.invoke("notifier", {"Records": [refused]}) == {
-        "batchItemFailures": [{"itemIdentifier": "refused"}]
-    }
-    return stack
+    # Routed at once (one delivery message per destination: SNS); the delivery then fails at
+    # every attempt and ends in DeliveryDLQ.
+    assert stack.invoke("notifier", {"Records": [refused]}) == {"batchItemFailures": []}
+    assert stack.run_notifier().failed > 0
+    assert stack.queue_depth("delivery_dlq_url") == 1
+    # A destination with credentials (read from DestinationsSecret), over HTTP to a receiver.
+    dest = local_destinations(("sns", "webhook"))
+    try:
+        stack.secretsmanager.put_secret_value(
+            SecretId=stack.resources["destinations_secret_id"], SecretString=dest.secret_string()
+        )
+        stack.function_env.setdefault("notifier", {}).update(
+            {
+                "DESTINATIONS_FILE": str(dest.write_document(tmp_path / "d.yml")),
+                "DESTINATIONS_ALLOW_LOOPBACK_HTTP": "1",
+            }
+        )
+        hooked = {
+            **record,
+            "messageId": "hook",
+            "body": json.dumps({**alert, "alert_id": "e" * 32, "destinations": ["webhook"]}),
+        }
+        assert stack.invoke("notifier", {"Records": [hooked]}) == {"batchItemFailures": []}
+        stack.run_notifier()
+        assert len(dest.receivers.received("webhook", accepted=True)) == 1
+        stack.destination_credentials = list(dest.credentials.values())
+        yield stack
+    finally:
+        dest.stop()
 
 
 def test_roles_grant_exactly_what_the_code_calls(exercised: Any) -> None:
@@ -290,18 +316,21 @@ def test_roles_grant_exactly_what_the_code_calls(exercised: Any) -> None:
 
 
 def test_no_wildcards_and_each_secret_is_its_readers_alone(stack: Any) -> None:
-    secret_arn = stack.resources["secret_id"]
-    webhook_secret = stack.resources["webhook_secret_id"]
+    # the Wiz credentials are the poller's, the webhook's its own, the destinations' the notifier's
+    owners = {
+        stack.resources["secret_id"]: "poller",
+        stack.resources["webhook_secret_id"]: "webhook",
+        stack.resources["destinations_secret_id"]: "notifier",
+    }
     for fn in stack.functions:
         for st in role_statements(stack, fn):
             assert "*" not in _as_list(st["Resource"]), (fn, st["Sid"])
             assert all("*" not in action for action in _as_list(st["Action"])), (fn, st["Sid"])
-            if fn != "poller":
-                assert secret_arn not in json.dumps(st), fn
-            if fn != "webhook":
-                assert webhook_secret not in json.dumps(st), fn
+            for arn, owner in owners.items():
+                if fn != owner:
+                    assert arn not in json.dumps(st), (fn, st["Sid"])
             if any(a.startswith("secretsmanager:") for a in _as_list(st["Action"])):
-                assert fn in ("poller", "webhook"), fn
+                assert fn in owners.values(), fn
 
 
 def _stored_tokens(stack: Any) -> list[str]:
@@ -324,6 +353,6 @@ def test_no_secret_or_token_in_environment_or_logs(exercised: Any, captured_logs
         line for fn in exercised.functions for line in exercised.recorder.output.get(fn, [])
     ] + captured_logs
     assert len(lines) > 10, "too little output captured to say anything about the logs"
-    for needle in [client_secret, webhook_token, *tokens]:
+    for needle in [client_secret, webhook_token, *tokens, *exercised.destination_credentials]:
         leaked = [line[:200] for line in lines if needle in line]
         assert not leaked, leaked[:3]

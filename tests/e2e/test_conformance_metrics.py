@@ -105,8 +105,16 @@ def dashboard_metrics(
 @pytest.fixture
 def emitted(stack: Any, wiz_sim: Any) -> tuple[Any, Emitted]:
     stack.run_pipeline()
-    assert stack.received_alerts(), "no alerts: the detector's alert metrics were not exercised"
+    alerts = stack.received_alerts()
+    assert alerts, "no alerts: the detector's alert metrics were not exercised"
     push_webhooks(stack, wiz_sim)
+    # A destination that refuses (the topic is gone): the delivery failure metrics.
+    stack.sns.delete_topic(TopicArn=stack.resources["alert_topic_arn"])
+    stack.sqs.send_message(
+        QueueUrl=stack.resources["alert_queue_url"],
+        MessageBody=json.dumps({**alerts[0], "alert_id": "f" * 32}),
+    )
+    stack.run_notifier()
     return stack, emitted_metrics(stack)
 
 
@@ -127,8 +135,8 @@ def test_alarms_and_dashboard_watch_emitted_metrics(emitted: tuple[Any, Emitted]
     alarms = [a for a in alarm_metrics(stack) if a[1] == NAMESPACE]
     # heartbeat and lag per polled type, stalled ingestion for all but Wiz.Detections (quiet is
     # normal there), the two metrics of the webhook's no-traffic alarm, RuleLoadErrorAlarm,
-    # quarantined records of any type, the posture snapshot's age
-    assert len(alarms) == 3 * len(API_LOG_TYPES) - 1 + 2 + 3
+    # quarantined records of any type, the posture snapshot's age, DeliveryRejectedAlarm
+    assert len(alarms) == 3 * len(API_LOG_TYPES) - 1 + 2 + 3 + 1
     for lid, ns, name, dims in alarms:
         assert was_emitted(metrics, ns, name, dims), (
             f"{lid} watches {name} {dims}, which the code never emitted"
@@ -154,7 +162,8 @@ def test_alarms_and_dashboard_watch_emitted_metrics(emitted: tuple[Any, Emitted]
 def test_aws_metric_dimensions_name_real_resources(stack: Any) -> None:
     functions = {spec.function_name for spec in stack.functions.values()}
     queues = {
-        stack.provisioned.resolver.get_att(q, "QueueName") for q in ("RawObjectDLQ", "AlertDLQ", "AlertQueue")
+        stack.provisioned.resolver.get_att(q, "QueueName")
+        for q in ("RawObjectDLQ", "AlertDLQ", "AlertQueue", "DeliveryDLQ", "DeliveryQueue")
     }
     rows, _ = dashboard_metrics(stack)
     refs = [(ns, dims) for _, ns, _, dims in alarm_metrics(stack)] + [(ns, dims) for ns, _, dims in rows]

@@ -60,8 +60,10 @@ def test_seed_rule_alerts_arrive_through_sns(stack: Any) -> None:
         assert alert["log_types"] == ["Wiz.Audit"]
         assert alert["events"] and alert["events"][0]["status"] == "SUCCESS"
         assert alert["source"]["raw_object"].startswith(f"s3://{stack.resources['bucket']}/raw/Wiz.Audit/")
-    # the same alerts as the notifier was given: nothing lost or doubled on the way
-    assert summary["notifier"].deleted == len(alerts)
+    # the same alerts as the notifier was given: nothing lost or doubled on the way (each alert
+    # is one alert-queue message, then one delivery message per destination: SNS by default)
+    assert all(a["destinations"] == ["sns"] for a in alerts)
+    assert summary["notifier"].deleted == 2 * len(alerts)
 
 
 def _alerted_events(alerts: list[dict[str, Any]]) -> list[tuple[str, str]]:

@@ -55,19 +55,26 @@ def subscribed_topic(sns: Any, sqs: Any, topic: str = "alerts", queue: str = "su
     return topic_arn, queue_url
 
 
+def sqs_record(
+    body: str, message_id: str = "m0", *, source: str = "alerts", receipt: str = "h", receive_count: int = 1
+) -> dict[str, Any]:
+    """One SQS message as Lambda's event source mapping hands it over (``Records[i]``)."""
+    return {
+        "messageId": message_id,
+        "receiptHandle": receipt,
+        "body": body,
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{source}",
+        "attributes": {"ApproximateReceiveCount": str(receive_count)},
+        "messageAttributes": {},
+    }
+
+
 def sqs_batch(*bodies: str, receive_count: int = 1, queue: str = "alerts") -> dict[str, Any]:
     """An SQS event for a Lambda (message ids ``m0``, ``m1``...), as the event source mapping sends it."""
     return {
         "Records": [
-            {
-                "messageId": f"m{i}",
-                "receiptHandle": f"h{i}",
-                "body": body,
-                "eventSource": "aws:sqs",
-                "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{queue}",
-                "attributes": {"ApproximateReceiveCount": str(receive_count)},
-                "messageAttributes": {},
-            }
+            sqs_record(body, f"m{i}", source=queue, receipt=f"h{i}", receive_count=receive_count)
             for i, body in enumerate(bodies)
         ]
     }

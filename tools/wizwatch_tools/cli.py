@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "POST simulated Wiz webhooks (issues, detections; --hostile adds bad ones) to a URL",
     ),
     "local": ("wizwatch_tools.localstack.cli", "the embedded local stack (provision, demo, up)"),
+    "destinations": ("wizwatch_tools.destinations_cli", "list, preview and test alert destinations"),
     "query": ("wizwatch_tools.lake.query_cmd", "SQL over an archive (DuckDB)"),
     "replay": ("wizwatch_tools.lake.replay_cmd", "backtest rules over an archive (the detector's own path)"),
 }

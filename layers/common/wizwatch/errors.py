@@ -132,3 +132,31 @@ class RuleLoadError(WizwatchError):
         self.problem = problem
         self.line = line
         self.rule_id = rule_id
+
+
+# --- Delivery (notifier) ----------------------------------------------------------------------
+
+
+class DeliveryError(WizwatchError):
+    """A delivery attempt failed; ``failure_class`` says whether retrying can help."""
+
+    failure_class = "unavailable"
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class DeliveryUnavailable(DeliveryError):
+    """Throttled, down or unreachable: retried with back-off (``retry_after`` when it said)."""
+
+
+class DeliveryRejected(DeliveryError):
+    """The destination refused the alert, or it is misconfigured: someone has to fix something."""
+
+    failure_class = "rejected"
+
+
+class DeliveryPending(WizwatchError):
+    """A delivery is waiting for its next attempt (already recorded): its message goes back to SQS."""

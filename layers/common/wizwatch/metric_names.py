@@ -40,6 +40,14 @@ RULES_FAILED_TO_LOAD = "RulesFailedToLoad"  # dimensions: service only; every in
 ALERTS_PUBLISHED = "AlertsPublished"
 PUBLISH_FAILURES = "PublishFailures"
 DUPLICATES_DROPPED = "DuplicateAlertsDropped"  # a second copy of an alert already on SNS
+# With destinations (wizwatch.notify): AlertsPublished counts alerts handed to their destinations
+# (one delivery message each), PublishFailures alert messages that could not be routed or queued,
+# DuplicateAlertsDropped second copies of an alert a destination already has.
+DESTINATION = "Destination"
+FAILURE_CLASS = "FailureClass"  # rejected | unavailable (wizwatch.errors.DeliveryError.failure_class)
+ALERTS_DELIVERED = "AlertsDelivered"  # dimensions: service, Destination
+#: Failed delivery attempts; dimensions: service, FailureClass (and separately service, Destination).
+DELIVERY_FAILURES = "DeliveryFailures"
 
 # Webhook (dimensions: service, LogType for accepted bodies; service, Reason for refusals)
 WEBHOOK_BODIES_ACCEPTED = "WebhookBodiesAccepted"

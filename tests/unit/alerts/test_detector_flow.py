@@ -51,6 +51,7 @@ def test_a_matching_page_queues_one_alert_and_keeps_the_matches(env: Env) -> Non
     assert alert["reports"] == {"MITRE ATT&CK": ["TA0040:T1531"]}
     assert alert["source"]["raw_object"] == f"s3://{BUCKET}/{key}"
     assert alert["events"][0]["p_log_type"] == "Wiz.Audit"
+    assert alert["destinations"] == ["sns"]  # no destinations document: everything to SNS
     rows = env.lines("matches/Test.DeleteUser/")
     assert {r["id"]: r["p_alert_id"] for r in rows} == {a["dedup_string"]: a["alert_id"] for a in alerts}
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_fixtures import in_process_aws, subscribed_topic
+from aws_fixtures import in_process_aws, sqs_record, subscribed_topic
 
 from wizwatch.alerts.message import SNS_MAX_BYTES, AlertSpec, build_alert
 from wizwatch.notify import email
@@ -120,15 +120,7 @@ def sns_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
 
 
 def _record(i: int, body: str) -> dict[str, Any]:
-    return {
-        "messageId": f"m{i}",
-        "receiptHandle": "h",
-        "body": body,
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:alerts",
-        "attributes": {},
-        "messageAttributes": {},
-    }
+    return sqs_record(body, f"m{i}")
 
 
 def test_handler_publishes_and_reports_bad_messages(sns_env: tuple[Any, str]) -> None:

@@ -334,3 +334,25 @@ def test_eval_accepts_pushed_and_polled_detections_and_indexes_actor_ip(tmp_path
     fired = {a["rule_id"]: a for a in lines[0]["alerts"]}
     assert fired["Wiz.Defend.Alert.Passthrough"]["title"] == f"[Wiz Alert]: {API['ruleMatch']['rule']['id']}"
     assert "Wizwatch.Defend.Credential.Access.Or.Impact" in fired
+
+
+def test_unknown_destinations_fail_wizwatch_test(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "rules").mkdir()
+    d = rule_dir(tmp_path / "rules")
+    spec = yaml.safe_load((d / "r.yml").read_text())
+    (d / "r.yml").write_text(yaml.safe_dump({**spec, "OutputIds": ["slack-secops"]}))
+    doc = tmp_path / "destinations.yml"
+    doc.write_text("destinations:\n  sns: {type: sns}\n")
+    code, out = run_test_cmd(capsys, str(d), "--destinations", str(doc))
+    assert code == 1
+    assert "[FAIL] Cli.Rule" in out and "OutputIds ['slack-secops'] not configured" in out
+    doc.write_text("destinations:\n  sns: {type: sns}\n  slack-secops: {type: slack}\n")
+    assert run_test_cmd(capsys, str(d), "--destinations", str(doc))[0] == 0
+    # destinations() returning a name nobody configured fails the test that produced it
+    (tmp_path / "dyn").mkdir()
+    dyn = rule_dir(tmp_path / "dyn")
+    (dyn / "r.py").write_text(
+        (dyn / "r.py").read_text() + "\ndef destinations(e):\n    return ['pagerduty']\n"
+    )
+    code, out = run_test_cmd(capsys, str(dyn), "--destinations", str(doc))
+    assert code == 1 and "destinations() returned ['pagerduty'], not configured" in out

@@ -31,8 +31,11 @@ CONTRACT_ENV = {
         "WIZ_AUDIENCE",
         "WIZ_SNAPSHOT_LOG_TYPES", "WIZ_SNAPSHOT_HOUR_UTC",
     },
-    "DetectorFunction": {"DEDUP_TABLE", "ALERT_QUEUE_URL", "RAW_BUCKET"},
-    "NotifierFunction": {"ALERT_TOPIC_ARN", "DEDUP_TABLE"},
+    "DetectorFunction": {"DEDUP_TABLE", "ALERT_QUEUE_URL", "RAW_BUCKET", "DESTINATIONS_FILE"},
+    "NotifierFunction": {
+        "ALERT_TOPIC_ARN", "DEDUP_TABLE", "DESTINATIONS_FILE", "DESTINATIONS_SECRET", "DELIVERY_QUEUE_URL",
+        "DELIVERY_MAX_ATTEMPTS", "RAW_BUCKET",
+    },
     "WebhookFunction": {"WEBHOOK_AUTH_SECRET", "RAW_BUCKET"},
 }  # fmt: skip
 SHORT = {"PollerFunction": "Poller", "DetectorFunction": "Detector", "NotifierFunction": "Notifier"}
@@ -67,6 +70,10 @@ def test_logical_ids_and_types_are_the_documented_ones() -> None:
         "DetectorFunction": "AWS::Serverless::Function",
         "NotifierFunction": "AWS::Serverless::Function",
         "CommonLayer": "AWS::Serverless::LayerVersion",
+        "ConfigLayer": "AWS::Serverless::LayerVersion",
+        "DestinationsSecret": "AWS::SecretsManager::Secret",
+        "DeliveryQueue": "AWS::SQS::Queue",
+        "DeliveryDLQ": "AWS::SQS::Queue",
     }
     assert {lid: R[lid]["Type"] for lid in expected} == expected
     dedup = R["DedupTable"]["Properties"]
@@ -232,6 +239,7 @@ def test_dead_letter_queues_and_alert_age_are_watched() -> None:
     assert watched == {
         ("ApproximateNumberOfMessagesVisible", "RawObjectDLQ"),
         ("ApproximateNumberOfMessagesVisible", "AlertDLQ"),
+        ("ApproximateNumberOfMessagesVisible", "DeliveryDLQ"),
         ("ApproximateAgeOfOldestMessage", "AlertQueue"),
     }
 
@@ -279,6 +287,42 @@ def test_samconfig_example_sets_only_real_parameters() -> None:
     text = (REPO_ROOT / "samconfig.toml.example").read_text()
     names = set(re.findall(r'"(\w+)=', text))
     assert names and names <= set(T["Parameters"])
+
+
+def test_destinations_are_configured_from_the_config_layer_and_retried_as_the_queue_allows() -> None:
+    layer = R["ConfigLayer"]
+    assert "BuildMethod" not in layer.get("Metadata", {})  # shipped as is: /opt/<file>
+    shipped = REPO_ROOT / layer["Properties"]["ContentUri"] / "destinations.yml"
+    assert shipped.is_file()
+    assert {"Ref": "ConfigLayer"} in T["Globals"]["Function"]["Layers"]
+    for fn in ("DetectorFunction", "NotifierFunction"):
+        assert R[fn]["Properties"]["Environment"]["Variables"]["DESTINATIONS_FILE"] == "/opt/destinations.yml"
+    notifier = R["NotifierFunction"]["Properties"]
+    # the code's last attempt is the redrive's last receive: both come from one parameter
+    assert notifier["Environment"]["Variables"]["DELIVERY_MAX_ATTEMPTS"] == {"Ref": "DeliveryMaxAttempts"}
+    assert R["DeliveryQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"] == {
+        "Ref": "DeliveryMaxAttempts"
+    }
+    assert notifier["Events"]["Deliveries"]["Properties"]["BatchSize"] == 1
+    # a message's retention counts from its first enqueue, in the DLQ too
+    dlq, queue = R["DeliveryDLQ"]["Properties"], R["DeliveryQueue"]["Properties"]
+    assert dlq["MessageRetentionPeriod"] > queue["MessageRetentionPeriod"]
+
+
+def test_the_template_never_allows_plain_http_destinations() -> None:
+    text = (REPO_ROOT / "template.yaml").read_text()
+    assert "DESTINATIONS_ALLOW_LOOPBACK_HTTP" not in text
+
+
+def test_each_delivery_failure_class_has_an_alarm() -> None:
+    alarms = of_type("AWS::CloudWatch::Alarm")
+    rejected = alarms["DeliveryRejectedAlarm"]["Properties"]
+    assert rejected["MetricName"] == "DeliveryFailures"
+    assert {"Name": "FailureClass", "Value": "rejected"} in rejected["Dimensions"]
+    assert alarms["DeliveryDLQAlarm"]["Properties"]["Dimensions"][0]["Value"] == {
+        "Fn::GetAtt": ["DeliveryDLQ", "QueueName"]
+    }
+    assert alarms["AlertDLQAlarm"]["Properties"]["AlarmActions"] == [{"Ref": "OpsTopic"}]
 
 
 def test_webhook_exists_only_when_switched_on_and_is_least_privilege() -> None:

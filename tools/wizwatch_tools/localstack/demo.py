@@ -18,6 +18,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from wizwatch_tools.localstack import demo_lake
+from wizwatch_tools.localstack.demo_destinations import demo_destinations
 from wizwatch_tools.localstack.demo_posture import posture_table
 from wizwatch_tools.localstack.recorder import Recorder
 from wizwatch_tools.localstack.session import Session, local_session
@@ -160,11 +161,14 @@ def run_demo(args: argparse.Namespace) -> int:
     console.rule(
         "[bold]Wizwatch demo[/]: Wiz → poller / webhook → S3 → detector → alert queue → notifier → SNS"
     )
+    destinations_cm = demo_destinations()
+    destinations = destinations_cm.__enter__()
     with console.status("starting the moto server, the Wiz simulator and provisioning template.yaml..."):
-        session_cm = local_session(args, echo=args.verbose)
+        session_cm = local_session(args, echo=args.verbose, function_env=destinations.function_env)
         session = session_cm.__enter__()
     try:
         stack = session.stack
+        destinations.install(stack)
         source = (
             f"simulator seeded with {args.hours}h of history" if session.sim is not None else "a real tenant"
         )
@@ -180,6 +184,7 @@ def run_demo(args: argparse.Namespace) -> int:
         outcome["alerts"] = stack.received_alerts()
         for table in summary_tables(session, outcome):
             console.print(table)
+        console.print(destinations.table())
         if (pushes := webhook_table(pushed)) is not None:
             console.print(pushes)
         demo_lake.show(session, console, outcome["alerts"], getattr(args, "keep", None))
@@ -195,3 +200,4 @@ def run_demo(args: argparse.Namespace) -> int:
         return 1 if stack.errors else 0
     finally:
         session_cm.__exit__(None, None, None)
+        destinations_cm.__exit__(None, None, None)

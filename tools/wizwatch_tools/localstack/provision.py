@@ -7,6 +7,8 @@ function environments all come from the template; IAM roles and policies too
 (:mod:`wizwatch_tools.localstack.roles`: the handlers run under them when the server enforces IAM).
 Types without a translator (layers, log groups, alarms, dashboards) are reported as skipped and
 get a placeholder for ``Ref``/``GetAtt``.
+A layer the template ships unbuilt (no ``BuildMethod``, e.g. the config layer) is mounted at
+``/opt`` in Lambda: environment values under ``/opt/`` are pointed at its local folder instead.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ FRIENDLY_NAMES = {
     "AlertTopic": "alert_topic_arn",
     "WizCredentialsSecret": "secret_id",
     "OpsTopic": "ops_topic_arn",
+    "DeliveryQueue": "delivery_queue_url",
+    "DeliveryDLQ": "delivery_dlq_url",
+    "DestinationsSecret": "destinations_secret_id",
     "WebhookAuthSecret": "webhook_secret_id",
 }
 ALERT_TOPIC = "AlertTopic"
@@ -415,6 +420,7 @@ class _Provisioner:
 
         env = dict(r(glob.get("Environment", {}).get("Variables", {})))
         env.update(r(props.get("Environment", {}).get("Variables", {})))
+        env = self._mount_layers(env, [*glob.get("Layers", []), *props.get("Layers", [])])
         name = str(r(props["FunctionName"])) if "FunctionName" in props else f"{self.stack_name}-{lid}"
         spec = FunctionSpec(
             logical_id=lid,
@@ -463,6 +469,26 @@ class _Provisioner:
         self.functions[spec.name] = spec
         self.resolver.refs[lid] = name
         self.resolver.attrs[(lid, "Arn")] = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
+
+    def _mount_layers(self, env: dict[str, Any], layers: list[Any]) -> dict[str, Any]:
+        """``/opt/<path>`` values -> the local folder of the unbuilt layer that holds ``<path>``
+        (SAM merges the global and the function's ``Layers``; Lambda extracts them to /opt)."""
+        folders = []
+        for ref in layers:
+            lid = ref.get("Ref") if isinstance(ref, dict) else None
+            res = self.template["Resources"].get(lid or "", {})
+            if res.get("Type") == "AWS::Serverless::LayerVersion" and "BuildMethod" not in res.get(
+                "Metadata", {}
+            ):
+                folders.append(self.template_path.parent / str(res["Properties"]["ContentUri"]))
+        out = dict(env)
+        for key, value in env.items():
+            if isinstance(value, str) and value.startswith("/opt/"):
+                rest = value[len("/opt/") :]
+                found = next((f / rest for f in folders if (f / rest).exists()), None)
+                if found is not None:
+                    out[key] = str(found.resolve())
+        return out
 
 
 def _denies_plain_http(statement: dict[str, Any]) -> bool:

@@ -60,8 +60,11 @@ def _real_wiz(args: argparse.Namespace) -> tuple[str, str, str, str] | None:
 
 
 @contextlib.contextmanager
-def local_session(args: argparse.Namespace, *, echo: bool = False) -> Iterator[Session]:
-    """Start everything, yield it, stop everything (also on errors and Ctrl-C)."""
+def local_session(
+    args: argparse.Namespace, *, echo: bool = False, function_env: dict[str, dict[str, str]] | None = None
+) -> Iterator[Session]:
+    """Start everything, yield it, stop everything (also on errors and Ctrl-C). ``function_env``
+    adds variables to functions' environments (e.g. the demo's destinations document)."""
     real = _real_wiz(args)
     sim = None
     with contextlib.ExitStack() as stop:
@@ -85,6 +88,7 @@ def local_session(args: argparse.Namespace, *, echo: bool = False) -> Iterator[S
                 history_hours=args.hours,
                 parameters=params,
                 echo=echo,
+                function_env=function_env,
             )
         else:
             api_url, token_url, client_id, client_secret = real
@@ -97,6 +101,7 @@ def local_session(args: argparse.Namespace, *, echo: bool = False) -> Iterator[S
                 wiz_audience=args.wiz_audience or "",
                 parameters=params,
                 echo=echo,
+                function_env=function_env,
             )
         stop.callback(stack.close)
         yield Session(server=server, stack=stack, sim=sim, wiz_api_url=api_url)

@@ -34,6 +34,7 @@ from wizwatch_tools.localstack.provision import (
     REGION,
     FunctionSpec,
     Provisioned,
+    QueueSource,
     aws_client,
     provision,
 )
@@ -274,20 +275,30 @@ class LocalStack:
         return self.drain("detector")
 
     def run_notifier(self) -> DrainResult:
-        """Drain the alert queue into notifier invocations."""
+        """Drain the alert queue and the delivery queue into notifier invocations."""
         return self.drain("notifier")
 
     def drain(self, fn: str) -> DrainResult:
-        """Poll ``fn``'s SQS event source as Lambda would until the queue is empty.
+        """Poll every SQS event source of ``fn`` as Lambda would until all of them are empty.
 
         Messages not reported in ``batchItemFailures`` are deleted; failed ones (or the whole
         batch when the handler raises) are made visible again at once, so retries happen now
-        rather than after the visibility timeout; moto's redrive moves them to the DLQ.
+        rather than after the visibility timeout (or the delay a handler set); moto's redrive
+        moves them to the DLQ.
         """
         spec = self.spec(fn)
         if not spec.queue_sources:
             raise ValueError(f"{fn} has no SQS event source in the template")
-        source = spec.queue_sources[0]
+        out = DrainResult()
+        for _ in range(MAX_BATCHES_PER_DRAIN):
+            rounds = [self._drain_source(fn, source) for source in spec.queue_sources]
+            for r in rounds:
+                out.add(r)
+            if all(r.messages == 0 for r in rounds):
+                return out
+        raise RuntimeError(f"{fn}: queues still not empty after {MAX_BATCHES_PER_DRAIN} rounds")
+
+    def _drain_source(self, fn: str, source: QueueSource) -> DrainResult:
         # Lambda's event source mapping polls with the function's execution role.
         sqs = self.client_as(fn, "sqs")
         out = DrainResult()

@@ -4,7 +4,10 @@ Options follow ``panther_analysis_tool test`` (``--path``, ``--filter``, ``--min
 ``--test-names``, ``--show-failures-only``, ``--skip-disabled-tests``). Besides Panther's:
 correlation rules' ``RuleOutputs`` tests run offline, ``.wizwatch.yml`` expected outputs are
 checked, and tests listed in ``rules-overrides.yml`` run against the overridden rule (a rule's own
-tests run against the rule as written, so tuning never breaks a managed rule's tests).
+tests run against the rule as written, so tuning never breaks a managed rule's tests). A rule whose
+``OutputIds`` (or a test whose ``destinations()`` result) names a destination the destinations
+document lacks fails (``--destinations``; default ``$DESTINATIONS_FILE``, else the shipped
+``config/destinations.yml``), as the detector's start-up would.
 
 Exit status 1 when any rule fails to load, any test fails, or a rule has too few tests for
 ``--minimum-tests``; 0 otherwise.
@@ -14,19 +17,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from wizwatch.alerts.routing import Router
 from wizwatch.detect.correlation_spec import CorrelationRule
 from wizwatch.detect.correlation_testing import run_correlation_test
 from wizwatch.detect.loader import RuleSet, load_tree
 from wizwatch.detect.spec import Rule, RuleTest
 from wizwatch.detect.testing import TestOutcome, check_minimum_tests, run_test
-from wizwatch.errors import RuleLoadError
+from wizwatch.errors import RuleLoadError, WizwatchError
 
-from .paths import default_rules_dir
+from .paths import REPO, default_rules_dir
+
+#: The destinations document the deployment ships (the config layer).
+DEFAULT_DESTINATIONS = REPO / "config" / "destinations.yml"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -62,6 +70,38 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--show-failures-only", action="store_true", help="print only failed tests and the summary"
     )
     parser.add_argument("--skip-disabled-tests", action="store_true", help="skip the tests of disabled rules")
+    parser.add_argument(
+        "--destinations",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="destinations document that OutputIds and destinations() must name "
+        "(default: $DESTINATIONS_FILE, else config/destinations.yml)",
+    )
+
+
+def router_for(path: Path | None) -> Router:
+    """The destinations rules may name; ConfigError if the document is invalid."""
+    if path is None:
+        env = os.environ.get("DESTINATIONS_FILE")
+        path = Path(env) if env else (DEFAULT_DESTINATIONS if DEFAULT_DESTINATIONS.is_file() else None)
+    return Router.from_file(path)
+
+
+def unknown_destinations(router: Router, o: TestOutcome) -> None:
+    """A test whose destinations() names an unconfigured destination fails, saying which."""
+    missing = router.unknown(o.result.destinations or []) if o.result is not None else []
+    if missing:
+        known = ", ".join(sorted(router.specs))
+        o.problems.append(f"destinations() returned {missing}, not configured (known: {known})")
+        o.passed = False
+
+
+def _destination_problems(router: Router, rule: Rule | CorrelationRule, tally: _Tally) -> list[str]:
+    problems = router.check_rules([rule])
+    if problems:
+        tally.failed.setdefault(rule.rule_id, []).append("OutputIds")
+    return problems
 
 
 def parse_filters(items: list[str]) -> dict[str, list[str]]:
@@ -140,8 +180,9 @@ class _Tally:
     skipped: list[str] = field(default_factory=list)
 
 
-def _run_rule(rule: Rule, args: argparse.Namespace, out: TextIO, tally: _Tally) -> None:
+def _run_rule(rule: Rule, args: argparse.Namespace, out: TextIO, tally: _Tally, router: Router) -> None:
     names = set(args.test_names) if args.test_names else None
+    routing = _destination_problems(router, rule, tally)
     own = rule.unmodified or rule
     plan: list[tuple[Rule, RuleTest, str]] = [(own, t, "") for t in own.tests]
     plan += [(rule, t, "[override] ") for t in rule.override_tests]
@@ -150,6 +191,7 @@ def _run_rule(rule: Rule, args: argparse.Namespace, out: TextIO, tally: _Tally) 
         if names is not None and test.name not in names:
             continue
         outcome = run_test(target, test)
+        unknown_destinations(router, outcome)
         lines.append((outcome.passed, outcome, label))
         if not outcome.passed:
             tally.failed.setdefault(rule.rule_id, []).append(label + test.name)
@@ -159,9 +201,11 @@ def _run_rule(rule: Rule, args: argparse.Namespace, out: TextIO, tally: _Tally) 
     if rule.rule_id not in tally.failed:
         tally.passed.append(rule.rule_id)
     shown = [(o, label) for passed, o, label in lines if not (args.show_failures_only and passed)]
-    if args.show_failures_only and not shown and not minimum:
+    if args.show_failures_only and not shown and not minimum and not routing:
         return
     print(rule.rule_id, file=out)
+    for problem in routing:
+        print(f"\t[FAIL] {problem}", file=out)
     for o, label in shown:
         print_outcome(out, o, label)
     for problem in minimum:
@@ -169,7 +213,9 @@ def _run_rule(rule: Rule, args: argparse.Namespace, out: TextIO, tally: _Tally) 
     print(file=out)
 
 
-def _run_correlation(rule: CorrelationRule, args: argparse.Namespace, out: TextIO, tally: _Tally) -> None:
+def _run_correlation(
+    rule: CorrelationRule, args: argparse.Namespace, out: TextIO, tally: _Tally, router: Router
+) -> None:
     names = set(args.test_names) if args.test_names else None
     lines = []
     for test in rule.tests:
@@ -179,6 +225,7 @@ def _run_correlation(rule: CorrelationRule, args: argparse.Namespace, out: TextI
         lines.append(o)
         if not o.passed:
             tally.failed.setdefault(rule.rule_id, []).append(test.name)
+    routing = _destination_problems(router, rule, tally)
     problems = []
     if args.minimum_tests:
         if len(rule.tests) < args.minimum_tests:
@@ -190,9 +237,11 @@ def _run_correlation(rule: CorrelationRule, args: argparse.Namespace, out: TextI
     if rule.rule_id not in tally.failed:
         tally.passed.append(rule.rule_id)
     shown = [o for o in lines if not (args.show_failures_only and o.passed)]
-    if args.show_failures_only and not shown and not problems:
+    if args.show_failures_only and not shown and not problems and not routing:
         return
     print(rule.rule_id, file=out)
+    for problem in routing:
+        print(f"\t[FAIL] {problem}", file=out)
     for o in shown:
         print(f"\t[{'PASS' if o.passed else 'FAIL'}] {o.test.name}", file=out)
         for problem in o.problems:
@@ -225,7 +274,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     try:
         filters = parse_filters(args.filter)
-    except ValueError as exc:
+        router = router_for(getattr(args, "destinations", None))
+    except (ValueError, WizwatchError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     paths = [*args.paths, *args.more_paths] or [default_rules_dir()]
@@ -238,9 +288,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
             tally.skipped.append(rule.rule_id)
             continue
         if isinstance(rule, Rule):
-            _run_rule(rule, args, out, tally)
+            _run_rule(rule, args, out, tally, router)
         else:
-            _run_correlation(rule, args, out, tally)
+            _run_correlation(rule, args, out, tally, router)
 
     if tally.failed:
         print("Failed Tests Summary", file=out)

@@ -23,6 +23,12 @@ class DetectorConfig:
     rules_dir: str = setting(
         "RULES_DIR", "directory of Panther-format rules (default: rules/ beside the handler)", default=""
     )
+    destinations_file: str = setting(
+        "DESTINATIONS_FILE",
+        "destinations document (YAML/JSON) used to route alerts; rules naming a destination it lacks"
+        " fail the start-up (default: every alert to the SNS destination)",
+        default="",
+    )
     idempotency_hours: int = setting(
         "IDEMPOTENCY_HOURS",
         "how long an event's 'already counted' marker is kept (cover SQS retention and DLQ redrives)",

@@ -25,6 +25,7 @@ from wizwatch.alerts.message import MAX_EVENTS, AlertSpec, build_alert
 from wizwatch.alerts.metrics import MetricCounts
 from wizwatch.alerts.notifications import ObjectRef
 from wizwatch.alerts.queue import send_alerts
+from wizwatch.alerts.routing import Router
 from wizwatch.archive import kept, lake
 from wizwatch.archive.keys import RAW_PREFIX, is_pushed_key, log_type_of
 from wizwatch.archive.reader import read_raw
@@ -96,6 +97,7 @@ class Detector:
         metrics: MetricCounts | None = None,
         correlator: Correlator | None = None,
         max_page_bytes: int = DEFAULT_MAX_INFLATED_BYTES,
+        router: Router | None = None,
     ) -> None:
         self.engine = engine
         self.correlator = correlator
@@ -106,6 +108,7 @@ class Detector:
         self.kept_bucket = kept_bucket
         self.metrics = metrics or MetricCounts()
         self.max_page_bytes = max_page_bytes
+        self.router = router
         self.s3_requests = 0
         self.sqs_requests = 0
 
@@ -179,6 +182,7 @@ class Detector:
                 alert_type=RULE_ERROR,
                 title=f"Rule {rule.rule_id} failed: {r.error.type}",
                 severity=rule.severity,
+                destinations=self._route(RULE_ERROR, rule.severity, rule, None),
                 threshold=1,
                 description=rule.description,
                 runbook=rule.runbook,
@@ -196,7 +200,23 @@ class Detector:
             reference=r.reference,
             alert_context=r.alert_context,
             suppressed=r.suppressed,
+            destinations=None if r.suppressed else self._route(RULE, r.severity, rule, r.destinations),
             **common,
+        )
+
+    def _route(
+        self, alert_type: str, severity: str, rule: Any, dynamic: list[str] | None
+    ) -> list[str] | None:
+        """Panther's routing order (wizwatch.alerts.routing); None without a router."""
+        if self.router is None:
+            return None
+        return self.router.resolve(
+            alert_type=alert_type,
+            severity=severity,
+            log_types=rule.log_types,
+            dynamic=dynamic,
+            output_ids=getattr(rule, "output_ids", ()),
+            rule_id=rule.rule_id,
         )
 
     def _source(self, ref: ObjectRef, log_type: str, rule_id: str) -> dict[str, Any]:

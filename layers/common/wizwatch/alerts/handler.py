@@ -21,10 +21,12 @@ from wizwatch.alerts.config import DetectorConfig
 from wizwatch.alerts.correlate import Correlator
 from wizwatch.alerts.detector import Detector
 from wizwatch.alerts.notifications import ObjectRef, is_sqs_batch, objects_in_s3_notification
+from wizwatch.alerts.routing import Router
 from wizwatch.archive.keys import parse_raw_key
 from wizwatch.config import load
 from wizwatch.dedup.signals import SignalStore
 from wizwatch.dedup.store import DedupStore
+from wizwatch.errors import ConfigError
 from wizwatch.logs import configure as configure_logging
 from wizwatch.logs import logger
 from wizwatch.parse.inflate import DEFAULT_MAX_INFLATED_BYTES
@@ -39,6 +41,12 @@ def _build(config: DetectorConfig, rules_dir: str) -> Detector:
     engine = Engine.from_directory(rules_dir)  # a broken rule is left out, never fatal
     for err in engine.ruleset.errors:
         logger.error("rule problem (the rule is not running)", extra={"problem": str(err)})
+    router = Router.from_file(config.destinations_file or None)
+    unknown = router.check_rules([*engine.rules, *(r for r in engine.ruleset.correlations if r.enabled)])
+    if unknown:  # a destination typo must stop the deployment, not lose alerts at delivery
+        raise ConfigError(
+            "rules route to destinations that are not configured:\n  - " + "\n  - ".join(unknown)
+        )
     return assemble(
         engine,
         dynamodb=aws.client("dynamodb"),
@@ -49,6 +57,7 @@ def _build(config: DetectorConfig, rules_dir: str) -> Detector:
         kept_bucket=config.raw_bucket,
         idempotency_ttl_s=config.idempotency_hours * 3600,
         max_page_bytes=config.max_page_bytes,
+        router=router,
     )
 
 
@@ -63,8 +72,10 @@ def assemble(
     kept_bucket: str,
     idempotency_ttl_s: int,
     max_page_bytes: int = DEFAULT_MAX_INFLATED_BYTES,
+    router: Router | None = None,
 ) -> Detector:
-    """A Detector from its clients: the Lambda's (above), or ``wizwatch replay``'s in-memory ones."""
+    """A Detector from its clients: the Lambda's (above), or ``wizwatch replay``'s in-memory ones
+    (without a router: replayed alerts are routed nowhere)."""
     store = DedupStore(dynamodb, table, idempotency_ttl_s=idempotency_ttl_s)
     correlations = [r for r in engine.ruleset.correlations if r.enabled]
     correlator = Correlator(correlations, SignalStore(dynamodb, table)) if correlations else None
@@ -77,6 +88,7 @@ def assemble(
         alert_queue_url=alert_queue_url,
         kept_bucket=kept_bucket,
         max_page_bytes=max_page_bytes,
+        router=router,
     )
 
 

@@ -68,6 +68,8 @@ class AlertSpec:
     source: dict[str, Any] = field(default_factory=dict)
     #: Rule ``destinations() == []``: counted and kept, never sent (Panther).
     suppressed: bool = False
+    #: Destination names routing chose (wizwatch.alerts.routing); None: the notifier decides.
+    destinations: list[str] | None = None
 
 
 def build_alert(
@@ -107,6 +109,8 @@ def build_alert(
         "error": spec.error,
         "source": dict(source if source is not None else spec.source),
     }
+    if spec.destinations is not None:
+        alert["destinations"] = list(spec.destinations)
     try:
         size = len(dumps(alert))
     except RenderError:

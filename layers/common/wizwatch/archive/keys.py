@@ -25,6 +25,8 @@ QUARANTINE_PREFIX = "quarantine/"
 #: stateful rules never see a finding twice (once changed, once in a snapshot).
 SNAPSHOT_PREFIX = "snapshots/"
 SNAPSHOT_MANIFEST = "manifest.json"
+#: The notifier's delivery records (wizwatch.notify.records).
+DELIVERIES_PREFIX = "deliveries/"
 
 _STAMP = "%Y%m%dT%H%M%S%fZ"
 _RAW_RE = re.compile(

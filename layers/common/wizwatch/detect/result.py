@@ -32,7 +32,7 @@ class RuleResult:
     (defaults and fallbacks applied). ``error`` set: ``rule()`` raised or returned a non-bool;
     the detector turns it into a RULE_ERROR alert deduplicated on ``dedup`` (rule id + error
     type). ``function_errors`` names the optional functions that failed and fell back.
-    ``destinations == []`` means the rule suppressed this alert.
+    ``destinations == []`` (or a list holding ``"SKIP"``) means the rule suppressed this alert.
     """
 
     rule: Rule
@@ -55,7 +55,9 @@ class RuleResult:
 
     @property
     def suppressed(self) -> bool:
-        return self.destinations is not None and len(self.destinations) == 0
+        # Panther: "If the destinations() function returns an empty list ([]) or includes
+        # "SKIP", the alert will not be routed to any destination."
+        return self.destinations is not None and (not self.destinations or "SKIP" in self.destinations)
 
     def alert_fields(self) -> dict[str, Any]:
         """The fields ``wizwatch eval`` prints for an alert."""

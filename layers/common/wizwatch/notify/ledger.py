@@ -1,13 +1,14 @@
-"""A publish ledger, so each alert reaches SNS once even when its message arrives twice.
+"""A delivery ledger, so each alert reaches each destination once even when it arrives twice.
 
-The alert queue is a standard SQS queue (at-least-once delivery), and the detector re-queues an
-alert it cannot confirm as sent, always under the same ``alert_id``. Before publishing, the
-notifier claims ``pk="p#<alert_id>"`` in the dedup table; once SNS has accepted the message the
-claim becomes ``published`` and any later copy is dropped. A publish that fails releases its
-claim so the retry goes ahead at once. A notifier that dies between publishing and marking
-leaves a ``publishing`` claim; after ``STALE_SECONDS`` a redelivery takes it over and publishes
-again — the one window where a duplicate remains possible, chosen over ever losing an alert.
-Correctness never depends on TTL deletion: a ``published`` claim is honoured however old it is.
+The alert and delivery queues are standard SQS queues (at-least-once delivery), and the detector
+re-queues an alert it cannot confirm as sent, always under the same ``alert_id``. Before
+delivering, the notifier claims ``pk="d#<alert_id>", sk="<destination>"`` in the dedup table;
+once the destination has accepted the alert the claim becomes ``delivered`` and any later copy
+is dropped. A delivery that fails releases its claim so the retry goes ahead at once. A notifier
+that dies between delivering and marking leaves a ``delivering`` claim; after ``STALE_SECONDS`` a
+redelivery takes it over and delivers again — the one window where a duplicate remains possible
+(PagerDuty's ``dedup_key`` and Jira's alert-id label absorb it there), chosen over ever losing an
+alert. Correctness never depends on TTL deletion: a ``delivered`` claim is honoured however old.
 """
 
 from __future__ import annotations
@@ -21,57 +22,58 @@ from botocore.exceptions import ClientError
 from wizwatch.errors import WizwatchError
 from wizwatch.logs import logger
 
-PUBLISHING = "publishing"
-PUBLISHED = "published"
+DELIVERING = "delivering"
+DELIVERED = "delivered"
 #: Longer than a notifier run (its Lambda timeout is 60 s): a claim this old was abandoned.
 STALE_SECONDS = 300
 #: Claims outlive SQS's longest retention (14 days), after which no copy can still arrive.
 KEEP_SECONDS = 15 * 24 * 3600
 
 
-class AlertBeingPublished(WizwatchError):
-    """Another notifier holds a fresh claim on this alert; the message is retried later."""
+class DeliveryInProgress(WizwatchError):
+    """Another notifier holds a fresh claim on this delivery; the message is retried later."""
 
 
 @dataclass(frozen=True)
 class Claim:
     alert_id: str
+    destination: str
     token: str
 
     @property
     def key(self) -> dict[str, dict[str, str]]:
-        return {"pk": {"S": f"p#{self.alert_id}"}, "sk": {"S": "p"}}
+        return {"pk": {"S": f"d#{self.alert_id}"}, "sk": {"S": self.destination}}
 
 
-class PublishLedger:
+class DeliveryLedger:
     """Claims in the dedup table (HASH ``pk``, RANGE ``sk``, TTL ``expires_at``)."""
 
     def __init__(self, dynamodb: Any, table: str) -> None:
         self._ddb = dynamodb
         self._table = table
 
-    def claim(self, alert_id: str, now: float) -> Claim | None:
-        """Take the alert for publishing; None when it was already published."""
-        claim = Claim(alert_id, uuid.uuid4().hex)
+    def claim(self, alert_id: str, destination: str, now: float) -> Claim | None:
+        """Take the delivery; None when this destination already has the alert."""
+        claim = Claim(alert_id, destination, uuid.uuid4().hex)
         try:
             self._ddb.put_item(
                 TableName=self._table,
                 Item={
                     **claim.key,
-                    "state": {"S": PUBLISHING},
+                    "state": {"S": DELIVERING},
                     "token": {"S": claim.token},
                     "claimed_at": {"N": str(int(now))},
                     "expires_at": {"N": str(int(now) + KEEP_SECONDS)},
                 },
-                # Take the alert if no notifier ever claimed it, or if a claim is still
-                # "publishing" but older than STALE_SECONDS (its notifier died after claiming).
-                # A "published" claim never matches, so a second copy is never published.
+                # Take the delivery if no notifier ever claimed it, or if a claim is still
+                # "delivering" but older than STALE_SECONDS (its notifier died after claiming).
+                # A "delivered" claim never matches, so a second copy is never delivered.
                 ConditionExpression=(
-                    "attribute_not_exists(pk) OR (#state = :publishing AND claimed_at < :stale)"
+                    "attribute_not_exists(pk) OR (#state = :delivering AND claimed_at < :stale)"
                 ),
                 ExpressionAttributeNames={"#state": "state"},
                 ExpressionAttributeValues={
-                    ":publishing": {"S": PUBLISHING},
+                    ":delivering": {"S": DELIVERING},
                     ":stale": {"N": str(int(now) - STALE_SECONDS)},
                 },
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -80,27 +82,28 @@ class PublishLedger:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
             old: dict[str, Any] = exc.response.get("Item") or {}  # type: ignore[assignment]
-            if old.get("state", {}).get("S") == PUBLISHED:
+            if old.get("state", {}).get("S") == DELIVERED:
                 return None
-            raise AlertBeingPublished(
-                f"alert {alert_id} is being published by another notifier; its message is retried later"
+            raise DeliveryInProgress(
+                f"alert {alert_id} is being delivered to {destination} by another notifier; retried later"
             ) from None
         return claim
 
-    def published(self, claim: Claim, now: float) -> None:
-        """Mark the claim published (after SNS accepted the message)."""
+    def delivered(self, claim: Claim, now: float, external_id: str = "") -> None:
+        """Mark the claim delivered (after the destination accepted the alert)."""
         try:
             self._ddb.update_item(
                 TableName=self._table,
                 Key=claim.key,
-                UpdateExpression="SET #state = :published, published_at = :now",
+                UpdateExpression="SET #state = :delivered, delivered_at = :now, external_id = :ext",
                 # Only our own claim: if a redelivery took over a claim we held too long, it
-                # publishes too (a duplicate, logged) and marks the claim itself.
+                # delivers too (a duplicate, logged) and marks the claim itself.
                 ConditionExpression="#token = :token",
                 ExpressionAttributeNames={"#state": "state", "#token": "token"},
                 ExpressionAttributeValues={
-                    ":published": {"S": PUBLISHED},
+                    ":delivered": {"S": DELIVERED},
                     ":now": {"N": str(int(now))},
+                    ":ext": {"S": external_id},
                     ":token": {"S": claim.token},
                 },
             )
@@ -108,12 +111,12 @@ class PublishLedger:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
             logger.warning(
-                "alert was taken over by another notifier while publishing",
-                extra={"alert_id": claim.alert_id},
+                "delivery taken over by another notifier while delivering",
+                extra={"alert_id": claim.alert_id, "destination": claim.destination},
             )
 
     def release(self, claim: Claim) -> None:
-        """Give the claim up after a failed publish, so the retry need not wait."""
+        """Give the claim up after a failed delivery, so the retry need not wait."""
         try:
             self._ddb.delete_item(
                 TableName=self._table,

@@ -90,6 +90,11 @@ def validate_alert(body: str) -> dict[str, Any]:
         doc = json.loads(body)
     except ValueError as exc:
         raise InvalidAlert(f"alert message is not JSON: {exc}") from None
+    return validate_alert_doc(doc)
+
+
+def validate_alert_doc(doc: Any) -> dict[str, Any]:
+    """The same check for an alert already decoded (e.g. inside a delivery message)."""
     if not isinstance(doc, dict):
         raise InvalidAlert(f"alert message is a JSON {type(doc).__name__}, not an object")
     try:

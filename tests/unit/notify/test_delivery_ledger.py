@@ -1,4 +1,4 @@
-"""The publish ledger: an alert delivered twice by SQS is published once, and never lost."""
+"""The delivery ledger: an alert SQS delivers twice reaches each destination once, never lost."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from wizwatch import aws
 from wizwatch.notify.handler import handle
-from wizwatch.notify.ledger import STALE_SECONDS, AlertBeingPublished, PublishLedger
+from wizwatch.notify.ledger import STALE_SECONDS, DeliveryInProgress, DeliveryLedger
 
 TABLE = "dedup"
 ALERT = {
@@ -53,6 +53,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         topic, queue = subscribed_topic(sns, sqs)
         monkeypatch.setenv("ALERT_TOPIC_ARN", topic)
         monkeypatch.setenv("DEDUP_TABLE", TABLE)
+        monkeypatch.setenv("DELIVERY_INLINE_WAIT_SECONDS", "0")  # no real sleeping in unit tests
         yield {"ddb": ddb, "sqs": sqs, "queue": queue}
 
 
@@ -85,24 +86,31 @@ def test_a_failed_publish_releases_its_claim_so_the_retry_publishes(env: dict[st
 
 
 def test_a_fresh_claim_held_elsewhere_makes_the_copy_wait(env: dict[str, Any]) -> None:
-    ledger = PublishLedger(env["ddb"], TABLE)
-    held = ledger.claim("c" * 32, now=1_000_000)
+    ledger = DeliveryLedger(env["ddb"], TABLE)
+    held = ledger.claim("c" * 32, "sns", now=1_000_000)
     assert held is not None
-    with pytest.raises(AlertBeingPublished):
-        ledger.claim("c" * 32, now=1_000_000 + STALE_SECONDS - 1)
+    with pytest.raises(DeliveryInProgress):
+        ledger.claim("c" * 32, "sns", now=1_000_000 + STALE_SECONDS - 1)
+    # another destination of the same alert is its own delivery
+    assert ledger.claim("c" * 32, "slack", now=1_000_000) is not None
 
 
 def test_an_abandoned_claim_is_taken_over_and_a_published_one_never_is(env: dict[str, Any]) -> None:
-    ledger = PublishLedger(env["ddb"], TABLE)
-    dead = ledger.claim("d" * 32, now=1_000_000)
+    ledger = DeliveryLedger(env["ddb"], TABLE)
+    dead = ledger.claim("d" * 32, "sns", now=1_000_000)
     assert dead is not None
-    # The first notifier died after claiming: a redelivery after STALE_SECONDS publishes.
-    taken = ledger.claim("d" * 32, now=1_000_000 + STALE_SECONDS + 1)
+    # The first notifier died after claiming: a redelivery after STALE_SECONDS delivers.
+    taken = ledger.claim("d" * 32, "sns", now=1_000_000 + STALE_SECONDS + 1)
     assert taken is not None and taken.token != dead.token
-    ledger.published(taken, now=1_000_000 + STALE_SECONDS + 2)
+    ledger.delivered(taken, now=1_000_000 + STALE_SECONDS + 2, external_id="m-1")
     # The dead notifier's late mark or release cannot undo the new owner's record.
     ledger.release(dead)
-    assert ledger.claim("d" * 32, now=9_999_999_999) is None
+    ledger.delivered(dead, now=1_000_000 + STALE_SECONDS + 3)
+    assert ledger.claim("d" * 32, "sns", now=9_999_999_999) is None
+    item = env["ddb"].get_item(TableName=TABLE, Key={"pk": {"S": "d#" + "d" * 32}, "sk": {"S": "sns"}})[
+        "Item"
+    ]
+    assert item["token"]["S"] == taken.token and item["external_id"]["S"] == "m-1"
 
 
 def test_without_a_ledger_table_the_notifier_still_publishes(
@@ -118,6 +126,6 @@ def test_a_publish_sns_accepted_is_not_retried_when_marking_it_fails(env: dict[s
     # stale the redelivery publishes the alert a second time.
     body = json.dumps(ALERT)
     throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow"}}, "UpdateItem")
-    with mock.patch.object(PublishLedger, "published", side_effect=throttled):
+    with mock.patch.object(DeliveryLedger, "delivered", side_effect=throttled):
         assert handle(sqs_batch(body), None) == {"batchItemFailures": []}
     assert _published(env) == [ALERT["alert_id"]]
