@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 SAM_VENV := .sam-venv
 SAM := $(SAM_VENV)/bin/sam
 # Panther's own tool, pinned, in a venv of its own (its dependencies never meet ours): `make pat`
-# builds it; `make lint` and tests/unit/rules/test_panther_analysis_tool.py use it when present.
+# builds it (`make test` too, so CI checks the rules tree with Panther's tool); `make lint` and
+# tests/unit/rules/test_panther_analysis_tool.py use it.
 PAT_VENV := .pat-venv
 PAT_VERSION := 1.11.1
 PAT := $(PAT_VENV)/bin/panther_analysis_tool
@@ -27,7 +28,7 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/wizwatch local demo
 
-test: $(STAMP)
+test: $(STAMP) $(PAT)
 	$(PY) -m pytest -n 2 --dist loadgroup
 	$(VENV)/bin/wizwatch test --minimum-tests 2
 
