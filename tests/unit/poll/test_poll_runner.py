@@ -327,9 +327,9 @@ def test_split_inside_a_dense_overlap_still_advances_the_cursor(
 ) -> None:
     # The re-read overlap alone holds more than the cap: a split that ends inside it used to close
     # the window *before* the committed end, moving the cursor backwards and re-reading forever.
-    from wizwatch.poll import runner
+    from wizwatch.poll import incremental
 
-    monkeypatch.setattr(runner, "AUDIT_RESULT_CAP", 20)
+    monkeypatch.setattr(incremental, "AUDIT_RESULT_CAP", 20)
     monkeypatch.setenv("WIZ_OVERLAP_SECONDS", "60")
     committed = NOW.replace(microsecond=0) - timedelta(seconds=200)
     _commit("Wiz.Audit", committed)
@@ -348,9 +348,9 @@ def test_a_single_second_beyond_the_cap_is_split_by_milliseconds(
 ) -> None:
     # Filter timestamps carry milliseconds; a second holding more than the cap used to be fetched
     # whole, and Wiz would silently drop everything past the cap.
-    from wizwatch.poll import runner
+    from wizwatch.poll import incremental
 
-    monkeypatch.setattr(runner, "AUDIT_RESULT_CAP", 20)
+    monkeypatch.setattr(incremental, "AUDIT_RESULT_CAP", 20)
     second = NOW.replace(microsecond=0) - timedelta(minutes=30)
     want = {wiz.add("auditLogEntries", second + timedelta(milliseconds=20 * i))["id"] for i in range(50)}
     res = invoke(wiz, {"log_type": "Wiz.Audit"}, remaining_ms=20_000)
@@ -367,13 +367,13 @@ def test_a_single_second_beyond_the_cap_is_split_by_milliseconds(
 
 
 def test_split_windows_never_end_before_the_committed_end() -> None:
-    from wizwatch.poll.runner import _split_window
+    from wizwatch.poll.incremental import split_window
 
     c = NOW.replace(microsecond=0)
     for start_back, total in ((1200, 10_000), (1200, 400_000), (1, 10_000), (60, 10_000_000)):
         start, end = c - timedelta(seconds=start_back), c + timedelta(seconds=5)
         while True:
-            got = _split_window(start, end, total, c)
+            got = split_window(start, end, total, c)
             if got is None:
                 break
             assert got[0] < c < got[1] and start <= got[0] and got[1] <= end and got != (start, end)
