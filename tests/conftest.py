@@ -30,6 +30,12 @@ os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
 os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 
+# moto's TransactWriteItems deep-copies every table it names (seconds per call once the dedup
+# table holds a few MB); this rollback copies only the transaction's items, same semantics.
+from wizwatch_tools.localstack import ddb_transactions  # noqa: E402
+
+ddb_transactions.install()
+
 #: Client credentials the simulator accepts and the stack's secret holds.
 SIM_CLIENT_ID = "wizwatch-test-client"
 SIM_CLIENT_SECRET = "wizwatch-test-secret-not-real"
