@@ -41,7 +41,7 @@ def install() -> None:
             return value if isinstance(value, Table) else copy.deepcopy(value, memo)
 
         # The backend module's ``copy`` name only (moto's other modules keep the real one).
-        models.copy = SimpleNamespace(deepcopy=_deepcopy, copy=copy.copy)  # type: ignore[attr-defined]
+        models.copy = SimpleNamespace(deepcopy=_deepcopy, copy=copy.copy)  # type: ignore[assignment]
 
         def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
             saved = _save_items(self, transact_items)
