@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -397,15 +398,24 @@ def test_a_run_whose_lease_lapsed_never_overwrites_the_new_holders_pages(
     skew = {"s": 0.0}
     poller.store._clock = lambda: time.time() + skew["s"]
     b_key: dict[str, str] = {}
+    page_one = threading.Event()
+    real_commit = CursorStore.commit_page
+
+    def commit_page(self: CursorStore, state: Any, lease: float) -> Any:
+        saved = real_commit(self, state, lease)
+        if saved.page == 2:
+            page_one.set()
+        return saved
+
+    monkeypatch.setattr(CursorStore, "commit_page", commit_page)
 
     def take_over(req: dict[str, Any]) -> None:
         if req["variables"].get("after") != "c:2" or b_key:
             return
         b = CursorStore(TABLE, clock=lambda: time.time() + 1000.0)
-        for _ in range(200):  # A's archive thread commits page 1 while A fetches page 2
-            if b.read("Wiz.Audit").page == 2:
-                break
-            time.sleep(0.01)
+        # A's archive thread commits page 1 while A fetches page 2: wait for it (an event, not a
+        # polling loop with a time limit that a loaded machine could outlast).
+        assert page_one.wait(timeout=240), "A never committed page 1"
         state = b.acquire("Wiz.Audit", "run-B", 120)
         assert state.window_start and state.window_end and state.page == 2
         b_key["key"] = raw_key("Wiz.Audit", state.window_start, state.window_end, 2)

@@ -1,4 +1,4 @@
-"""The faster TransactWriteItems rollback: a cancelled transaction leaves every item as it was."""
+"""moto_speedups: a cancelled transaction leaves every item as it was; expired SQS messages stay unseen."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from wizwatch_tools.localstack import ddb_transactions
+from wizwatch_tools.localstack import moto_speedups
 
 
 @pytest.fixture
 def ddb() -> Iterator[Any]:
-    ddb_transactions.install()
-    ddb_transactions.install()  # idempotent
+    moto_speedups.install()
+    moto_speedups.install()  # idempotent
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         client.create_table(
@@ -101,3 +101,19 @@ def test_a_successful_transaction_applies_every_change(ddb: Any) -> None:
     assert set(h) == {"new", "k0", "k2"} and h["k0"]["n"] == {"N": "100"}
     hr = {(i["pk"]["S"], i["sk"]["S"]): i["v"]["S"] for i in everything(ddb)["hr"]}
     assert hr == {("a", "1"): "new", ("b", "2"): "new"}
+
+
+def test_messages_past_the_retention_period_are_never_received() -> None:
+    moto_speedups.install()
+    with mock_aws():
+        from moto.sqs.models import sqs_backends
+
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="q", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="new")
+        sqs.send_message(QueueUrl=url, MessageBody="old")  # (moto ends a batch at an expired one)
+        queue = sqs_backends["123456789012"]["us-east-1"].get_queue("q")
+        old = next(m for m in queue._messages if m.body == "old")
+        old.sent_timestamp -= 61_000  # sent 61 s before the 60 s retention ends
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        assert [m["Body"] for m in got] == ["new"]

@@ -1,14 +1,21 @@
-"""moto's DynamoDB ``TransactWriteItems`` with a rollback that copies only the items it touches.
+"""Two of moto's costs that grow with everything stored, made proportional to the request again.
 
-moto (5.x) backs up every table a transaction names with ``copy.deepcopy`` of the *whole table*
-before applying it, so each transaction costs time proportional to everything the table holds:
-on the local stack the dedup table reaches a few MB after one pipeline run and every
-transaction then takes ~0.4 s, most of a test's run time. AWS's semantics only need the
-transaction's own items back when it is cancelled, so :func:`install` wraps the backend's
+Same behaviour, errors and answers as moto's; only the work done to get there changes.
+
+**DynamoDB TransactWriteItems.** moto (5.x) backs up every table a transaction names with
+``copy.deepcopy`` of the *whole table* before applying it, so each transaction costs time
+proportional to everything the table holds: on the local stack the dedup table reaches a few
+MB after one pipeline run and every transaction then takes ~0.4 s. AWS's semantics only need
+the transaction's own items back when it is cancelled, so :func:`install` wraps the backend's
 ``transact_write_items``: the items the transaction names are copied first (at most 100, AWS's
 limit), moto's own table copy is skipped, and on any failure those items are put back exactly
 as they were (absent ones removed) before moto's error is re-raised. What a transaction does,
 which errors it raises and in what shape are moto's, unchanged.
+
+**SQS ReceiveMessage.** For each message it returns, moto checks the queue's retention period by
+asking ``get_queue_attributes`` for it, which builds *every* attribute of the queue three times,
+message counts included (a scan of the queue each): a batch costs the square of the queue's
+depth. The check reads ``message_retention_period`` itself instead.
 
 Installed for the moto server (:class:`wizwatch_tools.localstack.server.MotoServer`) and for
 in-process ``mock_aws`` in the tests (``tests/conftest.py``); idempotent.
@@ -26,11 +33,12 @@ _installed = False
 
 
 def install() -> None:
-    """Patch moto's DynamoDB backend (idempotent, once per process)."""
+    """Patch moto's DynamoDB and SQS backends (idempotent, once per process)."""
     global _installed
     with _lock:
         if _installed:
             return
+        _install_sqs()
         from moto.dynamodb import models
         from moto.dynamodb.models.table import Table
 
@@ -53,6 +61,19 @@ def install() -> None:
 
         models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
         _installed = True
+
+
+def _install_sqs() -> None:
+    from moto.core.utils import unix_time
+    from moto.sqs.models import SQSBackend
+
+    def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
+        retention_period = int(self.get_queue(queue_name).message_retention_period)
+        return bool(retention_period + message.sent_timestamp / 1000 > unix_time())
+
+    SQSBackend.is_message_valid_based_on_retention_period = (  # type: ignore[method-assign]
+        is_message_valid_based_on_retention_period
+    )
 
 
 def _save_items(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any, Any]]:
