@@ -77,7 +77,7 @@ def test_rounding_examples_from_the_guide() -> None:
 
 
 def test_put_update_delete_and_the_larger_image() -> None:
-    m, db = _meter()
+    m, _ = _meter()
     m.put_item(TableName=T, Item=_item("a", 1536))  # 1.5 KB -> 2
     assert m.wru == 2
     m.put_item(TableName=T, Item=_item("a", 500))  # replaces a 1.5 KB item: the larger, 2
@@ -116,7 +116,9 @@ def test_batch_write_each_item_on_its_own() -> None:
     m, _ = _meter()
     # "a 500-byte item and a 3.5 KB item ... 5 KB (1 KB + 4 KB), not 4 KB"
     m.batch_write_item(
-        RequestItems={T: [{"PutRequest": {"Item": _item("a", 500)}}, {"PutRequest": {"Item": _item("b", 3584)}}]}
+        RequestItems={
+            T: [{"PutRequest": {"Item": _item("a", 500)}}, {"PutRequest": {"Item": _item("b", 3584)}}]
+        }
     )
     assert m.wru == 5
 
@@ -132,7 +134,13 @@ def test_transactions_cost_double_and_cancellations_are_metered() -> None:
     assert m.wru == 6
     m.transact_write_items(
         TransactItems=[
-            {"ConditionCheck": {"TableName": T, "Key": {"pk": {"S": "b"}}, "ConditionExpression": "attribute_exists(pk)"}},
+            {
+                "ConditionCheck": {
+                    "TableName": T,
+                    "Key": {"pk": {"S": "b"}},
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            },
             {"Update": {"TableName": T, "Key": {"pk": {"S": "a"}}, "UpdateExpression": "REMOVE p"}},
         ]
     )
@@ -141,7 +149,13 @@ def test_transactions_cost_double_and_cancellations_are_metered() -> None:
         m.transact_write_items(
             TransactItems=[
                 {"Put": {"TableName": T, "Item": _item("c", 100)}},
-                {"Put": {"TableName": T, "Item": _item("b", 100), "ConditionExpression": "attribute_not_exists(pk)"}},
+                {
+                    "Put": {
+                        "TableName": T,
+                        "Item": _item("b", 100),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
             ]
         )
     assert m.wru == 12 + 2 * 1 + 2 * 2
@@ -161,7 +175,9 @@ def test_reads_strong_eventual_missing_batch_and_query() -> None:
     m.get_item(TableName=T, Key={"pk": {"S": "nope"}}, ConsistentRead=True)  # missing: still 1
     assert m.rru == 3 + 1.5 + 1
     # "BatchGetItem reads a 1.5 KB item and a 6.5 KB item ... 12 KB (4 KB + 8 KB), not 8 KB"
-    m.batch_get_item(RequestItems={T: {"Keys": [{"pk": {"S": "a"}}, {"pk": {"S": "b"}}], "ConsistentRead": True}})
+    m.batch_get_item(
+        RequestItems={T: {"Keys": [{"pk": {"S": "a"}}, {"pk": {"S": "b"}}], "ConsistentRead": True}}
+    )
     assert m.rru == 5.5 + 3
     assert m.wru == 0
 
