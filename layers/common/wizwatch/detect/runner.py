@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from wizwatch.detect import simple
+from wizwatch.detect import selection, selection_ast, simple
 from wizwatch.detect.event import ImmutableCaseInsensitiveDict, ImmutableList, PantherEvent, unwrap
 from wizwatch.detect.result import RuleFunctionError, RuleResult
 from wizwatch.detect.spec import SEVERITIES, Rule
@@ -98,8 +98,15 @@ class RuleRunner:
             terms.extend(self.filter.index_terms)
         if self.detection is not None:
             terms.extend(self.detection.index_terms)
-        #: (key, values) terms that must hold for the rule to match: the engine's index.
+        #: (key, values) terms that must hold for the rule to match (top-level simple ones).
         self.index_terms = terms
+        #: Necessary conditions derived at load time (filters, detection, the rule's own code):
+        #: the engine runs the rule only on events one of them accepts (``wizwatch.detect.selection``).
+        self.selectors: list[selection.Term] = [
+            *selection.expression_terms(filters, "InlineFilters"),
+            *(selection.expression_terms(spec["Detection"], "Detection") if self.detection else []),
+            *(selection_ast.python_terms(self.functions["rule"]) if self._python else []),
+        ]
         self._bind()
         compiled = [c for c in (self.filter, self.allow, self.detection) if c is not None]
         preds = [c.predicate for c in compiled]
