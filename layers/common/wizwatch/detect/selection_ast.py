@@ -53,31 +53,40 @@ def _tree(path: str | None) -> tuple[ast.Module, dict[str, list[ast.AST]], set[s
 
 def _index_tree(tree: ast.Module) -> tuple[ast.Module, dict[str, list[ast.AST]], set[str]] | None:
     bindings: dict[str, list[ast.AST]] = {}
-    loose: set[str] = set()
+    loads: list[ast.Name] = []
     in_operands: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Compare) and all(isinstance(o, ast.In | ast.NotIn) for o in node.ops):
-            in_operands.update(id(c) for c in node.comparators)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            if node.id in _FORBIDDEN:
+        t = type(node)
+        if t is ast.Name:
+            name = node.id  # type: ignore[attr-defined]
+            if name in _FORBIDDEN:
                 return None
-            if isinstance(node.ctx, ast.Store | ast.Del):
-                bindings.setdefault(node.id, []).append(node)
-            elif id(node) not in in_operands:
-                loose.add(node.id)
-        elif isinstance(node, ast.Attribute) and node.attr in _FORBIDDEN:
-            return None
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            bindings.setdefault(node.name, []).append(node)
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            if any(a.name == "*" for a in node.names):
-                return None  # binds names nobody can list
-            for a in node.names:
+            if type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
+                loads.append(node)  # type: ignore[arg-type]
+            else:
+                bindings.setdefault(name, []).append(node)
+        elif t is ast.Attribute:
+            if node.attr in _FORBIDDEN:  # type: ignore[attr-defined]
+                return None
+        elif t is ast.Compare:
+            if all(type(o) in (ast.In, ast.NotIn) for o in node.ops):  # type: ignore[attr-defined]
+                in_operands.update(id(c) for c in node.comparators)  # type: ignore[attr-defined]
+        elif t in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            bindings.setdefault(node.name, []).append(node)  # type: ignore[attr-defined]
+        elif t in (ast.Import, ast.ImportFrom):
+            for a in node.names:  # type: ignore[attr-defined]
+                if a.name == "*":
+                    return None  # binds names nobody can list
                 bindings.setdefault((a.asname or a.name).split(".")[0], []).append(node)
-        elif isinstance(node, ast.Global | ast.Nonlocal):
-            for n in node.names:
+        elif t in (ast.Global, ast.Nonlocal):
+            for n in node.names:  # type: ignore[attr-defined]
                 bindings.setdefault(n, []).extend([node, node])  # never a single binding
+        elif t in (ast.ExceptHandler, ast.MatchAs, ast.MatchStar):
+            if node.name:  # type: ignore[attr-defined]
+                bindings.setdefault(node.name, []).extend([node, node])  # type: ignore[attr-defined]
+        elif t is ast.MatchMapping and node.rest:  # type: ignore[attr-defined]
+            bindings.setdefault(node.rest, []).extend([node, node])  # type: ignore[attr-defined]
+    loose = {n.id for n in loads if id(n) not in in_operands}
     return tree, bindings, loose
 
 
