@@ -53,3 +53,27 @@ def reset_clients() -> None:
     """Forget cached clients and sessions (tests switch endpoints and credentials between cases)."""
     _client.cache_clear()
     _session.cache_clear()
+
+
+class LazyClient:
+    """A client created on first use, with :func:`client` (cached and shared the same way).
+
+    Handlers build their objects at import (a misconfiguration fails the cold start), but a
+    client costs 5-70 ms to create: this keeps that off the import path, and a client some
+    invocations never need (the detector's SQS client: only when there is an alert) is never made.
+    """
+
+    __slots__ = ("_made", "_service")
+
+    def __init__(self, service: str) -> None:
+        self._service = service
+        self._made: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        made = self._made
+        if made is None:
+            made = self._made = client(self._service)
+        return getattr(made, name)
+
+    def __repr__(self) -> str:
+        return f"LazyClient({self._service!r}, made={self._made is not None})"
