@@ -100,13 +100,8 @@ class RuleRunner:
             terms.extend(self.detection.index_terms)
         #: (key, values) terms that must hold for the rule to match (top-level simple ones).
         self.index_terms = terms
-        #: Necessary conditions derived at load time (filters, detection, the rule's own code):
-        #: the engine runs the rule only on events one of them accepts (``wizwatch.detect.selection``).
-        self.selectors: list[selection.Term] = [
-            *selection.expression_terms(filters, "InlineFilters"),
-            *(selection.expression_terms(spec["Detection"], "Detection") if self.detection else []),
-            *(selection_ast.python_terms(self.functions["rule"]) if self._python else []),
-        ]
+        self._filters = filters
+        self._selectors: list[selection.Term] | None = None
         self._bind()
         compiled = [c for c in (self.filter, self.allow, self.detection) if c is not None]
         preds = [c.predicate for c in compiled]
@@ -117,6 +112,27 @@ class RuleRunner:
                 None if c.keys is None or self.prefilter_keys is None else self.prefilter_keys | c.keys
             )
         self.prefilter: Callable[[Any], bool] | None = simple.all_of(preds) if preds else None
+
+    @property
+    def selectors(self) -> list[selection.Term]:
+        """Necessary conditions derived from the filters, the detection and the rule's own code:
+        the engine runs the rule only on events they accept (``wizwatch.detect.selection``).
+
+        Derived when the engine first indexes one of the rule's log types (or a tool asks), so a
+        cold start reads only the code of the rules its first page needs.
+        """
+        found = self._selectors
+        if found is None:
+            found = self._selectors = [
+                *selection.expression_terms(self._filters, "InlineFilters"),
+                *(
+                    selection.expression_terms(self.rule.spec["Detection"], "Detection")
+                    if self.detection
+                    else []
+                ),
+                *(selection_ast.python_terms(self.functions["rule"]) if self._python else []),
+            ]
+        return found
 
     # --- simple detections -------------------------------------------------------------------
 
