@@ -76,10 +76,10 @@ def debug_rule(rule: Rule, test_name: str, out: TextIO) -> int:
     print(f"Rule: {target.rule_id} ({target.path})", file=out)
     print(f"Test: {test.name} (ExpectedResult: {str(test.expected).lower()})", file=out)
     print(f"Log: {_show(test.log)}", file=out)
+    _selection(out, runner, dict(test.log))  # outside the mocks: they are not the rule's code
     with mocks_applied(target, test.mocks):
         event = dict(test.log)
         wrapped = PantherEvent(event)
-        _selection(out, runner, event)
         if runner.filter is not None:
             _step(out, "InlineFilters", runner.filter.predicate, event)
         if runner.allow is not None:
