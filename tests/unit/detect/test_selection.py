@@ -147,6 +147,11 @@ def _terms(rule: Rule) -> set[tuple[str, frozenset[Any], bool]]:
 
 DERIVED = [
     (
+        'A = ("X",)\n\ndef ok(event):\n    return event.get("s") in A\n\n'
+        "def rule(event):\n    return ok(event)\n",
+        {("s", frozenset({"X"}), False)},
+    ),
+    (
         'def rule(event):\n    if event.get("status") != "SUCCESS":\n        return False\n    return True\n',
         {("status", frozenset({"SUCCESS"}), False)},
     ),
@@ -185,6 +190,8 @@ DERIVED = [
 ]
 
 NOTHING = [
+    # a mutable list read by a helper (helpers live in shared modules others can mutate)
+    'A = ["X"]\n\ndef ok(event):\n    return event.get("s") in A\n\ndef rule(event):\n    return ok(event)\n',
     # helper with more than one statement (could have side effects or raise)
     'def ok(event):\n    x = event.get("s")\n    return x == "A"\n\ndef rule(event):\n    return ok(event)\n',
     # event reassigned before the guard

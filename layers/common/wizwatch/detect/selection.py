@@ -24,7 +24,8 @@ missing key; ``x in {set}`` raises on an unhashable ``x``: non-scalar values are
 A conjunct of the final ``return`` counts only when its falsy value is exactly ``False``
 (comparisons, ``not``). Reads are ``event.get(k[, d])``, ``event.deep_get(...[, default=d])``,
 ``deep_get(event, ...)`` of ``panther_base_helpers`` and ``event[k]``; constants are literals or
-module names bound once to immutable (or never-mutated literal) collections of scalars. Anything
+module names bound once to immutable collections of scalars (tuples, frozensets), or literal
+lists/sets of the rule's own module never used other than by ``in``. Anything
 else (assignments before a guard, helpers with more than one statement, generators, modules that
 use ``globals``/``exec``/``setattr``/...) derives nothing, so the rule always runs.
 

@@ -367,8 +367,9 @@ def _constant(e: ast.expr, scope: _Scope, *, scalar: bool) -> list[Any] | None:
     live = scope.live.get(e.id, MISSING)
     if isinstance(live, tuple | frozenset) and isinstance(binding, ast.ImportFrom | ast.Name):
         items = list(live)  # immutable: whatever it holds now, it holds for ever
-    elif isinstance(live, list | set) and isinstance(binding, ast.Name):
-        # A mutable module constant: only if it is a literal and never read other than by ``in``.
+    elif isinstance(live, list | set) and isinstance(binding, ast.Name) and scope.depth == 0:
+        # A mutable constant of the rule's own module (imported under a name unique to its path,
+        # so no other module reaches it): only if it is a literal never read other than by ``in``.
         if e.id in _tree(scope.path)[2]:
             return None
         items = list(live)
