@@ -3,7 +3,8 @@ InlineFilters (rules as users write them). Not the official bench (``make bench`
 compare rule selection before and after a change.
 
 The bundled rule tree is copied, every ``InlineFilters`` is removed, and each rule is cloned
-under new ids (``<RuleID>.cloneN``, its Python module copied to a new file). Audit records from
+under new ids (``<RuleID>.cloneN``, its Python module copied to a new file); with ``--distinct``
+the clones ask for other action names, so they key on actions the corpus does not have. Audit records from
 the shared corpus maker are normalised once; then ``Engine.evaluate`` runs over all of them,
 CPU time (``time.process_time``), after one warm pass; the median of 3 passes is printed, per
 multiple, as one JSON line.
@@ -32,8 +33,32 @@ import yaml
 from wizwatch.detect.engine import Engine
 from wizwatch.parse.normalize import Normalizer
 
+#: Values clones keep under ``--distinct`` (statuses and the like; everything else capitalised in
+#: quotes, e.g. an action name, gets the clone's number appended).
+_KEEP = {"SUCCESS", "FAILED", "ACCESS_DENIED", "OPEN", "IN_PROGRESS", "RESOLVED", "FAIL", "PASS"}
+_QUOTED = re.compile(r"([\"'])([A-Z][A-Za-z]+)\1")
 
-def _clone_tree(src: Path, dest: Path, copies: int) -> None:
+
+def _rename(text: str, n: int) -> str:
+    return _QUOTED.sub(
+        lambda m: m.group(0) if m.group(2) in _KEEP else f"{m.group(1)}{m.group(2)}C{n}{m.group(1)}", text
+    )
+
+
+def _rename_values(node: Any, n: int) -> Any:
+    """A Detection with every capitalised Value/Values string renamed like ``_rename``."""
+    if isinstance(node, list):
+        return [_rename_values(x, n) for x in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _rename_values(v, n) for k, v in node.items()}
+    for key in ("Value", "Values"):
+        if key in node:
+            out[key] = yaml.safe_load(_rename(json.dumps(node[key]), n))
+    return out
+
+
+def _clone_tree(src: Path, dest: Path, copies: int, distinct: bool = False) -> None:
     shutil.copytree(src, dest)
     for spec_path in sorted(dest.rglob("*.yml")):
         text = spec_path.read_text()
@@ -49,8 +74,12 @@ def _clone_tree(src: Path, dest: Path, copies: int) -> None:
             if "Filename" in doc:
                 py = spec_path.parent / doc["Filename"]
                 twin["Filename"] = f"{py.stem}_clone{n}.py"
-                shutil.copy(py, spec_path.parent / twin["Filename"])
-            (spec_path.parent / f"{spec_path.stem}_clone{n}.yml").write_text(yaml.safe_dump(twin))
+                code = py.read_text()
+                (spec_path.parent / twin["Filename"]).write_text(_rename(code, n) if distinct else code)
+            out = yaml.safe_dump(twin)
+            if distinct and "Detection" in twin:
+                out = yaml.safe_dump({**twin, "Detection": _rename_values(doc["Detection"], n)})
+            (spec_path.parent / f"{spec_path.stem}_clone{n}.yml").write_text(out)
 
 
 def _events(maker: Path, count: int) -> list[dict[str, Any]]:
@@ -64,7 +93,9 @@ def _events(maker: Path, count: int) -> list[dict[str, Any]]:
     return [norm.normalize(mod.audit_node(rnd, t)) for _ in range(count)]
 
 
-def measure(rules: Path, maker: Path, count: int, multiples: list[int]) -> list[dict[str, Any]]:
+def measure(
+    rules: Path, maker: Path, count: int, multiples: list[int], distinct: bool = False
+) -> list[dict[str, Any]]:
     events = _events(maker, count)
     out = []
     # One folder for every multiple, kept until the end: helper modules imported from the first
@@ -72,7 +103,7 @@ def measure(rules: Path, maker: Path, count: int, multiples: list[int]) -> list[
     with tempfile.TemporaryDirectory() as tmp:
         for k in multiples:
             tree = Path(tmp) / f"rules{k}"
-            _clone_tree(rules, tree, k)
+            _clone_tree(rules, tree, k, distinct)
             engine = Engine.from_directory(tree)
             n_rules = len(engine.rules_for("Wiz.Audit"))
             evaluate = engine.evaluate
@@ -86,6 +117,7 @@ def measure(rules: Path, maker: Path, count: int, multiples: list[int]) -> list[
                 times.append(time.process_time() - t0)
             row = {
                 "multiple": k,
+                "clones": "distinct actions" if distinct else "same actions",
                 "audit_rules": n_rules,
                 "us_per_event": round(statistics.median(times) / len(events) * 1e6, 2),
                 "runs_us": [round(t / len(events) * 1e6, 2) for t in times],
@@ -101,8 +133,15 @@ def main() -> None:
     ap.add_argument("--corpus-maker", type=Path, required=True)
     ap.add_argument("--events", type=int, default=5000)
     ap.add_argument("--multiples", default="1,4,10")
+    ap.add_argument(
+        "--distinct",
+        action="store_true",
+        help="clones ask for other action names (quoted capitalised words get the clone's number): "
+        "rules that key on actions the events do not have",
+    )
     args = ap.parse_args()
-    measure(args.rules, args.corpus_maker, args.events, [int(x) for x in args.multiples.split(",")])
+    multiples = [int(x) for x in args.multiples.split(",")]
+    measure(args.rules, args.corpus_maker, args.events, multiples, args.distinct)
 
 
 if __name__ == "__main__":
