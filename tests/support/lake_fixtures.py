@@ -22,6 +22,19 @@ from wizwatch_tools.lake.memaws import MemoryDynamoDB, MemoryS3, MemorySQS
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
+#: The README's "alerts not delivered" example, verbatim (test_deliveries_posture checks the README).
+NOT_DELIVERED = """\
+WITH alerted AS (
+  SELECT p_alert_id, any_value(p_rule_id) AS p_rule_id, min(p_event_time) AS first_event
+  FROM alerts WHERE dt >= '2026-11-01' GROUP BY p_alert_id
+)
+SELECT a.p_alert_id, a.p_rule_id, a.first_event, d.destination,
+       coalesce(d.status, 'no delivery record') AS status, d.attempts, d.http_status, d.error
+FROM alerted a
+LEFT JOIN (SELECT * FROM deliveries WHERE dt >= '2026-11-01') d ON d.p_alert_id = a.p_alert_id
+WHERE d.status IS DISTINCT FROM 'delivered'
+ORDER BY a.first_event, d.destination"""
+
 
 def audit_record(
     id_: str, at: datetime, action: str = "DeleteUser", status: str = "SUCCESS", **extra: Any

@@ -16,7 +16,7 @@ import orjson
 import pytest
 from aws_fixtures import in_process_aws
 from detector_fixtures import write_rules
-from lake_fixtures import T0, ArchiveBuilder, audit_key, audit_record, graphql_page
+from lake_fixtures import NOT_DELIVERED, T0, ArchiveBuilder, audit_key, audit_record, graphql_page
 
 from wizwatch.archive import keys
 from wizwatch.notify.records import DELIVERED, FAILED, RETRYING, DeliveryRecord, DeliveryRecords
@@ -28,19 +28,6 @@ from wizwatch_tools.simulator.datagen import configuration_finding
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 LT = "Wiz.CloudConfigurationFinding"
-
-#: The README's "alerts not delivered" example, verbatim (checked below).
-NOT_DELIVERED = """\
-WITH alerted AS (
-  SELECT p_alert_id, any_value(p_rule_id) AS p_rule_id, min(p_event_time) AS first_event
-  FROM alerts WHERE dt >= '2026-11-01' GROUP BY p_alert_id
-)
-SELECT a.p_alert_id, a.p_rule_id, a.first_event, d.destination,
-       coalesce(d.status, 'no delivery record') AS status, d.attempts, d.http_status, d.error
-FROM alerted a
-LEFT JOIN (SELECT * FROM deliveries WHERE dt >= '2026-11-01') d ON d.p_alert_id = a.p_alert_id
-WHERE d.status IS DISTINCT FROM 'delivered'
-ORDER BY a.first_event, d.destination"""
 
 
 def rows(archive: Archive, sql: str) -> tuple[list[tuple[Any, ...]], list[engine.TableRead]]:
