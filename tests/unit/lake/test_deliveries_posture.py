@@ -16,7 +16,15 @@ import orjson
 import pytest
 from aws_fixtures import in_process_aws
 from detector_fixtures import write_rules
-from lake_fixtures import NOT_DELIVERED, T0, ArchiveBuilder, audit_key, audit_record, graphql_page
+from lake_fixtures import (
+    NEVER_RECORDED,
+    NOT_DELIVERED,
+    T0,
+    ArchiveBuilder,
+    audit_key,
+    audit_record,
+    graphql_page,
+)
 
 from wizwatch.archive import keys
 from wizwatch.notify.records import DELIVERED, FAILED, RETRYING, DeliveryRecord, DeliveryRecords
@@ -118,14 +126,19 @@ def test_alerts_not_delivered_joins_alerts_and_deliveries(
 ) -> None:
     root, alerts = delivered
     got, reads = rows(LocalArchive(root), NOT_DELIVERED)
-    assert [(r[0], r[3], r[4], r[5]) for r in got] == [
-        (alerts[1]["alert_id"], "slack", FAILED, 10),
-        (alerts[2]["alert_id"], "sns", RETRYING, 3),
-        (alerts[3]["alert_id"], None, "no delivery record", None),
+    # every routed destination (it has a record) whose record is not delivered, with the alert's events
+    assert [(r[0], r[1], r[3], r[4], r[5], r[6], r[7]) for r in got] == [
+        (alerts[1]["alert_id"], "Test.DeleteUser", 1, "slack", FAILED, 10, 503),
+        (alerts[2]["alert_id"], "Test.DeleteUser", 1, "sns", RETRYING, 3, 503),
     ]
+    assert got[0][2] == datetime(2026, 11, 22, 10, 1)  # the alert's first event, from alerts
     assert {r.table for r in reads} == {"alerts", "deliveries"}
+    # matched groups the notifier never recorded: here the alert no delivery was written for
+    got, _ = rows(LocalArchive(root), NEVER_RECORDED)
+    assert [(r[0], r[1], r[3]) for r in got] == [("Test.DeleteUser", alerts[3]["alert_id"], 1)]
     readme = re.sub(r"\s+", " ", README.read_text())
-    assert re.sub(r"\s+", " ", NOT_DELIVERED) in readme, "README's example differs from the tested one"
+    for sql in (NOT_DELIVERED, NEVER_RECORDED):
+        assert re.sub(r"\s+", " ", sql) in readme, "README's example differs from the tested one"
 
 
 # ------------------------------------------------------------------------------------- posture
