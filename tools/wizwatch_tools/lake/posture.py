@@ -123,12 +123,17 @@ def _pages(listing: str) -> str:
     )
 
 
-def select(con: duckdb.DuckDBPyConnection, paths: list[str], base: str, snapshot: Snapshot) -> str:
-    """One row per finding: the finding's own fields (nested ones as STRUCT/LIST, as Wiz sends
-    them), ``p_snapshot_id``, ``p_source_key`` (the page's key) and ``dt`` (the snapshot's day).
+def create(
+    con: duckdb.DuckDBPyConnection, name: str, paths: list[str], base: str, snapshot: Snapshot
+) -> None:
+    """Table ``name``: one row per finding, the finding's own fields (nested ones as STRUCT/LIST,
+    as Wiz sends them), ``p_snapshot_id``, ``p_source_key`` (the page's key) and ``dt`` (the
+    snapshot's day).
 
-    DuckDB infers the findings' STRUCT from the pages; a snapshot without any finding has no
-    STRUCT to infer and is the typed empty table instead."""
+    Materialised once (a temporary table) rather than a view: every bind of a view over the pages
+    infers the findings' STRUCT from all of them again, which costs as much as reading them
+    (20,000 findings: 4.2 s as a table vs 9.3 s for a view bound twice and queried). A snapshot
+    without any finding has no STRUCT to infer: it is the typed empty table instead."""
     listing = "[" + ", ".join(_quote(p) for p in paths) + "]"
     strip = len(str(Path(base))) + 2  # the key: the path after "<base>/"
     findings = f"SELECT unnest(data.configurationFindings.nodes) AS finding, filename FROM {_pages(listing)}"
@@ -137,19 +142,21 @@ def select(con: duckdb.DuckDBPyConnection, paths: list[str], base: str, snapshot
         f"substr(filename, {strip}) AS p_source_key, {_quote(snapshot.dt)} AS dt FROM ({findings})"
     )
     try:
-        con.execute(f"DESCRIBE {sql}")
-        return sql
+        con.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
+        return
     except duckdb.Error as exc:
-        try:
-            row = con.execute(f"SELECT count(*) FROM ({findings})").fetchone()
-        except duckdb.Error:
-            row = None
-        if row is not None and row[0] == 0:
-            return empty_select()
-        raise PostureError(
-            f"snapshot {snapshot.folder}: its pages are not GraphQL answers with "
-            f"data.configurationFindings.nodes holding objects ({exc})"
-        ) from None
+        error = str(exc)
+    try:
+        row = con.execute(f"SELECT count(*) FROM ({findings})").fetchone()
+    except duckdb.Error:
+        row = None
+    if row is not None and row[0] == 0:
+        con.execute(f'CREATE VIEW "{name}" AS {empty_select()}')
+        return
+    raise PostureError(
+        f"snapshot {snapshot.folder}: its pages are not GraphQL answers with "
+        f"data.configurationFindings.nodes holding objects ({error})"
+    )
 
 
 def empty_select() -> str:

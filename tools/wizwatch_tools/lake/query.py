@@ -164,27 +164,26 @@ def _has_lake(archive: Archive, table: str) -> bool:
     return bool(archive.folders(lake.table_prefix(table)))
 
 
-def _posture_select(archive: Archive, into: Path, read: TableRead, con: duckdb.DuckDBPyConnection) -> str:
+def _load_posture(con: duckdb.DuckDBPyConnection, archive: Archive, into: Path) -> TableRead:
+    """The posture table, created in ``con`` from the newest complete snapshot (or empty)."""
+    read = TableRead(table=tables.POSTURE, source="snapshots", days=ALL)
     found = posture.latest_complete(archive)
     read.skipped = found.skipped
-    if found.snapshot is None:
-        return posture.empty_select()
     snap = found.snapshot
-    read.snapshot_id, read.partitions, read.objects = snap.snapshot_id, [snap.dt], len(snap.pages)
-    paths, base = posture.local_paths(archive, snap, into)
     try:
-        return posture.select(con, paths, base, snap)
-    except posture.PostureError as exc:
-        raise QueryError(str(exc)) from None
+        if snap is None:
+            con.execute(f'CREATE VIEW "{tables.POSTURE}" AS {posture.empty_select()}')
+            return read
+        read.snapshot_id, read.partitions, read.objects = snap.snapshot_id, [snap.dt], len(snap.pages)
+        paths, base = posture.local_paths(archive, snap, into)
+        posture.create(con, tables.POSTURE, paths, base, snap)
+    except (posture.PostureError, duckdb.Error) as exc:
+        raise QueryError(f"reading {tables.POSTURE}: {exc}") from None
+    return read
 
 
-def _select(
-    con: duckdb.DuckDBPyConnection, archive: Archive, table: str, days: Days, source: str, into: Path
-) -> tuple[str, TableRead]:
+def _select(archive: Archive, table: str, days: Days, source: str, into: Path) -> tuple[str, TableRead]:
     """The SELECT a table's view runs, and how it was served."""
-    if table == tables.POSTURE:
-        read = TableRead(table=table, source="snapshots", days=ALL)
-        return _posture_select(archive, into, read, con), read
     if table == tables.DELIVERIES:
         read = TableRead(table=table, source="deliveries", days=days)
         paths = _lake_files(archive, table, days, into, read)
@@ -212,7 +211,10 @@ def run(archive: Archive, sql: str, *, source: str = "auto") -> Iterator[Result]
     with tempfile.TemporaryDirectory(prefix="wizwatch-query-") as tmp:
         reads = []
         for table, days in sorted(needed.items()):
-            select, read = _select(con, archive, table, days, source, Path(tmp))
+            if table == tables.POSTURE:
+                reads.append(_load_posture(con, archive, Path(tmp)))
+                continue
+            select, read = _select(archive, table, days, source, Path(tmp))
             try:
                 con.execute(f'CREATE VIEW "{table}" AS {select}')
             except duckdb.Error as exc:
