@@ -11,6 +11,11 @@ text: ``json_extract_scalar(user, '$.name')``), ``p_event_time``/``p_parse_time`
 ``timestamp`` (Panther's ``YYYY-MM-DD HH:MM:SS.fffffffff`` is Hive's timestamp text). DuckDB
 instead infers the columns from the files themselves (every top-level key, nested values as
 STRUCT/LIST: ``user.name``), so a field Wiz adds tomorrow is queryable locally at once.
+
+Contract extensions (README "Deliveries and the posture"): ``deliveries`` (columns = the fields of
+the notifier's :class:`~wizwatch.notify.records.DeliveryRecord`, declared in both engines), and
+the posture: ``wiz_cloud_configuration_posture`` locally (:mod:`posture`), over the Glue table
+``wiz_cloud_configuration_snapshots`` (one row per raw snapshot page) in Athena.
 """
 
 from __future__ import annotations
