@@ -141,7 +141,8 @@ def detector_table(detector: dict[str, Any]) -> str:
     if cold:
         out.append(
             f"   cold start: detector {cold['detector_import_cpu_s']} s CPU, import boto3 "
-            f"{cold['boto3_import_cpu_s']} s -> {cold['over_boto3']}x"
+            f"{cold['boto3_import_cpu_s']} s -> {cold['over_boto3']}x "
+            f"({cold.get('over_boto3_with_clients')}x with the clients created)"
         )
     rss = detector.get("peak_rss")
     if rss:
