@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wizwatch.parse.normalize import _ci_get
+from wizwatch.parse.indicators import _ci_get
 
 #: MITRE ATT&CK Enterprise tactics by name (lower case) -> id (attack.mitre.org/tactics/enterprise).
 MITRE_TACTICS: dict[str, str] = {

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from wizwatch import logtypes
-from wizwatch.parse.normalize import _ci_get
+from wizwatch.parse.indicators import _ci_get
 
 _FIELDS: dict[str, tuple[str, ...]] = {
     logtypes.AUDIT: ("id",),

@@ -1,0 +1,286 @@
+"""The schemas (``parse.schemas``) compiled once into plain checks: validation without pydantic.
+
+Why this exists (measured, issue 14): the pydantic path re-derived every field's type with
+``typing.get_args`` for every field of every record (``_canonical``/``_submodel``), 60-65% of the
+detector's time on Wiz.Issues and Wiz.VulnerabilityFinding (140-200 µs per event, 14-21x the
+gunzip + JSON floor; 290k ``_submodel`` calls for 5,000 findings). Pydantic itself was ~3%.
+
+A :class:`Plan` is built once per model from its pydantic fields: per field a kind (any, string,
+timestamp, sub-model, list of sub-models, or a small check for the rest) and whether null is
+allowed. :meth:`Plan.accepts` is then one pass over a record's keys. It answers only "certainly
+valid": every check accepts a subset of what pydantic accepts (exact JSON types, no lax
+coercions such as ``"1"`` for a number, no key differing from a field name only by case), so a
+record it accepts is one pydantic accepts, and anything else goes to pydantic (:func:`canonical`
++ ``model_validate``), which decides and gives the reason. The event is the record itself either
+way, so the output cannot depend on which path validated it. ``tests/unit/parse`` compares this
+module's path with a copy of the previous implementation over the corpus and mutated records.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Callable
+from typing import Any, Union
+
+from pydantic import BaseModel, ValidationError
+
+from wizwatch.parse import timestamps
+from wizwatch.parse.schemas import _timestamp
+
+# Field kinds, most frequent first (Plan.accepts tests them in this order).
+ANY, STR, TS, SUB, LIST_SUB, CHECK = range(6)
+
+Check = Callable[[Any], bool]
+
+
+def _never(value: Any) -> bool:
+    return False  # an annotation this module does not know: pydantic decides
+
+
+# --- timestamps -------------------------------------------------------------------------------
+
+#: ``YYYY-MM-DDTHH:MM`` prefixes of timestamps to_panther accepted in the API form, mapped to
+#: ``YYYY-MM-DD HH:MM``. With the minute known good, ``:SS`` + optional fraction + ``Z`` takes a
+#: few string checks that accept a subset of what to_panther does and give its text.
+_MINUTES: dict[str, str] = {}
+_MINUTES_MAX = 4096
+_SECONDS = frozenset(f":{s:02d}" for s in range(61))
+_TIME_TAIL = {20: ".000000000", **{21 + k: "0" * (9 - k) for k in range(1, 10)}}
+
+
+def panther_time(ts: str) -> str:
+    """``timestamps.to_panther(ts)``, remembering good minutes; raises TimestampError."""
+    base = _MINUTES.get(ts[:16])
+    if base is not None and ts[16:19] in _SECONDS and ts[-1:] == "Z":
+        n = len(ts)
+        if n == 20:
+            return base + ts[16:19] + ".000000000"
+        if 22 <= n <= 30 and ts[19] == "." and ts[20:-1].isdecimal():
+            return base + ts[16:-1] + _TIME_TAIL[n]
+    out = timestamps.to_panther(ts)
+    if (
+        len(ts) >= 20
+        and ts[10] == "T"
+        and ts[-1] == "Z"
+        and ts[13] == ":"
+        and out[:16] == ts[:10] + " " + ts[11:16]
+    ):
+        if len(_MINUTES) >= _MINUTES_MAX:
+            _MINUTES.clear()
+        _MINUTES[ts[:16]] = out[:16]
+    return out
+
+
+def _is_timestamp(value: str) -> bool:
+    try:
+        panther_time(value)
+    except timestamps.TimestampError:
+        return False
+    return True
+
+
+# --- annotations -> checks --------------------------------------------------------------------
+
+
+def _union_args(annotation: Any) -> tuple[Any, ...] | None:
+    if typing.get_origin(annotation) in (Union, types.UnionType):
+        return typing.get_args(annotation)
+    return None
+
+
+def sole_submodel(annotation: Any) -> type[BaseModel] | None:
+    """M for ``M``, ``M | None``, ``list[M]`` or ``list[M] | None``; else None (see indicators)."""
+    args = _union_args(annotation)
+    if args is not None:
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) != 1:
+            return None
+        annotation = rest[0]
+    if typing.get_origin(annotation) is list:
+        (annotation,) = typing.get_args(annotation) or (Any,)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _str_keys(value: dict[Any, Any]) -> bool:
+    return all(k.__class__ is str for k in value)
+
+
+def _number(value: Any) -> bool:
+    cls = value.__class__
+    return cls is float or (cls is int and -(2**63) <= value < 2**64)
+
+
+def _check_for(annotation: Any) -> Check:
+    """A check accepting a subset of what pydantic accepts for ``annotation`` (never None)."""
+    if annotation is Any:
+        return lambda v: True
+    args = _union_args(annotation)
+    if args is not None:
+        checks = [_check_for(a) for a in args]
+        return lambda v: any(c(v) for c in checks)
+    if annotation is type(None):
+        return lambda v: v is None
+    if annotation is str:
+        return lambda v: v.__class__ is str
+    if annotation is bool:
+        return lambda v: v.__class__ is bool
+    if annotation is int:
+        return lambda v: v.__class__ is int
+    if annotation is float:
+        return _number
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        sub = plan_for(annotation)
+        return lambda v: v.__class__ is dict and sub.accepts(v) is not None
+    origin, params = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is list:
+        item = _check_for(params[0]) if params else (lambda v: True)
+        return lambda v: v.__class__ is list and all(item(e) for e in v)
+    if origin is dict and (not params or params == (str, Any)):
+        return lambda v: v.__class__ is dict and _str_keys(v)
+    return _never
+
+
+class Plan:
+    """One model's fields as (kind, nullable, argument); see the module docstring."""
+
+    def __init__(self, model: type[BaseModel]) -> None:
+        self.model = model
+        self.fields: dict[str, tuple[int, bool, Any]] = {}
+        self.required = frozenset(n for n, f in model.model_fields.items() if f.is_required())
+        self.lower = frozenset(n.lower() for n in model.model_fields)
+        #: Two fields equal but for case: canonical() picks one; leave such a model to pydantic.
+        self.usable = len(self.lower) == len(model.model_fields)
+
+    def _compile(self) -> None:
+        for name, info in self.model.model_fields.items():
+            ann = info.annotation
+            args = _union_args(ann)
+            nullable = args is not None and type(None) in args
+            core: Any = ann
+            if nullable and args is not None:
+                rest = tuple(a for a in args if a is not type(None))
+                core = rest[0] if len(rest) == 1 else Union[rest]  # noqa: UP007 (a runtime union)
+            validators = [getattr(m, "func", m) for m in info.metadata]
+            sub = sole_submodel(ann)
+            if ann is Any and not validators:
+                self.fields[name] = (ANY, True, None)
+            elif validators == [_timestamp] and core is str:
+                self.fields[name] = (TS, nullable, None)
+            elif validators:
+                self.fields[name] = (CHECK, nullable, _never)
+            elif core is str:
+                self.fields[name] = (STR, nullable, None)
+            elif sub is not None and core is sub:
+                self.fields[name] = (SUB, nullable, plan_for(sub))
+            elif sub is not None and typing.get_origin(core) is list:
+                self.fields[name] = (LIST_SUB, nullable, plan_for(sub))
+            else:
+                self.fields[name] = (CHECK, nullable, _check_for(core))
+
+    def accepts(self, record: dict[Any, Any]) -> list[str] | None:
+        """The record's keys that are not fields (usually none) if it is certainly valid, else None."""
+        if not self.usable or not record.keys() >= self.required:
+            return None
+        fields = self.fields
+        extra: list[str] = []
+        for key, value in record.items():
+            spec = fields.get(key)
+            if spec is None:
+                if key.__class__ is not str or key.lower() in self.lower:
+                    return None  # a case variant of a field: canonical() + pydantic decide
+                extra.append(key)
+                continue
+            kind, nullable, arg = spec
+            if kind == ANY:
+                continue
+            if value is None:
+                if nullable:
+                    continue
+                return None
+            if kind == STR:
+                if value.__class__ is not str:
+                    return None
+            elif kind == TS:
+                if value.__class__ is not str or not _is_timestamp(value):
+                    return None
+            elif kind == SUB:
+                if value.__class__ is not dict or arg.accepts(value) is None:
+                    return None
+            elif kind == LIST_SUB:
+                if value.__class__ is not list:
+                    return None
+                for item in value:
+                    if item.__class__ is not dict or arg.accepts(item) is None:
+                        return None
+            elif not arg(value):
+                return None
+        return extra
+
+
+_PLANS: dict[type[BaseModel], Plan] = {}
+
+
+def plan_for(model: type[BaseModel]) -> Plan:
+    """The model's plan, compiled on first use and kept for the process."""
+    plan = _PLANS.get(model)
+    if plan is None:
+        plan = _PLANS[model] = Plan(model)
+        plan._compile()  # after registering: self-referencing models terminate
+    return plan
+
+
+# --- the pydantic path (decides what the plan does not, and words the reason) ------------------
+
+
+def _submodel(annotation: Any) -> type[BaseModel] | None:
+    """The first model found in an annotation (depth first, last argument first)."""
+    stack = [annotation]
+    while stack:
+        a = stack.pop()
+        if isinstance(a, type) and issubclass(a, BaseModel):
+            return a
+        stack.extend(typing.get_args(a))
+    return None
+
+
+_CANONICAL: dict[type[BaseModel], tuple[dict[str, str], dict[str, type[BaseModel] | None]]] = {}
+
+
+def _canonical_plan(model: type[BaseModel]) -> tuple[dict[str, str], dict[str, type[BaseModel] | None]]:
+    got = _CANONICAL.get(model)
+    if got is None:
+        fields = model.model_fields
+        by_lower = {name.lower(): name for name in fields}
+        subs = {name: _submodel(info.annotation) for name, info in fields.items()}
+        got = _CANONICAL[model] = (by_lower, subs)
+    return got
+
+
+def canonical(model: type[BaseModel], data: Any) -> Any:
+    """A copy of ``data`` whose keys match the model's field names case-insensitively."""
+    if not isinstance(data, dict):
+        return data
+    by_lower, subs = _canonical_plan(model)
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = key if key in subs else by_lower.get(key.lower(), key) if isinstance(key, str) else key
+        if name in out and name != key:
+            continue  # the exact-case key wins
+        sub = subs.get(name)
+        if sub is not None:
+            value = [canonical(sub, v) for v in value] if isinstance(value, list) else canonical(sub, value)
+        out[name] = value
+    return out
+
+
+def reason(exc: ValidationError) -> str:
+    """The quarantine reason for a validation error (its first five errors)."""
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(p) for p in err["loc"]) or "(record)"
+        parts.append(f"{loc}: {err['msg']}")
+    more = exc.error_count() - len(parts)
+    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
