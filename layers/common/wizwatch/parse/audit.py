@@ -11,30 +11,17 @@ from __future__ import annotations
 
 import operator
 import re
-import socket
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from wizwatch.errors import InvalidRecord
-from wizwatch.parse.indicators import _is_ip
-
-_inet_pton = socket.inet_pton
-_AF_INET = socket.AF_INET
+from wizwatch.parse.indicators import _AF_INET, _inet_pton, _is_ip, _is_ip_fast
 
 _TS_API = re.compile(
     r"(\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]))T((?:[01]\d|2[0-3]):[0-5]\d:(?:[0-5]\d|60))"
     r"(?:\.(\d{1,9}))?Z"
 )
-
-
-def _is_ip_fast(value: str) -> bool:
-    """Same answer as :func:`_is_ip`; strict dotted quads (the common case) via inet_pton."""
-    try:
-        _inet_pton(_AF_INET, value)
-    except (OSError, ValueError):
-        return _is_ip(value)
-    return True
 
 
 _PAD = ["0" * (9 - k) for k in range(10)]

@@ -10,8 +10,10 @@ the case-insensitive scan (a ``lower()`` per key whenever the key is absent) can
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
+import socket
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -134,6 +136,7 @@ class Paths:
         return current
 
 
+@functools.lru_cache(maxsize=4096)  # hosts repeat (a portal's, a cloud console's); pure
 def _is_ip(value: str) -> bool:
     try:
         ipaddress.ip_address(value)
@@ -142,7 +145,29 @@ def _is_ip(value: str) -> bool:
     return True
 
 
+_inet_pton = socket.inet_pton
+_AF_INET = socket.AF_INET
+
+
+def _is_ip_fast(value: str) -> bool:
+    """Same answer as :func:`_is_ip`; strict dotted quads (the common case) via inet_pton."""
+    try:
+        _inet_pton(_AF_INET, value)
+    except (OSError, ValueError):
+        return _is_ip(value)
+    return True
+
+
+#: ``http(s)://host`` with a plain lower-case host and nothing else in the authority (no user,
+#: port or brackets), followed by a path, query, fragment or the end: urlsplit's hostname is then
+#: the host text itself. Anything else goes through urlsplit.
+_PLAIN_URL = re.compile(r"https?://([a-z0-9.-]+)(?:[/?#]|\Z)")
+
+
 def _host(url: str) -> str | None:
+    m = _PLAIN_URL.match(url)
+    if m is not None:
+        return m.group(1)
     try:
         host = urlsplit(url if "//" in url else "//" + url).hostname
     except ValueError:
@@ -174,7 +199,7 @@ def _collect(out: dict[str, list[str]], kind: str, values: Iterable[Any]) -> Non
         if not isinstance(value, str) or not value:
             continue
         if kind == "ip":
-            if _is_ip(value):
+            if _is_ip_fast(value):
                 _add(out, "p_any_ip_addresses", value)
         elif kind == "actor_id":
             _add(out, "p_any_actor_ids", value)
@@ -186,7 +211,7 @@ def _collect(out: dict[str, list[str]], kind: str, values: Iterable[Any]) -> Non
         elif kind == "url":
             host = _host(value)
             if host:
-                _add(out, "p_any_ip_addresses" if _is_ip(host) else "p_any_domain_names", host)
+                _add(out, "p_any_ip_addresses" if _is_ip_fast(host) else "p_any_domain_names", host)
         elif kind == "arn_host":
             continue  # ARNs are not domains; kept as a documented non-indicator
         elif kind == "arn":

@@ -113,105 +113,151 @@ def _number(value: Any) -> bool:
     return cls is float or (cls is int and -(2**63) <= value < 2**64)
 
 
-def _check_for(annotation: Any) -> Check:
-    """A check accepting a subset of what pydantic accepts for ``annotation`` (never None)."""
+#: Types whose instances an annotation certainly accepts whatever the value (no value check).
+_BY_TYPE: dict[Any, frozenset[type]] = {
+    str: frozenset({str}),
+    bool: frozenset({bool}),
+    int: frozenset({int}),
+    float: frozenset({float}),
+    type(None): frozenset({type(None)}),
+}
+
+
+def _check_for(annotation: Any) -> tuple[Check, frozenset[type]]:
+    """(a check accepting a subset of what pydantic accepts for ``annotation``, the types for
+    which the check is True whatever the value)."""
     if annotation is Any:
-        return lambda v: True
+        return (lambda v: True), frozenset()
     args = _union_args(annotation)
     if args is not None:
-        checks = [_check_for(a) for a in args]
-        return lambda v: any(c(v) for c in checks)
+        both = [_check_for(a) for a in args]
+        checks = [c for c, _ in both]
+        return (lambda v: any(c(v) for c in checks)), frozenset().union(*(t for _, t in both))
+    by_type = _BY_TYPE.get(annotation, frozenset())
     if annotation is type(None):
-        return lambda v: v is None
-    if annotation is str:
-        return lambda v: v.__class__ is str
-    if annotation is bool:
-        return lambda v: v.__class__ is bool
-    if annotation is int:
-        return lambda v: v.__class__ is int
+        return (lambda v: v is None), by_type
+    if annotation in (str, bool, int):
+        return (lambda v: v.__class__ is annotation), by_type
     if annotation is float:
-        return _number
+        return _number, by_type
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         sub = plan_for(annotation)
-        return lambda v: v.__class__ is dict and sub.accepts(v) is not None
+        return (lambda v: v.__class__ is dict and sub.accepts(v) is not None), by_type
     origin, params = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is list:
-        item = _check_for(params[0]) if params else (lambda v: True)
-        return lambda v: v.__class__ is list and all(item(e) for e in v)
+        item = _check_for(params[0])[0] if params else (lambda v: True)
+        return (lambda v: v.__class__ is list and all(item(e) for e in v)), by_type
     if origin is dict and (not params or params == (str, Any)):
-        return lambda v: v.__class__ is dict and _str_keys(v)
-    return _never
+        return (lambda v: v.__class__ is dict and _str_keys(v)), by_type
+    return _never, by_type
+
+
+_NONE = type(None)
+_REJECT: tuple[tuple[Any, ...], tuple[str, ...]] | None = None
+#: Signatures remembered per plan before the memory is cleared (hostile input cannot grow it).
+_MAX_SIGNATURES = 512
 
 
 class Plan:
-    """One model's fields as (kind, nullable, argument); see the module docstring."""
+    """One model's fields as (kind, nullable, argument); see the module docstring.
+
+    Records of one log type nearly all share a few *signatures* (their keys in order and the
+    type of each value). What the keys and types alone decide (missing required fields, case
+    variants, a string where a string is expected, ...) is decided once per signature; only the
+    values that need a look (timestamps, sub-objects, lists, numbers) are checked per record.
+    """
 
     def __init__(self, model: type[BaseModel]) -> None:
         self.model = model
-        self.fields: dict[str, tuple[int, bool, Any]] = {}
+        self.fields: dict[str, tuple[int, bool, Any, frozenset[type]]] = {}
         self.required = frozenset(n for n, f in model.model_fields.items() if f.is_required())
         self.lower = frozenset(n.lower() for n in model.model_fields)
         #: Two fields equal but for case: canonical() picks one; leave such a model to pydantic.
         self.usable = len(self.lower) == len(model.model_fields)
+        self._signatures: dict[tuple[Any, ...], tuple[tuple[Any, ...], tuple[str, ...]] | None] = {}
 
     def _compile(self) -> None:
         for name, info in self.model.model_fields.items():
             ann = info.annotation
             args = _union_args(ann)
-            nullable = args is not None and type(None) in args
+            nullable = args is not None and _NONE in args
             core: Any = ann
             if nullable and args is not None:
-                rest = tuple(a for a in args if a is not type(None))
+                rest = tuple(a for a in args if a is not _NONE)
                 core = rest[0] if len(rest) == 1 else Union[rest]  # noqa: UP007 (a runtime union)
             validators = [getattr(m, "func", m) for m in info.metadata]
             sub = sole_submodel(ann)
             if ann is Any and not validators:
-                self.fields[name] = (ANY, True, None)
+                self.fields[name] = (ANY, True, None, frozenset())
             elif validators == [_timestamp] and core is str:
-                self.fields[name] = (TS, nullable, None)
+                self.fields[name] = (TS, nullable, None, frozenset())
             elif validators:
-                self.fields[name] = (CHECK, nullable, _never)
+                self.fields[name] = (CHECK, nullable, _never, frozenset())
             elif core is str:
-                self.fields[name] = (STR, nullable, None)
+                self.fields[name] = (STR, nullable, None, frozenset({str}))
             elif sub is not None and core is sub:
-                self.fields[name] = (SUB, nullable, plan_for(sub))
+                self.fields[name] = (SUB, nullable, plan_for(sub), frozenset())
             elif sub is not None and typing.get_origin(core) is list:
-                self.fields[name] = (LIST_SUB, nullable, plan_for(sub))
+                self.fields[name] = (LIST_SUB, nullable, plan_for(sub), frozenset())
             else:
-                self.fields[name] = (CHECK, nullable, _check_for(core))
+                check, by_type = _check_for(core)
+                self.fields[name] = (CHECK, nullable, check, by_type)
 
-    def accepts(self, record: dict[Any, Any]) -> list[str] | None:
-        """The record's keys that are not fields (usually none) if it is certainly valid, else None."""
-        if not self.usable or not record.keys() >= self.required:
-            return None
-        fields = self.fields
+    def _signature(
+        self, keys: tuple[Any, ...], kinds: tuple[type, ...]
+    ) -> tuple[tuple[Any, ...], tuple[str, ...]] | None:
+        """(the (key, kind, argument) checks left for the values, the keys that are not fields),
+        or None when the keys and types already rule the record out (pydantic decides)."""
+        if not self.usable or not self.required.issubset(keys):
+            return _REJECT
+        left: list[tuple[Any, int, Any]] = []
         extra: list[str] = []
-        for key, value in record.items():
-            spec = fields.get(key)
+        for key, cls in zip(keys, kinds, strict=True):
+            spec = self.fields.get(key)
             if spec is None:
                 if key.__class__ is not str or key.lower() in self.lower:
-                    return None  # a case variant of a field: canonical() + pydantic decide
+                    return _REJECT  # a case variant of a field: canonical() + pydantic decide
                 extra.append(key)
                 continue
-            kind, nullable, arg = spec
-            if kind == ANY:
+            kind, nullable, arg, by_type = spec
+            if kind == ANY or (cls is _NONE and nullable) or cls in by_type:
                 continue
-            if value is None:
-                if nullable:
-                    continue
-                return None
+            if cls is _NONE:
+                return _REJECT
             if kind == STR:
-                if value.__class__ is not str:
-                    return None
-            elif kind == TS:
-                if value.__class__ is not str or not _is_timestamp(value):
+                return _REJECT
+            if kind == TS:
+                if cls is not str:
+                    return _REJECT
+            elif kind == SUB:
+                if cls is not dict:
+                    return _REJECT
+            elif kind == LIST_SUB and cls is not list:
+                return _REJECT
+            left.append((key, kind, arg))
+        return tuple(left), tuple(extra)
+
+    def accepts(self, record: dict[Any, Any]) -> tuple[str, ...] | None:
+        """The record's keys that are not fields (usually none) if it is certainly valid, else None."""
+        signature = (tuple(record), tuple(map(type, record.values())))
+        try:
+            known = self._signatures[signature]
+        except KeyError:
+            if len(self._signatures) >= _MAX_SIGNATURES:
+                self._signatures.clear()
+            known = self._signatures[signature] = self._signature(*signature)
+        if known is None:
+            return None
+        left, extra = known
+        for key, kind, arg in left:
+            value = record[key]
+            if kind == TS:
+                if not _is_timestamp(value):
                     return None
             elif kind == SUB:
-                if value.__class__ is not dict or arg.accepts(value) is None:
+                if arg.accepts(value) is None:
                     return None
             elif kind == LIST_SUB:
-                if value.__class__ is not list:
-                    return None
                 for item in value:
                     if item.__class__ is not dict or arg.accepts(item) is None:
                         return None
