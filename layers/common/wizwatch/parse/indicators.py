@@ -69,14 +69,35 @@ INDICATORS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+#: An object's keys (in order) -> {lower-cased key: its first key}. Objects of one shape share
+#: their keys, so the case-insensitive scan is made once per shape, not per lookup.
+_LOWERED: dict[tuple[Any, ...], dict[str, str]] = {}
+_LOWERED_MAX = 4096
+
+
+def _ci_key(d: dict[Any, Any], key: str) -> Any:
+    """The first key of ``d`` equal to ``key`` ignoring case (the exact key first), else None."""
+    if key in d:
+        return key
+    keys = tuple(d)
+    lowered = _LOWERED.get(keys)
+    if lowered is None:
+        lowered = {}
+        for k in keys:
+            if isinstance(k, str):
+                lowered.setdefault(k.lower(), k)
+        if len(_LOWERED) >= _LOWERED_MAX:
+            _LOWERED.clear()
+        _LOWERED[keys] = lowered
+    return lowered.get(key.lower())
+
+
 def _ci_get(d: dict[str, Any], key: str) -> Any:
+    """``d[key]`` with Panther's case-insensitive key lookup (exact key first); None if absent."""
     if key in d:
         return d[key]
-    low = key.lower()
-    for k, v in d.items():
-        if isinstance(k, str) and k.lower() == low:
-            return v
-    return None
+    found = _ci_key(d, key)
+    return None if found is None else d[found]
 
 
 def values_at(record: Any, path: str) -> Iterable[Any]:
@@ -104,6 +125,9 @@ class Paths:
 
     def __init__(self, model: type[BaseModel] | None, paths: Iterable[str]) -> None:
         self.paths: list[tuple[tuple[str, bool, bool], ...]] = []
+        #: Per path: its keys when every step is clean and only the last may walk a list, else
+        #: None. For an accepted record each object on such a path is a dict or None.
+        self.simple: list[tuple[tuple[str, ...], bool] | None] = []
         for path in paths:
             steps = []
             current = model
@@ -114,9 +138,22 @@ class Paths:
                 steps.append((key, walk, clean))
                 current = sole_submodel(current.model_fields[key].annotation) if clean and current else None
             self.paths.append(tuple(steps))
+            simple = all(c for _, _, c in steps) and not any(w for _, w, _ in steps[:-1])
+            self.simple.append((tuple(k for k, _, _ in steps), steps[-1][1]) if simple else None)
 
     def values(self, index: int, record: Any, clean: bool) -> list[Any]:
         """values_at(record, paths[index]); ``clean``: the plan accepted the record."""
+        simple = self.simple[index] if clean else None
+        if simple is not None:
+            keys, walk = simple
+            node: Any = record
+            for key in keys:
+                if node is None:
+                    return []
+                node = node.get(key)
+            if walk:
+                return node if node.__class__ is list else []
+            return [] if node is None else [node]
         current: list[Any] = [record]
         for key, walk, step_clean in self.paths[index]:
             nxt: list[Any] = []
@@ -164,6 +201,11 @@ def _is_ip_fast(value: str) -> bool:
 _PLAIN_URL = re.compile(r"https?://([a-z0-9.-]+)(?:[/?#]|\Z)")
 
 
+#: What an IP address written with only lower-case letters, digits, dots and dashes can look
+#: like: digits and dots (a letter or a dash rules out IPv4, the missing colon IPv6).
+_IPV4ISH = re.compile(r"[0-9.]+")
+
+
 def _host(url: str) -> str | None:
     m = _PLAIN_URL.match(url)
     if m is not None:
@@ -173,6 +215,31 @@ def _host(url: str) -> str | None:
     except ValueError:
         return None
     return host or None
+
+
+#: URL -> (indicator field, host) or None: portal, console and advisory URLs repeat across records.
+_URL_HOSTS: dict[str, tuple[str, str] | None] = {}
+_URL_HOSTS_MAX = 4096
+
+
+def _url_host(url: str) -> tuple[str, str] | None:
+    """(``p_any_ip_addresses`` or ``p_any_domain_names``, the URL's host), None without a host."""
+    try:
+        return _URL_HOSTS[url]
+    except KeyError:
+        pass
+    m = _PLAIN_URL.match(url)
+    if m is not None:
+        host: str | None = m.group(1)
+        is_ip = _IPV4ISH.fullmatch(m.group(1)) is not None and _is_ip_fast(m.group(1))
+    else:
+        host = _host(url)
+        is_ip = bool(host) and _is_ip_fast(host or "")
+    found = ("p_any_ip_addresses" if is_ip else "p_any_domain_names", host) if host else None
+    if len(_URL_HOSTS) >= _URL_HOSTS_MAX:
+        _URL_HOSTS.clear()
+    _URL_HOSTS[url] = found
+    return found
 
 
 def _add(out: dict[str, list[str]], field: str, value: str) -> None:
@@ -209,9 +276,9 @@ def _collect(out: dict[str, list[str]], kind: str, values: Iterable[Any]) -> Non
             if "@" in value and " " not in value:
                 _add(out, "p_any_emails", value)
         elif kind == "url":
-            host = _host(value)
-            if host:
-                _add(out, "p_any_ip_addresses" if _is_ip_fast(host) else "p_any_domain_names", host)
+            found = _url_host(value)
+            if found is not None:
+                _add(out, *found)
         elif kind == "arn_host":
             continue  # ARNs are not domains; kept as a documented non-indicator
         elif kind == "arn":

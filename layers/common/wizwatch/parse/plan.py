@@ -73,6 +73,15 @@ def panther_time(ts: str) -> str:
 
 
 def _is_timestamp(value: str) -> bool:
+    """``panther_time(value)`` would succeed (the API form with a known minute: no strings built)."""
+    n = len(value)
+    if (
+        value[:16] in _MINUTES
+        and value[16:19] in _SECONDS
+        and value[-1:] == "Z"
+        and (n == 20 or (22 <= n <= 30 and value[19] == "." and value[20:-1].isdecimal()))
+    ):
+        return True
     try:
         panther_time(value)
     except timestamps.TimestampError:
@@ -104,8 +113,27 @@ def sole_submodel(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _str_keys(value: dict[Any, Any]) -> bool:
-    return all(k.__class__ is str for k in value)
+_ONLY_STR = frozenset({str})
+
+
+def _str_dict(value: Any) -> bool:
+    """``dict[str, Any]``: a dict whose keys are all exactly str."""
+    return value.__class__ is dict and _ONLY_STR.issuperset(map(type, value))
+
+
+def _str_list(value: Any) -> bool:
+    """``list[str]``."""
+    return value.__class__ is list and _ONLY_STR.issuperset(map(type, value))
+
+
+def _str_dict_list(value: Any) -> bool:
+    """``list[dict[str, Any]]``."""
+    if value.__class__ is not list:
+        return False
+    for item in value:
+        if item.__class__ is not dict or not _ONLY_STR.issuperset(map(type, item)):
+            return False
+    return True
 
 
 def _number(value: Any) -> bool:
@@ -144,18 +172,24 @@ def _check_for(annotation: Any) -> tuple[Check, frozenset[type]]:
         sub = plan_for(annotation)
         return (lambda v: v.__class__ is dict and sub.accepts(v) is not None), by_type
     origin, params = typing.get_origin(annotation), typing.get_args(annotation)
+    str_dict = origin is dict and (not params or params == (str, Any))
+    if origin is list and params == (str,):
+        return _str_list, by_type
+    item_dict = bool(params) and typing.get_origin(params[0]) is dict
+    if origin is list and item_dict and typing.get_args(params[0]) in ((), (str, Any)):
+        return _str_dict_list, by_type
+    if str_dict:
+        return _str_dict, by_type
     if origin is list:
         item = _check_for(params[0])[0] if params else (lambda v: True)
         return (lambda v: v.__class__ is list and all(item(e) for e in v)), by_type
-    if origin is dict and (not params or params == (str, Any)):
-        return (lambda v: v.__class__ is dict and _str_keys(v)), by_type
     return _never, by_type
 
 
 _NONE = type(None)
 _REJECT: tuple[tuple[Any, ...], tuple[str, ...]] | None = None
 #: Signatures remembered per plan before the memory is cleared (hostile input cannot grow it).
-_MAX_SIGNATURES = 512
+_MAX_SIGNATURES = 2048
 
 
 class Plan:
@@ -249,10 +283,17 @@ class Plan:
         if known is None:
             return None
         left, extra = known
+        minutes, seconds = _MINUTES, _SECONDS
         for key, kind, arg in left:
             value = record[key]
             if kind == TS:
-                if not _is_timestamp(value):
+                n = len(value)  # _is_timestamp's fast case inlined: a few per record
+                if not (
+                    value[:16] in minutes
+                    and value[16:19] in seconds
+                    and value[-1:] == "Z"
+                    and (n == 20 or (22 <= n <= 30 and value[19] == "." and value[20:-1].isdecimal()))
+                ) and not _is_timestamp(value):
                     return None
             elif kind == SUB:
                 if arg.accepts(value) is None:
