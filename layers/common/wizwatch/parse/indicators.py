@@ -126,7 +126,7 @@ class Paths:
     def __init__(self, model: type[BaseModel] | None, paths: Iterable[str]) -> None:
         self.paths: list[tuple[tuple[str, bool, bool], ...]] = []
         #: Per path: its keys when every step is clean and only the last may walk a list, else
-        #: None. For an accepted record each object on such a path is a dict or None.
+        #: None. On an accepted record each step is then a plain ``dict.get``.
         self.simple: list[tuple[tuple[str, ...], bool] | None] = []
         for path in paths:
             steps = []
@@ -148,8 +148,8 @@ class Paths:
             keys, walk = simple
             node: Any = record
             for key in keys:
-                if node is None:
-                    return []
+                if node.__class__ is not dict:
+                    return []  # None, or a list met without [] in the path: values_at skips it
                 node = node.get(key)
             if walk:
                 return node if node.__class__ is list else []

@@ -126,6 +126,11 @@ def _str_list(value: Any) -> bool:
     return value.__class__ is list and _ONLY_STR.issuperset(map(type, value))
 
 
+def _any_list(value: Any) -> bool:
+    """``list[Any]``."""
+    return value.__class__ is list
+
+
 def _str_dict_list(value: Any) -> bool:
     """``list[dict[str, Any]]``."""
     if value.__class__ is not list:
@@ -180,6 +185,8 @@ def _check_for(annotation: Any) -> tuple[Check, frozenset[type]]:
         return _str_dict_list, by_type
     if str_dict:
         return _str_dict, by_type
+    if origin is list and params in ((), (Any,)):
+        return _any_list, by_type
     if origin is list:
         item = _check_for(params[0])[0] if params else (lambda v: True)
         return (lambda v: v.__class__ is list and all(item(e) for e in v)), by_type
@@ -273,13 +280,14 @@ class Plan:
 
     def accepts(self, record: dict[Any, Any]) -> tuple[str, ...] | None:
         """The record's keys that are not fields (usually none) if it is certainly valid, else None."""
-        signature = (tuple(record), tuple(map(type, record.values())))
+        signature = (*record, *map(type, record.values()))  # keys, then their values' types
         try:
             known = self._signatures[signature]
         except KeyError:
             if len(self._signatures) >= _MAX_SIGNATURES:
                 self._signatures.clear()
-            known = self._signatures[signature] = self._signature(*signature)
+            n = len(record)
+            known = self._signatures[signature] = self._signature(signature[:n], signature[n:])
         if known is None:
             return None
         left, extra = known
