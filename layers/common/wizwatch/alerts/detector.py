@@ -130,6 +130,8 @@ class Detector:
         normalized, invalid = _normalizer(log_type).normalize_page(work, parse_time)
         groups: dict[GroupKey, _Collect] = {}
         bad: list[dict[str, Any]] = []
+        evaluate = self.engine.evaluate
+        keep = events.append
         for index, event in enumerate(normalized):
             if event is None:
                 bad.append(_quarantine_row(index, records[index], InvalidRecord(invalid[index]), ref.uri))
@@ -138,9 +140,8 @@ class Detector:
             if not isinstance(identity, str):
                 bad.append(_quarantine_row(index, records[index], identity, ref.uri))
                 continue
-            report.events += 1
-            events.append(event)
-            for result in self.engine.evaluate(log_type, event):
+            keep(event)
+            for result in evaluate(log_type, event):
                 rule = result.rule
                 if result.error is not None:
                     report.rule_errors += 1
@@ -166,6 +167,7 @@ class Detector:
                 if len(group.events) < MAX_EVENTS:
                     group.events.append(event)
                 group.rows.append((identity, event))
+        report.events += len(normalized) - len(bad)
         return groups, bad
 
     def _spec(self, c: _Collect, ref: ObjectRef, log_type: str) -> AlertSpec:

@@ -37,6 +37,9 @@ _SPLIT: dict[str, tuple[tuple[tuple[str, ...], ...], ...]] = {
     for log_type, fields in _FIELDS.items()
 }
 
+#: The log types whose identity is ``id`` alone (their split paths, for an identity check).
+_SPLIT_ID_ONLY = {log_type: split for log_type, split in _SPLIT.items() if split == ((("id",),),)}
+
 
 def _lookup(record: Any, alternatives: tuple[tuple[str, ...], ...]) -> Any:
     for keys in alternatives:
@@ -56,6 +59,10 @@ def event_identity(log_type: str, record: dict[str, Any]) -> str:
     split = _SPLIT.get(log_type)
     if split is None:
         raise ValueError(f"unknown log type {log_type!r}")
+    if split is _SPLIT_ID_ONLY.get(log_type) and record.__class__ is dict and "id" in record:
+        value = record["id"]  # Wiz.Audit, Wiz.Detections: the exact key, as _lookup reads first
+        if value is not None and value != "":
+            return log_type + ":" + str(value)
     parts = [_lookup(record, f) for f in split]
     if parts[0] is None:
         raise ValueError(f"{log_type} record has no {_FIELDS[log_type][0]}")
