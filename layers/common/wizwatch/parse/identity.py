@@ -59,7 +59,7 @@ def event_identity(log_type: str, record: dict[str, Any]) -> str:
     split = _SPLIT.get(log_type)
     if split is None:
         raise ValueError(f"unknown log type {log_type!r}")
-    if split is _SPLIT_ID_ONLY.get(log_type) and record.__class__ is dict and "id" in record:
+    if log_type in _SPLIT_ID_ONLY and record.__class__ is dict and "id" in record:
         value = record["id"]  # Wiz.Audit, Wiz.Detections: the exact key, as _lookup reads first
         if value is not None and value != "":
             return log_type + ":" + str(value)
