@@ -7,11 +7,13 @@ gunzip + JSON floor; 290k ``_submodel`` calls for 5,000 findings). Pydantic itse
 
 A :class:`Plan` is built once per model from its pydantic fields: per field a kind (any, string,
 timestamp, sub-model, list of sub-models, or a small check for the rest) and whether null is
-allowed. :meth:`Plan.accepts` is then one pass over a record's keys. It answers only "certainly
-valid": every check accepts a subset of what pydantic accepts (exact JSON types, no lax
-coercions such as ``"1"`` for a number, no key differing from a field name only by case), so a
-record it accepts is one pydantic accepts, and anything else goes to pydantic (:func:`canonical`
-+ ``model_validate``), which decides and gives the reason. The event is the record itself either
+allowed. :meth:`Plan.accepts` decides what a record's keys and value types decide once per
+*signature* (records of a type share a handful), then checks only the values that need a look
+(timestamps, sub-objects, lists). It answers only "certainly valid": every check accepts a
+subset of what pydantic accepts (exact JSON types, no lax coercions such as ``"1"`` for a
+number, no key differing from a field name only by case, an annotation it does not know never
+accepted), so a record it accepts is one pydantic accepts, and anything else goes to pydantic
+(:func:`canonical` + ``model_validate``), which decides and gives the reason. The event is the record itself either
 way, so the output cannot depend on which path validated it. ``tests/unit/parse`` compares this
 module's path with a copy of the previous implementation over the corpus and mutated records.
 """
@@ -28,7 +30,7 @@ from pydantic import BaseModel, ValidationError
 from wizwatch.parse import timestamps
 from wizwatch.parse.schemas import _timestamp
 
-# Field kinds, most frequent first (Plan.accepts tests them in this order).
+# Field kinds.
 ANY, STR, TS, SUB, LIST_SUB, CHECK = range(6)
 
 Check = Callable[[Any], bool]
