@@ -13,9 +13,10 @@ allowed. :meth:`Plan.accepts` decides what a record's keys and value types decid
 subset of what pydantic accepts (exact JSON types, no lax coercions such as ``"1"`` for a
 number, no key differing from a field name only by case, an annotation it does not know never
 accepted), so a record it accepts is one pydantic accepts, and anything else goes to pydantic
-(:func:`canonical` + ``model_validate``), which decides and gives the reason. The event is the record itself either
-way, so the output cannot depend on which path validated it. ``tests/unit/parse`` compares this
-module's path with a copy of the previous implementation over the corpus and mutated records.
+(:func:`canonical` + ``model_validate``), which decides and gives the reason. The event is the
+record itself either way, so the output cannot depend on which path validated it.
+``tests/unit/parse`` compares this module's path with a copy of the previous implementation over
+the corpus and mutated records.
 """
 
 from __future__ import annotations
