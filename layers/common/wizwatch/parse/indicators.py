@@ -304,7 +304,7 @@ class Indicators:
     """:func:`indicators` for one log type with its paths compiled (see :class:`Paths`)."""
 
     def __init__(self, log_type: str, model: type[BaseModel]) -> None:
-        spec = INDICATORS.get(log_type, ())
+        spec = [(p, k) for p, k in INDICATORS.get(log_type, ()) if k != "arn_host"]  # never one
         self.kinds = [kind for _, kind in spec]
         self.paths = Paths(model, [path for path, _ in spec])
 
