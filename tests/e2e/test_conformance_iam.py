@@ -30,6 +30,8 @@ from wizwatch_tools.localstack.recorder import AwsCall
 from wizwatch_tools.localstack.roles import role_logical_id
 
 TEMPLATE = load_template(DEFAULT_TEMPLATE)
+#: One stack for the module, exercised once (every flow below), on one xdist worker.
+pytestmark = pytest.mark.xdist_group("conformance_iam")
 
 #: "Using IAM with DynamoDB transactions" (DynamoDB Developer Guide): "Permissions for Put,
 #: Update, Delete, and Get actions are governed by the permissions used for the underlying
@@ -192,7 +194,7 @@ def grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
     }
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def captured_logs() -> Iterator[list[str]]:
     """Every record the functions' loggers emit (Powertools loggers do not propagate)."""
     lines: list[str] = []
@@ -214,11 +216,15 @@ def captured_logs() -> Iterator[list[str]]:
             logger.removeHandler(handler)
 
 
-@pytest.fixture
-def exercised(stack: Any, wiz_sim: Any, captured_logs: list[str], tmp_path: Any) -> Iterator[Any]:
+@pytest.fixture(scope="module")
+def exercised(
+    module_stack: Any, module_wiz_sim: Any, captured_logs: list[str], tmp_path_factory: Any
+) -> Iterator[Any]:
     """The stack after every flow: pipeline, pushed issues and detections (and refused pushes), a
     rejected token, an unreadable raw page, an alert delivered twice, an alert SNS refuses (its
-    topic deleted) until it is parked in the DLQ, and a delivery with credentials from the secret."""
+    topic deleted) until it is parked in the DLQ, and a delivery with credentials from the secret.
+    Once per module: the tests only read what these flows left behind."""
+    stack, wiz_sim, tmp_path = module_stack, module_wiz_sim, tmp_path_factory.mktemp("iam")
     from wizwatch_tools.localstack.webhook_listener import WebhookListener
     from wizwatch_tools.simulator.sender import Auth, WebhookSender
 
@@ -315,7 +321,8 @@ def test_roles_grant_exactly_what_the_code_calls(exercised: Any) -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_no_wildcards_and_each_secret_is_its_readers_alone(stack: Any) -> None:
+def test_no_wildcards_and_each_secret_is_its_readers_alone(module_stack: Any) -> None:
+    stack = module_stack
     # the Wiz credentials are the poller's, the webhook's its own, the destinations' the notifier's
     owners = {
         stack.resources["secret_id"]: "poller",

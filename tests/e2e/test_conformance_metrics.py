@@ -21,6 +21,8 @@ from wizwatch_tools.localstack.cfn import load_template
 from wizwatch_tools.localstack.provision import DEFAULT_TEMPLATE
 
 TEMPLATE = load_template(DEFAULT_TEMPLATE)
+#: One stack for the module, run once, on one xdist worker.
+pytestmark = pytest.mark.xdist_group("conformance_metrics")
 NAMESPACE = metric_names.NAMESPACE
 _SEARCH = re.compile(r"SEARCH\('\{(?P<schema>[^}]*)\}(?P<terms>[^']*)'")
 _TERM = re.compile(r'(\w+)="([^"]*)"')
@@ -102,8 +104,9 @@ def dashboard_metrics(
     return rows, searches
 
 
-@pytest.fixture
-def emitted(stack: Any, wiz_sim: Any) -> tuple[Any, Emitted]:
+@pytest.fixture(scope="module")
+def emitted(module_stack: Any, module_wiz_sim: Any) -> tuple[Any, Emitted]:
+    stack, wiz_sim = module_stack, module_wiz_sim
     stack.run_pipeline()
     alerts = stack.received_alerts()
     assert alerts, "no alerts: the detector's alert metrics were not exercised"
@@ -159,7 +162,8 @@ def test_alarms_and_dashboard_watch_emitted_metrics(emitted: tuple[Any, Emitted]
         assert hits, f"dashboard SEARCH for {name} by {sorted(dim_names)} {terms} matches nothing emitted"
 
 
-def test_aws_metric_dimensions_name_real_resources(stack: Any) -> None:
+def test_aws_metric_dimensions_name_real_resources(module_stack: Any) -> None:
+    stack = module_stack
     functions = {spec.function_name for spec in stack.functions.values()}
     queues = {
         stack.provisioned.resolver.get_att(q, "QueueName")

@@ -4,6 +4,7 @@ rejected cursor, is complete against the simulator's ground truth, and never rea
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -189,6 +190,42 @@ def test_snapshot_cursor_rejected_midway_restarts_under_a_new_id(stack: Any, wiz
     [(folder, snap)] = complete_snapshots(stack).items()
     assert folder.endswith("_00000001")
     assert {i for page in snap["pages"].values() for i in page} == snapshot_truth(wiz_sim, as_of)
+
+
+def test_a_cursor_cycle_in_a_snapshot_is_stopped_and_reported(stack: Any, wiz_sim: Any) -> None:
+    # The snapshot pages with the incremental windows' page loop, cursor-cycle check included:
+    # paging that loops (A -> B -> A) stops the stream at the first repeat instead of storing the
+    # loop's pages until the budget runs out and completing a snapshot that lacks the rest.
+    wiz_sim.faults.add("cursor_cycle", count=1000, connection="configurationFindings")
+    result = stack.invoke("poller", SNAPSHOT, env_overrides=ENV)
+    snap = result["log_types"][f"{LT}/snapshot"]
+    assert not result["ok"] and snap["status"] == "error" and "CursorCycleError" in snap["error"], result
+    assert "page 3 of snapshot" in snap["error"] and "page 1 already returned" in snap["error"]
+    blobs = [b for b in stack.recorder.metrics["poller"] if b.get("LogType") == f"{LT}/snapshot"]
+    assert blobs and all("PollHeartbeat" not in b for b in blobs)  # the heartbeat alarm fires
+    assert sum(b["ApiErrors"][0] for b in blobs) >= 1
+    logs = [json.loads(x) for x in stack.recorder.output["poller"] if x.startswith('{"level"')]
+    (line,) = [x for x in logs if x["level"] == "ERROR"]
+    assert line["log_type"] == f"{LT}/snapshot" and line["snapshot_id"] and line["cursor"]
+    assert line["first_seen_page"] == 1 and line["page"] == 3
+
+    def snapshot_requests() -> int:
+        return sum(r.operation == "configurationFindings" for r in wiz_sim.stats.requests)
+
+    assert snapshot_requests() == 3  # pages 1, 2 and the one that looped back: no more
+    assert not complete_snapshots(stack)  # a looping listing never claims completeness
+    item = snapshot_item(stack)
+    assert item["window_start"].get("S") and int(item["page"]["N"]) == 3 and "lease_owner" not in item
+
+    again = stack.invoke("poller", SNAPSHOT, env_overrides=ENV)  # still looping: one request, same error
+    assert again["log_types"][f"{LT}/snapshot"]["status"] == "error"
+    assert snapshot_requests() == 4
+
+    wiz_sim.faults.clear()  # the API pages forward again: the same snapshot completes, whole
+    as_of = now()
+    snapshot_until_ok(stack, ENV)
+    [snap_folder] = complete_snapshots(stack).values()
+    assert {i for page in snap_folder["pages"].values() for i in page} == snapshot_truth(wiz_sim, as_of)
 
 
 def test_snapshot_respects_the_project_filter(stack: Any, wiz_sim: Any) -> None:

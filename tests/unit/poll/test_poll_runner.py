@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -327,9 +328,9 @@ def test_split_inside_a_dense_overlap_still_advances_the_cursor(
 ) -> None:
     # The re-read overlap alone holds more than the cap: a split that ends inside it used to close
     # the window *before* the committed end, moving the cursor backwards and re-reading forever.
-    from wizwatch.poll import runner
+    from wizwatch.poll import incremental
 
-    monkeypatch.setattr(runner, "AUDIT_RESULT_CAP", 20)
+    monkeypatch.setattr(incremental, "AUDIT_RESULT_CAP", 20)
     monkeypatch.setenv("WIZ_OVERLAP_SECONDS", "60")
     committed = NOW.replace(microsecond=0) - timedelta(seconds=200)
     _commit("Wiz.Audit", committed)
@@ -348,9 +349,9 @@ def test_a_single_second_beyond_the_cap_is_split_by_milliseconds(
 ) -> None:
     # Filter timestamps carry milliseconds; a second holding more than the cap used to be fetched
     # whole, and Wiz would silently drop everything past the cap.
-    from wizwatch.poll import runner
+    from wizwatch.poll import incremental
 
-    monkeypatch.setattr(runner, "AUDIT_RESULT_CAP", 20)
+    monkeypatch.setattr(incremental, "AUDIT_RESULT_CAP", 20)
     second = NOW.replace(microsecond=0) - timedelta(minutes=30)
     want = {wiz.add("auditLogEntries", second + timedelta(milliseconds=20 * i))["id"] for i in range(50)}
     res = invoke(wiz, {"log_type": "Wiz.Audit"}, remaining_ms=20_000)
@@ -367,13 +368,13 @@ def test_a_single_second_beyond_the_cap_is_split_by_milliseconds(
 
 
 def test_split_windows_never_end_before_the_committed_end() -> None:
-    from wizwatch.poll.runner import _split_window
+    from wizwatch.poll.incremental import split_window
 
     c = NOW.replace(microsecond=0)
     for start_back, total in ((1200, 10_000), (1200, 400_000), (1, 10_000), (60, 10_000_000)):
         start, end = c - timedelta(seconds=start_back), c + timedelta(seconds=5)
         while True:
-            got = _split_window(start, end, total, c)
+            got = split_window(start, end, total, c)
             if got is None:
                 break
             assert got[0] < c < got[1] and start <= got[0] and got[1] <= end and got != (start, end)
@@ -397,15 +398,24 @@ def test_a_run_whose_lease_lapsed_never_overwrites_the_new_holders_pages(
     skew = {"s": 0.0}
     poller.store._clock = lambda: time.time() + skew["s"]
     b_key: dict[str, str] = {}
+    page_one = threading.Event()
+    real_commit = CursorStore.commit_page
+
+    def commit_page(self: CursorStore, state: Any, lease: float) -> Any:
+        saved = real_commit(self, state, lease)
+        if saved.page == 2:
+            page_one.set()
+        return saved
+
+    monkeypatch.setattr(CursorStore, "commit_page", commit_page)
 
     def take_over(req: dict[str, Any]) -> None:
         if req["variables"].get("after") != "c:2" or b_key:
             return
         b = CursorStore(TABLE, clock=lambda: time.time() + 1000.0)
-        for _ in range(200):  # A's archive thread commits page 1 while A fetches page 2
-            if b.read("Wiz.Audit").page == 2:
-                break
-            time.sleep(0.01)
+        # A's archive thread commits page 1 while A fetches page 2: wait for it (an event, not a
+        # polling loop with a time limit that a loaded machine could outlast).
+        assert page_one.wait(timeout=240), "A never committed page 1"
         state = b.acquire("Wiz.Audit", "run-B", 120)
         assert state.window_start and state.window_end and state.page == 2
         b_key["key"] = raw_key("Wiz.Audit", state.window_start, state.window_end, 2)

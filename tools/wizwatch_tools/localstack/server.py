@@ -14,7 +14,7 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from wizwatch_tools.localstack import enforce
+from wizwatch_tools.localstack import enforce, moto_speedups
 
 
 class _Threaded(ThreadedMotoServer):
@@ -43,6 +43,7 @@ class MotoServer:
 
     def __init__(self, *, enforce_iam: bool = True) -> None:
         enforce.install()
+        moto_speedups.install()  # requests cost what they touch, not everything stored
         self.app = enforce.LocalServerApp(lambda environ, start_response: [], enforcing=enforce_iam)
         self._server = _Threaded(self.app)
         self.endpoint = ""

@@ -12,7 +12,8 @@ cursors returned so far (BLAKE2b; a false repeat among a thousand cursors has od
 pages, so a few dozen bytes), plus one checkpoint cursor re-taken at pages 1, 2, 4, 8... as in
 Brent's cycle-finding algorithm. A repeat within the last :data:`TRAIL_MAX` pages is caught at
 once; a loop longer than that is caught by the checkpoint within about twice its length and
-start. The trail starts empty with every window (opened, split or restarted).
+start. The trail starts empty with every window (opened, split or restarted) and every snapshot
+(started or restarted): :mod:`wizwatch.poll.paging` checks it for both.
 
 Hand-written rather than a library: it is a few lines, and its state has to live in the
 cursor item written with every page.
@@ -68,13 +69,14 @@ class CursorTrail:
 
 
 def cycle_error(
-    log_type: str, start: str, end: str, page: int, cursor: str, seen_at: int
+    log_type: str, where: str, page: int, cursor: str, seen_at: int, kind: str = "window"
 ) -> CursorCycleError:
-    """The error failing a window whose page ``page`` returned the cursor page ``seen_at`` returned."""
+    """The error failing a listing (``where``: "window <start>..<end>", "snapshot <id>") whose page
+    ``page`` returned the cursor page ``seen_at`` returned."""
     return CursorCycleError(
-        f"{log_type}: page {page} of window {start}..{end} returned the endCursor page {seen_at} already "
-        "returned: the API's pagination loops, so the rest of this window cannot be fetched. The "
-        "window stays open and is retried every run (one request each) until the API pages forward; "
+        f"{log_type}: page {page} of {where} returned the endCursor page {seen_at} already "
+        f"returned: the API's pagination loops, so the rest of this {kind} cannot be fetched. The "
+        f"{kind} stays open and is retried every run (one request each) until the API pages forward; "
         "if it persists, report it to Wiz support with this cursor",
         cursor=cursor,
         first_page=seen_at,

@@ -15,41 +15,35 @@ State: the incremental poller's own cursor machinery (``CursorStore``: version, 
 seams) under the stream key ``<LogType>/snapshot``: ``window_start`` is when the open snapshot
 started, ``window_end`` its day's slot (``WIZ_SNAPSHOT_HOUR_UTC``), ``page``/``after`` where it
 stands, ``committed_end`` the slot of the last complete snapshot. Each page is fetched, stored,
-then committed (the same ``_PageWriter`` order as incremental windows), so a time-out or a crash
+then committed (the same ``PageWriter`` order and page loop as incremental windows,
+:func:`wizwatch.poll.paging.fetch_listing`, cursor-cycle check included), so a time-out or a crash
 resumes at the next page in a later invocation: a 100k-finding snapshot spans as many runs as it
 needs. A cursor the API rejects restarts the snapshot under a new id (``_<attempt>`` suffix):
-a complete snapshot never mixes two listings.
+a complete snapshot never mixes two listings. A cursor the snapshot already returned (the
+API's paging loops) stops the stream with ``CursorCycleError`` and the snapshot stays open.
 """
 
 from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from wizwatch import metric_names as m
 from wizwatch.archive import keys, writer
-from wizwatch.errors import CursorInvalidError, WizApiError
 from wizwatch.logs import configure as configure_logging
+from wizwatch.logs import logger
 from wizwatch.poll import windows
-from wizwatch.poll.client import Answer
+from wizwatch.poll.pagewriter import PageWriter
+from wizwatch.poll.paging import Page, Transition, fetch_listing
 from wizwatch.poll.queries import SNAPSHOT_STATUSES, QuerySpec
 from wizwatch.poll.retry import TimeBudget
-from wizwatch.poll.runner import (
-    MAX_RESTARTS_PER_RUN,
-    LogTypeRun,
-    Outcome,
-    _connection,
-    _PageWriter,
-    _poll_one,
-    get_poller,
-    logger,
-    preflight,
-    snapshot_streams,
-)
+from wizwatch.poll.runner import get_poller, poll_one, preflight, snapshot_streams
 from wizwatch.poll.settings import load_settings
 from wizwatch.poll.state import CursorState
+from wizwatch.poll.stream import Outcome, StreamRun
 
 SUFFIX = "/snapshot"
 
@@ -82,15 +76,108 @@ def snapshot_variables(
     return variables
 
 
-class SnapshotRun(LogTypeRun):
+class SnapshotListing:
+    """One snapshot (slot and attempt) of one log type, as :func:`fetch_listing` pages it."""
+
+    kind = "snapshot"
+
+    def __init__(self, run: SnapshotRun, slot: datetime, started: datetime, attempt: int) -> None:
+        self.run = run
+        self.slot, self.started, self.attempt = slot, started, attempt
+
+    @property
+    def snapshot_id(self) -> str:
+        return keys.snapshot_id(self.slot, self.attempt)
+
+    def describe(self) -> dict[str, Any]:
+        return {"log_type": self.run.stream, "snapshot_id": self.snapshot_id}
+
+    def label(self) -> str:
+        return f"snapshot {self.snapshot_id}"
+
+    def variables(self, after: str, page: int) -> dict[str, Any]:
+        s = self.run.s
+        return snapshot_variables(
+            self.run.spec,
+            after=after,
+            page_size=s.page_size,
+            project_ids=s.project_ids,
+            project_key=s.project_filter_key(self.run.log_type),
+        )
+
+    def restarted(self, attempt: int) -> None:
+        self.attempt = attempt  # a new snapshot id: a complete snapshot never mixes two listings
+
+    def reshape(self, page: Page) -> Transition | None:
+        return None
+
+    def finish(self) -> Transition:
+        return CursorState.close_window
+
+    def archiver(self, page: Page) -> Callable[[], None] | None:
+        """Stores every page (empty ones too) and, after the last, the manifest."""
+        run, slot, attempt, started = self.run, self.slot, page.attempt, self.started
+        key = keys.snapshot_page_key(run.log_type, slot, attempt, page.number)
+        meta = writer.page_metadata(
+            log_type=run.log_type,
+            window_start=slot,
+            window_end=started,
+            page=page.number,
+            cursor=page.after,
+            request_time=page.answer.request_time,
+            request_id=page.answer.request_id,
+            record_count=page.records,
+            invocation_id=run.invocation_id,
+        )
+        meta["snapshot-id"] = keys.snapshot_id(slot, attempt)
+        bucket, metrics, outcome, stream, log_type = (
+            run.s.raw_bucket,
+            run.p.metrics,
+            run.outcome,
+            run.stream,
+            run.log_type,
+        )
+        body, records, number, last, total = (
+            page.answer.body,
+            page.records,
+            page.number,
+            page.last,
+            page.total,
+        )
+
+        def archive() -> None:
+            writer.put_page(bucket, key, body, meta)
+            metrics.add(stream, m.PAGES_ARCHIVED)
+            metrics.add(stream, m.RECORDS_ARCHIVED, records)
+            outcome.pages += 1
+            outcome.records += records
+            if last:
+                manifest: dict[str, Any] = {
+                    "log_type": log_type,
+                    "snapshot_id": keys.snapshot_id(slot, attempt),
+                    "slot": windows.rfc3339(slot),
+                    "started_at": windows.rfc3339(started),
+                    "completed_at": windows.rfc3339(datetime.now(UTC)),
+                    "pages": number,
+                    "filter": {"status": list(SNAPSHOT_STATUSES), "includeDeleted": False},
+                }
+                if total is not None and number == 1:
+                    manifest["total_count"] = total
+                writer.put_json(bucket, keys.snapshot_manifest_key(log_type, slot, attempt), manifest)
+                metrics.add(stream, m.SNAPSHOTS_COMPLETED)
+
+        return archive
+
+
+class SnapshotRun(StreamRun):
     """Takes (or continues) the day's snapshot of one log type within a time budget: the lease,
-    the page writer, releasing and failure handling are the incremental run's."""
+    the page writer, the page loop, releasing and failure handling are the incremental run's."""
 
     @staticmethod
     def stream_of(log_type: str) -> str:
         return stream_key(log_type)
 
-    def _work(self, pages: _PageWriter) -> None:
+    def _work(self, pages: PageWriter) -> None:
         self._snapshot(pages)
 
     def _note_commit(self, state: CursorState) -> None:
@@ -101,7 +188,7 @@ class SnapshotRun(LogTypeRun):
         if state.committed_end is not None:
             self.outcome.committed_end = windows.rfc3339(state.committed_end)
 
-    def _snapshot(self, pages: _PageWriter) -> None:
+    def _snapshot(self, pages: PageWriter) -> None:
         state = pages.wait()
         if not state.in_window:
             now = datetime.now(UTC)
@@ -116,114 +203,13 @@ class SnapshotRun(LogTypeRun):
                 extra={"log_type": self.stream, "snapshot_id": keys.snapshot_id(slot)},
             )
         assert state.window_start is not None and state.window_end is not None
-        started, slot = state.window_start, state.window_end
-        page, after, attempt = state.page, state.after, state.attempt
-        while True:
-            sid = keys.snapshot_id(slot, attempt)
-            self.position = {"snapshot_id": sid, "page": page}
-            variables = snapshot_variables(
-                self.spec,
-                after=after,
-                page_size=self.s.page_size,
-                project_ids=self.s.project_ids,
-                project_key=self.s.project_filter_key(self.log_type),
-            )
-            try:
-                answer = self.p.client.execute(
-                    self.spec.query, variables, budget=self.budget, log_type=self.log_type, stats=self.stats
-                )
-            except CursorInvalidError as exc:
-                if not after or self.restarts >= MAX_RESTARTS_PER_RUN:
-                    raise
-                self.restarts += 1
-                logger.warning(
-                    "snapshot cursor rejected; restarting the snapshot under a new id",
-                    extra={"log_type": self.stream, "snapshot_id": sid, "page": page, "error": str(exc)},
-                )
-                state = pages.save(CursorState.restart_window)
-                page, after, attempt = 1, "", state.attempt
-                continue
-            nodes, has_next, end_cursor, total = _connection(answer, self.spec)
-            if has_next and (not end_cursor or end_cursor == after):
-                raise WizApiError(
-                    f"{self.stream}: hasNextPage without a new endCursor; the snapshot resumes next run"
-                )
-            last = not has_next
-            transition = (
-                CursorState.close_window
-                if last
-                else functools.partial(CursorState.next_page, after=end_cursor or "")
-            )
-            pages.submit(
-                self._snapshot_page(answer, slot, attempt, page, after, nodes, last, started, total),
-                transition,
-            )
-            if last:
-                pages.wait()
-                self.outcome.windows += 1
-                logger.info(
-                    "posture snapshot complete",
-                    extra={"log_type": self.stream, "snapshot_id": sid, "pages": page},
-                )
-                return
-            page += 1
-            after = end_cursor or ""
-
-    def _snapshot_page(
-        self,
-        answer: Answer,
-        slot: datetime,
-        attempt: int,
-        page: int,
-        after: str,
-        records: int,
-        last: bool,
-        started: datetime,
-        total: int | None,
-    ) -> Any:
-        key = keys.snapshot_page_key(self.log_type, slot, attempt, page)
-        meta = writer.page_metadata(
-            log_type=self.log_type,
-            window_start=slot,
-            window_end=started,
-            page=page,
-            cursor=after,
-            request_time=answer.request_time,
-            request_id=answer.request_id,
-            record_count=records,
-            invocation_id=self.invocation_id,
+        listing = SnapshotListing(
+            self, slot=state.window_end, started=state.window_start, attempt=state.attempt
         )
-        meta["snapshot-id"] = keys.snapshot_id(slot, attempt)
-        bucket, metrics, outcome, stream, log_type = (
-            self.s.raw_bucket,
-            self.p.metrics,
-            self.outcome,
-            self.stream,
-            self.log_type,
-        )
-
-        def archive() -> None:
-            writer.put_page(bucket, key, answer.body, meta)
-            metrics.add(stream, m.PAGES_ARCHIVED)
-            metrics.add(stream, m.RECORDS_ARCHIVED, records)
-            outcome.pages += 1
-            outcome.records += records
-            if last:
-                manifest: dict[str, Any] = {
-                    "log_type": log_type,
-                    "snapshot_id": keys.snapshot_id(slot, attempt),
-                    "slot": windows.rfc3339(slot),
-                    "started_at": windows.rfc3339(started),
-                    "completed_at": windows.rfc3339(datetime.now(UTC)),
-                    "pages": page,
-                    "filter": {"status": list(SNAPSHOT_STATUSES), "includeDeleted": False},
-                }
-                if total is not None and page == 1:
-                    manifest["total_count"] = total
-                writer.put_json(bucket, keys.snapshot_manifest_key(log_type, slot, attempt), manifest)
-                metrics.add(stream, m.SNAPSHOTS_COMPLETED)
-
-        return archive
+        last_page = fetch_listing(self, pages, listing, state)
+        pages.wait()
+        self.outcome.windows += 1
+        logger.info("posture snapshot complete", extra={**listing.describe(), "pages": last_page})
 
 
 def handle(event: Any, context: Any) -> dict[str, Any]:
@@ -251,7 +237,7 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
                 )
                 continue
             share_budget = budget.sub(budget.remaining() / len(log_types))
-            results[stream_key(log_type)] = _poll_one(
+            results[stream_key(log_type)] = poll_one(
                 poller, log_type, share_budget, invocation_id, make_run=SnapshotRun
             )
     finally:
