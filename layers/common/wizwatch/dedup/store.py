@@ -93,8 +93,8 @@ class Receipt:
 
     page: str
     gens: set[int] = field(default_factory=set)  # (page, gen) receipts to write
-    #: windows whose alert, taken over from another object, is now queued: (key, alert_id, ref)
-    windows: list[tuple[GroupKey, str, tuple[str, int]]] = field(default_factory=list)
+    #: windows (as read) whose alert, taken over from another object, is now queued
+    windows: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Outcomes(dict[GroupKey, Outcome]):
@@ -363,7 +363,7 @@ class DedupStore:
                 outcomes[key].alerts.append(body)
                 queued.add(body["alert_id"])
             if not replaced:
-                receipt.windows.append((key, body["alert_id"], ref))
+                receipt.windows.append(state)
 
     # ---------------------------------------------------------------- after queueing
 
@@ -374,30 +374,24 @@ class DedupStore:
         now_s = int(clock.now().timestamp())
         for gen in sorted(receipt.gens):
             self.outbox.mark_sent(receipt.page, gen, now_s)
-        for key, alert_id, (page, gen) in receipt.windows:
+        for state in receipt.windows:
+            done = {k: v for k, v in state.items() if k not in ("p_page", "p_gen", "p_at")}
+            done.update(alert_state=SENT, ver=int(state["ver"]) + 1)
             try:
                 self._requests += 1
-                self.client.update_item(
+                self.client.put_item(
                     TableName=self.table,
-                    Key={"pk": {"S": key.pk}, "sk": {"S": "w"}},
-                    UpdateExpression="SET alert_state = :sent REMOVE p_page, p_gen, p_at",
-                    # Only the window whose alert we took over and queued, and only while that
-                    # alert is still the pending one: a newer window (other alert_id) or a newer
-                    # pending generation must stay untouched.
-                    ConditionExpression="alert_id = :id AND alert_state = :pending AND p_page = :page "
-                    "AND p_gen = :gen",
-                    ExpressionAttributeValues={
-                        ":sent": {"S": SENT},
-                        ":pending": {"S": PENDING},
-                        ":id": {"S": alert_id},
-                        ":page": {"S": page},
-                        ":gen": {"N": str(gen)},
-                    },
+                    Item=to_item(done),
+                    # Only the window exactly as we read it (same version), so this records the
+                    # alert we took over and queued as sent and nothing else: if anyone wrote the
+                    # window since, leave it (the next writer checks again). A PutItem rather than
+                    # an UpdateItem: the detector's role needs no UpdateItem at all.
+                    ConditionExpression="ver = :ver",
+                    ExpressionAttributeValues={":ver": {"N": str(state["ver"])}},
                 )
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                     raise
-                # Already cleared or superseded: nothing to do.
 
 
 __all__ = ["DedupContention", "DedupStore", "Outcomes", "Receipt", "digest"]
