@@ -17,9 +17,11 @@ API_LOG_TYPES: tuple[str, ...] = (
     CLOUD_CONFIGURATION_FINDING,
     DETECTIONS,
 )
-#: Polled when WIZ_LOG_TYPES names none: Wiz.Detections needs a Wiz Defend licence and the
-#: read:detections scope, so it is opt-in (a missing scope would alarm on every poll).
-DEFAULT_POLLED_LOG_TYPES: tuple[str, ...] = tuple(t for t in API_LOG_TYPES if t != DETECTIONS)
+#: Polled when WIZ_LOG_TYPES names none: the contract's three API types. The template's
+#: WizLogTypes parameter (what a deployment passes) adds Wiz.CloudConfigurationFinding by default;
+#: Wiz.Detections needs a Wiz Defend licence and the read:detections scope, so it is opt-in
+#: everywhere (a missing scope would alarm on every poll).
+DEFAULT_POLLED_LOG_TYPES: tuple[str, ...] = (AUDIT, ISSUES, VULNERABILITY_FINDING)
 #: Pushed by Wiz (webhooks). Wiz.Detections is both pushed and polled: one event shape.
 PUSH_LOG_TYPES: tuple[str, ...] = (ISSUES_WEBHOOK, DETECTIONS)
 ALL_LOG_TYPES: tuple[str, ...] = tuple(dict.fromkeys(API_LOG_TYPES + PUSH_LOG_TYPES))

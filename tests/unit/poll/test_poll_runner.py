@@ -438,3 +438,10 @@ def test_an_answer_cut_off_mid_body_is_retried(wiz: FakeWiz) -> None:
     res = invoke(wiz, {"log_type": "Wiz.Issues"})
     assert res["ok"], res
     assert ids("Wiz.Issues", "issues") == want and cut["n"] == 2
+
+
+def test_default_log_types_are_the_contracts_three_api_types() -> None:
+    """CONTRACT: WIZ_LOG_TYPES defaults to the three API types; the template opts in to more."""
+    from wizwatch.logtypes import DEFAULT_POLLED_LOG_TYPES
+
+    assert DEFAULT_POLLED_LOG_TYPES == ("Wiz.Audit", "Wiz.Issues", "Wiz.VulnerabilityFinding")

@@ -59,7 +59,6 @@ def test_defaults() -> None:
         "Wiz.Audit",
         "Wiz.Issues",
         "Wiz.VulnerabilityFinding",
-        "Wiz.CloudConfigurationFinding",
     ]
     assert cfg.requests_per_second == 2.0
     assert cfg.initial_lookback_hours == 24
