@@ -36,6 +36,8 @@ TABLE = "dedup"
 def measure(corpus: Path, engine: Engine, *, redeliver: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {}
     saved = clock.now
+    current = {"t": T0}
+    clock.now = lambda: current["t"]
     try:
         for type_dir in sorted(p for p in corpus.iterdir() if p.is_dir()):
             ddb = Metered(MemoryDynamoDB({TABLE: ("pk", "sk")}))
@@ -51,13 +53,11 @@ def measure(corpus: Path, engine: Engine, *, redeliver: bool = False) -> dict[st
                 idempotency_ttl_s=14 * 86_400,
             )
             matches = alerts = events = 0
-            now = T0
-            clock.now = lambda: now
             for n, page in enumerate(sorted(type_dir.glob("page-*.json.gz")), start=1):
                 start = T0 + timedelta(minutes=15 * ((n - 1) // 5))
                 key = raw_key(type_dir.name, start, start + timedelta(minutes=15), (n - 1) % 5 + 1)
                 s3.serve(BUCKET, key, page.read_bytes())
-                now = T0 + timedelta(seconds=20 * n)
+                current["t"] = T0 + timedelta(seconds=20 * n)
                 report = det.process(ObjectRef(BUCKET, key))
                 matches += report.counted_matches
                 alerts += len(report.alerts)

@@ -58,7 +58,8 @@ class Faulty:
 
 
 def _error(code: str, op: str, **extra: Any) -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": code}, **extra}, op)  # type: ignore[arg-type]
+    response: Any = {"Error": {"Code": code, "Message": code}, **extra}
+    return ClientError(response, op)
 
 
 def test_crash_after_the_window_write_before_the_outbox_and_the_queue(now: Any) -> None:
