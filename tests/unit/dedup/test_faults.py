@@ -182,3 +182,13 @@ def test_other_errors_are_not_swallowed(now: Any) -> None:
     ddb.fault = denied
     with pytest.raises(ClientError, match="AccessDenied"):
         store.record([group(["e1"])], source="raw/1")
+
+
+def test_a_pending_alert_older_than_the_idempotency_period_is_left_alone(now: Any) -> None:
+    """Its receipt may be gone by TTL while its outbox is not: that must not re-queue it."""
+    ddb = Faulty(MemoryDynamoDB({TABLE: ("pk", "sk")}))
+    store = DedupStore(ddb, TABLE, idempotency_ttl_s=3600)
+    slow = Group(GroupKey(RULE, "R", "d"), 240, 1, False, [Hit("e1", None)], group([]).render)
+    assert len(alerts(store.record([slow], source="raw/1"))) == 1  # never confirmed
+    now["t"] = T0 + timedelta(hours=2)  # window still open, the pending alert 2 h old
+    assert alerts(store.record([slow], source="raw/1")) == []

@@ -301,10 +301,16 @@ class DedupStore:
             outcomes.receipt = receipt
         return outcomes
 
-    @staticmethod
-    def _to_check(state: dict[str, Any] | None, page: str, gen: int, now_s: int) -> tuple[str, int] | None:
+    def _to_check(
+        self, state: dict[str, Any] | None, page: str, gen: int, now_s: int
+    ) -> tuple[str, int] | None:
+        """The pending alert of ``state`` this call must find out about, if any."""
         ref = _ref(state)
         if ref is None or ref == (page, gen) or state is None:
+            return None
+        if now_s - int(state.get("p_at", 0)) >= self.idempotency_ttl_s:
+            # Its receipt and outbox live this long; past it TTL may have taken the receipt and
+            # not yet the outbox: never queue an alert that old on the strength of a missing item.
             return None
         ended = int(state["window_end"]) <= now_s
         stale = now_s - int(state.get("p_at", 0)) >= PENDING_GRACE_S
@@ -331,7 +337,11 @@ class DedupStore:
             state = states[key.pk]
             if self._to_check(state, page, gen, now_s) is not None and state is not None:
                 candidates.append((key, state, False))
-        candidates += [(key, state, True) for key, state in inherited]
+        candidates += [
+            (key, state, True)
+            for key, state in inherited
+            if now_s - int(state.get("p_at", 0)) < self.idempotency_ttl_s  # as in _to_check
+        ]
         if not candidates:
             return
         check({r for _, s, _ in candidates if (r := _ref(s)) is not None})
