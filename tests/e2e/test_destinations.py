@@ -15,8 +15,11 @@ from typing import Any
 
 import pytest
 from detector_fixtures import audit, key_for, page_body
+from lake_fixtures import NEVER_RECORDED, NOT_DELIVERED
 
 from wizwatch_tools.cli import main
+from wizwatch_tools.lake import query as lake_query
+from wizwatch_tools.lake.sources import open_archive
 from wizwatch_tools.localstack.receivers import LocalDestinations, local_destinations
 
 ROUTING = {
@@ -181,6 +184,19 @@ def test_a_429_then_success_and_a_destination_down_all_run(routed: tuple[Any, Lo
     assert all(r["status"] == "delivered" for r in others.values())
     assert recs[("Dest.Dynamic", "webhook")]["attempts"] == 1
     assert stack.queue_depth("alert_dlq_url") == 0
+
+    # The lake says the same (wizwatch query over the bucket): the README's "alerts not delivered"
+    # lists the failed PagerDuty delivery, nothing else; the suppressed alert was never routed.
+    archive = open_archive(f"s3://{stack.resources['bucket']}", endpoint_url=stack.endpoint)
+    with lake_query.run(archive, NOT_DELIVERED.replace("2026-11-01", "2020-01-01")) as result:
+        undelivered = [(r[1], r[3], r[4], r[5], r[6], r[7]) for b in result.batches() for r in b]
+    assert undelivered == [("Dest.Dynamic", 1, "pagerduty", "failed", 10, 503)]
+    with lake_query.run(archive, NEVER_RECORDED.replace("2026-11-01", "2020-01-01")) as result:
+        assert [r[0] for b in result.batches() for r in b] == ["Dest.Suppressed"]
+    with lake_query.run(archive, "SELECT p_rule_id, destination, status, attempts FROM deliveries") as result:
+        assert {(r[0], r[1]): r[2:] for b in result.batches() for r in b} == {
+            k: (r["status"], r["attempts"]) for k, r in recs.items()
+        }
 
     # no credential in logs, EMF, records or the DLQ
     outputs = [line for lines in stack.recorder.output.values() for line in lines]

@@ -12,13 +12,17 @@ import io
 import json
 import shutil
 import textwrap
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from poller_e2e_support import FAST, now, poll_until_ok
+
 from wizwatch_tools.lake import query as lake_query
 from wizwatch_tools.lake.replay_cmd import DEFAULT_RULES, run_cmd
 from wizwatch_tools.lake.sources import LocalArchive, copy_to_folder, open_archive
+from wizwatch_tools.localstack.invoke import CrashResult
 
 EVERY_AUDIT = (
     """
@@ -93,3 +97,44 @@ def test_query_and_replay_over_what_the_pipeline_archived(stack: Any, tmp_path: 
     added = compared["diff"]["Test.EveryAuditEntry"]
     assert added["added"] == compared["alerts"]["Test.EveryAuditEntry"] > 0 and added["removed"] == 0
     assert compared["baseline"]["alerts"] == dict(delivered)
+
+
+def test_the_posture_table_is_the_complete_snapshot_never_an_interrupted_one(
+    stack: Any, wiz_sim: Any
+) -> None:
+    """A snapshot killed after its last page but before its manifest is invisible to the posture
+    table; once a later run writes the manifest, the table is exactly what the API showed."""
+    lt = "Wiz.CloudConfigurationFinding"
+    snapshot = {"log_type": lt, "snapshot": True}
+    env = {**FAST, "WIZ_PAGE_SIZE": "25", "WIZ_LEASE_SECONDS": "1"}
+    sql = "SELECT id, p_snapshot_id, p_source_key FROM wiz_cloud_configuration_posture"
+    archive = open_archive(f"s3://{stack.resources['bucket']}", endpoint_url=stack.endpoint)
+
+    as_of = now()
+    crashed = stack.invoke(
+        "poller",
+        snapshot,
+        env_overrides=env,
+        fresh_process=True,
+        crash_at="before:wizwatch.archive.writer.put_json",
+    )
+    assert isinstance(crashed, CrashResult), crashed
+    pages = [k for k in stack.archived_keys("snapshots/") if k.endswith(".json.gz")]
+    assert len(pages) > 2 and not [
+        k for k in stack.archived_keys("snapshots/") if k.endswith("manifest.json")
+    ]
+    with lake_query.run(archive, sql) as result:
+        assert result.cursor.fetchall() == []
+        assert list(result.reads[0].skipped.values()) == ["no manifest.json (being taken, or abandoned)"]
+
+    time.sleep(1.2)  # the crashed run's lease lapses
+    poll_until_ok(stack, snapshot, env)
+    truth = {r["id"] for r in wiz_sim.store.records(lt, visible_only=True, now=as_of) if not r.get("deleted")}
+    with lake_query.run(
+        open_archive(f"s3://{stack.resources['bucket']}", endpoint_url=stack.endpoint), sql
+    ) as result:
+        got = [r for b in result.batches() for r in b]
+    assert len(truth) > 50 and {str(r[0]) for r in got} == truth and len(got) == len(truth)  # id: UUID
+    [manifest] = [k for k in stack.archived_keys("snapshots/") if k.endswith("manifest.json")]
+    assert {r[1] for r in got} == {manifest.split("/")[-2]}
+    assert {r[2] for r in got} == set(pages)

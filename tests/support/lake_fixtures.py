@@ -22,6 +22,26 @@ from wizwatch_tools.lake.memaws import MemoryDynamoDB, MemoryS3, MemorySQS
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
+#: The README's "alerts not delivered" examples, verbatim (test_deliveries_posture checks the README).
+NOT_DELIVERED = """\
+WITH alerted AS (
+  SELECT p_alert_id, min(p_event_time) AS first_event, count(*) AS matched_events
+  FROM alerts WHERE dt >= '2026-11-01' GROUP BY p_alert_id
+)
+SELECT d.p_alert_id, d.p_rule_id, a.first_event, a.matched_events, d.destination, d.status,
+       d.attempts, d.http_status, d.error, d.updated_at
+FROM (SELECT * FROM deliveries WHERE dt >= '2026-11-01') d
+LEFT JOIN alerted a ON a.p_alert_id = d.p_alert_id
+WHERE d.status <> 'delivered'
+ORDER BY a.first_event, d.p_alert_id, d.destination"""
+NEVER_RECORDED = """\
+SELECT p_rule_id, p_alert_id, min(p_event_time) AS first_event, count(*) AS matched_events
+FROM alerts a
+WHERE dt >= '2026-11-01'
+  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.dt >= '2026-11-01' AND d.p_alert_id = a.p_alert_id)
+GROUP BY p_rule_id, p_alert_id
+ORDER BY first_event"""
+
 
 def audit_record(
     id_: str, at: datetime, action: str = "DeleteUser", status: str = "SUCCESS", **extra: Any

@@ -26,11 +26,13 @@ def test_the_glue_tables_are_the_generated_ones() -> None:
 
 def test_one_projected_table_per_contract_table_over_the_detectors_prefix() -> None:
     glue_tables = {p["TableInput"]["Name"]: p["TableInput"] for p in of_type("AWS::Glue::Table").values()}
-    assert set(glue_tables) == set(tables.ALL_TABLES) == {
+    assert set(glue_tables) == set(tables.GLUE_TABLES) == {
         "wiz_audit", "wiz_issues", "wiz_vulnerability_findings", "wiz_detections", "wiz_issues_webhook",
-        "wiz_cloud_configuration_findings", "alerts",
+        "wiz_cloud_configuration_findings", "alerts", "deliveries", "wiz_cloud_configuration_snapshots",
     }  # fmt: skip
     for name, t in glue_tables.items():
+        if name in (tables.DELIVERIES, tables.SNAPSHOTS):
+            continue
         params = t["Parameters"]
         assert params["projection.enabled"] == "true" and params["projection.dt.type"] == "date"
         assert params["projection.dt.format"] == "yyyy-MM-dd"
@@ -47,6 +49,36 @@ def test_one_projected_table_per_contract_table_over_the_detectors_prefix() -> N
         c["Name"] for c in glue_tables["alerts"]["StorageDescriptor"]["Columns"]
     }
     assert not of_type("AWS::Glue::Crawler") and not of_type("AWS::Glue::Partition")
+
+
+def test_deliveries_and_snapshots_are_projected_over_their_own_prefixes() -> None:
+    glue_tables = {p["TableInput"]["Name"]: p["TableInput"] for p in of_type("AWS::Glue::Table").values()}
+    where = {
+        tables.DELIVERIES: "s3://${RawBucket}/deliveries/dt=${!dt}/",
+        tables.SNAPSHOTS: "s3://${RawBucket}/snapshots/Wiz.CloudConfigurationFinding/dt=${!dt}/",
+    }
+    for name, location in where.items():
+        t = glue_tables[name]
+        assert t["Parameters"]["projection.dt.type"] == "date"
+        assert t["Parameters"]["storage.location.template"]["Fn::Sub"] == location
+        assert t["PartitionKeys"] == [{"Name": "dt", "Type": "string"}]
+    # the delivery record's own fields (what the notifier writes), typed
+    columns = {c["Name"]: c["Type"] for c in glue_tables["deliveries"]["StorageDescriptor"]["Columns"]}
+    assert {"p_alert_id", "destination", "destination_type", "status", "error", "delivered_at"} <= set(
+        columns
+    )
+    assert columns["attempts"] == columns["http_status"] == "bigint"
+    # a snapshot folder's manifest.json is pretty-printed: its lines must read as NULL rows, not fail
+    serde = glue_tables[tables.SNAPSHOTS]["StorageDescriptor"]["SerdeInfo"]
+    assert serde["Parameters"] == {"ignore.malformed.json": "true"}
+    [data] = glue_tables[tables.SNAPSHOTS]["StorageDescriptor"]["Columns"]
+    assert data["Name"] == "data" and "nodes:array<struct<id:string," in data["Type"]
+    # the posture view: the newest folder with a manifest, the same columns as wizwatch query's table
+    view = R["LakeQueryPostureView"]["Properties"]["QueryString"]
+    assert view.startswith(f"CREATE OR REPLACE VIEW {tables.POSTURE} AS")
+    assert "manifest[.]json" in view and "max(" in view
+    for name, _ in tables.columns(tables.POSTURE):
+        assert re.search(rf"\b{name.lower()}\b", view), name
 
 
 def test_the_workgroup_encrypts_results_and_caps_bytes_scanned() -> None:
@@ -96,6 +128,15 @@ QUERIES = {
         {"id", "severity", "status", "createdat", "sourcerule", "entitysnapshot"},
     ),
     "LakeQueryAlertsByRuleLastWeek": ("alerts", {"p_rule_id", "p_alert_type", "p_alert_id"}),
+    "LakeQueryAlertsNotDelivered": ("alerts", {"p_rule_id", "p_alert_id"}),
+    "LakeQueryPostureView": (tables.SNAPSHOTS, {"data"}),
+}
+#: Queries over a second table: (table, columns it uses there).
+SECOND = {
+    "LakeQueryAlertsNotDelivered": (
+        "deliveries",
+        {"p_alert_id", "destination", "status", "attempts", "error"},
+    )
 }
 
 
@@ -111,3 +152,7 @@ def test_saved_queries_use_real_columns_and_prune_on_dt() -> None:
         for word in used:
             assert re.search(rf'(\b|"){word}(\b|")', sql), (lid, word)
         assert q["Database"] == {"Ref": "LakeDatabase"} and q["WorkGroup"] == {"Ref": "LakeWorkGroup"}
+        if lid in SECOND:
+            other, used = SECOND[lid]
+            assert re.search(rf"\bFROM {other}\s+WHERE dt >=", sql), lid
+            assert used <= {name.lower() for name, _ in tables.columns(other)}

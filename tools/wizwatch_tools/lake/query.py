@@ -15,6 +15,11 @@ Where does a table come from (``source``):
   ``raw/``. Every page of the log type is read (their ``dt`` is the poll window's, not the
   event's); the query's ``WHERE`` still selects the rows.
 * ``auto`` (default): ``lake`` for a table that has a lake prefix, else ``raw``.
+
+Two tables come from elsewhere whatever ``source`` says (contract extensions, see README):
+``deliveries`` from the notifier's records under ``deliveries/dt=<day>/`` (pruned on ``dt``), and
+``wiz_cloud_configuration_posture`` from the newest complete posture snapshot's raw pages
+(:mod:`posture`).
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from wizwatch.errors import InvalidPage, InvalidRecord, WizwatchError
 from wizwatch.parse.normalize import Normalizer
 from wizwatch.parse.pages import read_records
 from wizwatch.parse.timestamps import now_panther
-from wizwatch_tools.lake import tables
+from wizwatch_tools.lake import posture, tables
 from wizwatch_tools.lake.prune import ALL, Days, partitions_needed
 from wizwatch_tools.lake.sources import Archive, inside
 
@@ -56,6 +61,8 @@ class TableRead:
     partitions: list[str] = field(default_factory=list)  # dt values read (lake)
     objects: int = 0
     skipped_records: int = 0  # raw records the normaliser refused (the detector quarantines them)
+    snapshot_id: str = ""  # the posture: the snapshot read
+    skipped: dict[str, str] = field(default_factory=dict)  # the posture: newer folders passed over
 
 
 @dataclass
@@ -82,7 +89,8 @@ def _dt_of(folder: str) -> date | None:
 
 
 def _lake_files(archive: Archive, table: str, days: Days, into: Path, read: TableRead) -> list[str]:
-    prefix = lake.table_prefix(table)
+    """The objects of the table's wanted ``dt`` partitions (lake tables and ``deliveries``)."""
+    prefix = tables.prefix(table)
     keys: list[str] = []
     for folder in archive.folders(prefix):
         day = _dt_of(folder)
@@ -156,6 +164,39 @@ def _has_lake(archive: Archive, table: str) -> bool:
     return bool(archive.folders(lake.table_prefix(table)))
 
 
+def _load_posture(con: duckdb.DuckDBPyConnection, archive: Archive, into: Path) -> TableRead:
+    """The posture table, created in ``con`` from the newest complete snapshot (or empty)."""
+    read = TableRead(table=tables.POSTURE, source="snapshots", days=ALL)
+    found = posture.latest_complete(archive)
+    read.skipped = found.skipped
+    snap = found.snapshot
+    try:
+        if snap is None:
+            con.execute(f'CREATE VIEW "{tables.POSTURE}" AS {posture.empty_select()}')
+            return read
+        read.snapshot_id, read.partitions, read.objects = snap.snapshot_id, [snap.dt], len(snap.pages)
+        paths, base = posture.local_paths(archive, snap, into)
+        posture.create(con, tables.POSTURE, paths, base, snap)
+    except (posture.PostureError, duckdb.Error) as exc:
+        raise QueryError(f"reading {tables.POSTURE}: {exc}") from None
+    return read
+
+
+def _select(archive: Archive, table: str, days: Days, source: str, into: Path) -> tuple[str, TableRead]:
+    """The SELECT a table's view runs, and how it was served."""
+    if table == tables.DELIVERIES:
+        read = TableRead(table=table, source="deliveries", days=days)
+        paths = _lake_files(archive, table, days, into, read)
+        return (tables.deliveries_select(paths) if paths else tables.empty_select(table)), read
+    kind = source if source != "auto" else ("lake" if _has_lake(archive, table) else "raw")
+    read = TableRead(table=table, source=kind, days=days if kind == "lake" else ALL)
+    if kind == "lake":
+        paths = _lake_files(archive, table, days, into, read)
+    else:
+        paths = _raw_files(archive, table, into, read)
+    return (tables.files_select(paths) if paths else tables.empty_select(table)), read
+
+
 @contextlib.contextmanager
 def run(archive: Archive, sql: str, *, source: str = "auto") -> Iterator[Result]:
     """Run ``sql`` over the archive; the Result's cursor is valid inside the ``with``."""
@@ -170,13 +211,10 @@ def run(archive: Archive, sql: str, *, source: str = "auto") -> Iterator[Result]
     with tempfile.TemporaryDirectory(prefix="wizwatch-query-") as tmp:
         reads = []
         for table, days in sorted(needed.items()):
-            kind = source if source != "auto" else ("lake" if _has_lake(archive, table) else "raw")
-            read = TableRead(table=table, source=kind, days=days if kind == "lake" else ALL)
-            if kind == "lake":
-                paths = _lake_files(archive, table, days, Path(tmp), read)
-            else:
-                paths = _raw_files(archive, table, Path(tmp), read)
-            select = tables.files_select(paths) if paths else tables.empty_select(table)
+            if table == tables.POSTURE:
+                reads.append(_load_posture(con, archive, Path(tmp)))
+                continue
+            select, read = _select(archive, table, days, source, Path(tmp))
             try:
                 con.execute(f'CREATE VIEW "{table}" AS {select}')
             except duckdb.Error as exc:

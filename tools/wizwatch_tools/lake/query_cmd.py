@@ -22,7 +22,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "SQL over an archive with DuckDB. Tables: " + ", ".join(tables.ALL_TABLES) + ". One row per "
         "record: its own top-level fields, the p_ fields (p_log_type, p_event_time (UTC), "
         "p_source_key...) and dt, the UTC date of p_event_time; a filter on p_event_time or dt "
-        "reads only the matching partitions."
+        "reads only the matching partitions. deliveries: one row per (alert, destination) delivery "
+        "record, dt = the alert's creation date; wiz_cloud_configuration_posture: the findings of "
+        "the newest complete posture snapshot."
     )
     add_archive_arguments(parser)
     parser.add_argument("--format", choices=FORMATS, default="table", help="output (default: %(default)s)")
@@ -98,8 +100,11 @@ def run_cmd(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sy
                             if r.skipped_records
                             else ""
                         )
+                        + (f", snapshot {r.snapshot_id}" if r.snapshot_id else "")
                         + "\n"
                     )
+                    for folder, why in r.skipped.items():
+                        err.write(f"{r.table}: skipped {folder}: {why}\n")
             if args.format == "json":
                 write_json(result, out)
             elif args.format == "csv":

@@ -11,21 +11,47 @@ text: ``json_extract_scalar(user, '$.name')``), ``p_event_time``/``p_parse_time`
 ``timestamp`` (Panther's ``YYYY-MM-DD HH:MM:SS.fffffffff`` is Hive's timestamp text). DuckDB
 instead infers the columns from the files themselves (every top-level key, nested values as
 STRUCT/LIST: ``user.name``), so a field Wiz adds tomorrow is queryable locally at once.
+
+Contract extensions (README "Deliveries and the posture"): ``deliveries`` (columns = the fields of
+the notifier's :class:`~wizwatch.notify.records.DeliveryRecord`, declared in both engines), and
+the posture: ``wiz_cloud_configuration_posture`` locally (:mod:`posture`), over the Glue table
+``wiz_cloud_configuration_snapshots`` (one row per raw snapshot page) in Athena.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import types
 import typing
 from typing import Any
 
 from wizwatch.archive import lake
+from wizwatch.archive.keys import DELIVERIES_PREFIX, SNAPSHOT_PREFIX
+from wizwatch.logtypes import CLOUD_CONFIGURATION_FINDING
+from wizwatch.notify.records import DeliveryRecord
 from wizwatch.parse.schemas import MODELS
 
 #: table -> log type (the inverse of the detector's mapping).
 LOG_TYPE_OF: dict[str, str] = {table: log_type for log_type, table in lake.TABLES.items()}
 ALERTS = lake.ALERTS_TABLE
-ALL_TABLES: tuple[str, ...] = (*lake.TABLES.values(), ALERTS)
+#: Contract extensions (README): the notifier's delivery records, one row per (alert, destination),
+#: partitioned by the alert's ``created_at`` date; ...
+DELIVERIES = "deliveries"
+#: ... the findings of the newest complete posture snapshot (DuckDB; in Athena a view over ...
+POSTURE = "wiz_cloud_configuration_posture"
+#: ... the Glue table of every snapshot page, one row per raw page or manifest line).
+SNAPSHOTS = "wiz_cloud_configuration_snapshots"
+POSTURE_LOG_TYPE = CLOUD_CONFIGURATION_FINDING
+#: Where each non-lake table lives in the bucket (``dt=`` folders below).
+PREFIXES: dict[str, str] = {
+    DELIVERIES: DELIVERIES_PREFIX,
+    SNAPSHOTS: f"{SNAPSHOT_PREFIX}{POSTURE_LOG_TYPE}/",
+    POSTURE: f"{SNAPSHOT_PREFIX}{POSTURE_LOG_TYPE}/",
+}
+#: The tables ``wizwatch query`` knows.
+ALL_TABLES: tuple[str, ...] = (*lake.TABLES.values(), ALERTS, DELIVERIES, POSTURE)
+#: The Glue tables of template.yaml (the posture is a view over SNAPSHOTS there).
+GLUE_TABLES: tuple[str, ...] = (*lake.TABLES.values(), ALERTS, DELIVERIES, SNAPSHOTS)
 
 #: Fields of log types whose schema module has no model yet (seen in peers' records, wiz-api.md).
 FIELDS_WITHOUT_MODEL: dict[str, tuple[tuple[str, str], ...]] = {
@@ -104,8 +130,37 @@ def record_columns(log_type: str) -> list[tuple[str, str]]:
     return out
 
 
+def prefix(table: str) -> str:
+    """Where a table's ``dt=`` folders are: ``lake/<table>/``, ``deliveries/``, ``snapshots/<T>/``."""
+    return PREFIXES.get(table) or lake.table_prefix(table)
+
+
+#: Delivery-record fields the engines read as timestamps (ISO 8601 text with ``Z`` in the records).
+DELIVERY_TIMES = ("updated_at", "delivered_at")
+#: Columns of the posture (DuckDB table and Athena view) after the finding's own fields.
+POSTURE_COLUMNS: tuple[tuple[str, str], ...] = (("p_snapshot_id", "string"), ("p_source_key", "string"))
+
+
+def delivery_columns() -> list[tuple[str, str]]:
+    """The fields of :class:`~wizwatch.notify.records.DeliveryRecord`, in its order."""
+    hints = typing.get_type_hints(DeliveryRecord)
+    return [(f.name, _hive_type(hints[f.name])) for f in dataclasses.fields(DeliveryRecord)]
+
+
+def snapshot_page_type() -> str:
+    """The Hive type of a raw snapshot page's ``data`` (the GraphQL answer), down to the findings."""
+    fields = ",".join(f"{name.lower()}:{kind}" for name, kind in record_columns(POSTURE_LOG_TYPE))
+    return f"struct<configurationfindings:struct<nodes:array<struct<{fields}>>>>"
+
+
 def columns(table: str) -> list[tuple[str, str]]:
     """Every column of a table, partition excluded, in declaration order."""
+    if table == DELIVERIES:
+        return delivery_columns()
+    if table == POSTURE:
+        return [*record_columns(POSTURE_LOG_TYPE), *POSTURE_COLUMNS]
+    if table == SNAPSHOTS:
+        return [("data", snapshot_page_type())]
     if table == ALERTS:
         # Every log type's fields (a name two types give different types becomes string).
         merged: dict[str, tuple[str, str]] = {}  # lower-case name -> (name, type)
@@ -117,13 +172,20 @@ def columns(table: str) -> list[tuple[str, str]]:
                 )
         return [*ALERT_COLUMNS, *merged.values(), *P_COLUMNS]
     if table not in LOG_TYPE_OF:
-        raise ValueError(f"unknown table {table!r}; known: {', '.join(ALL_TABLES)}")
+        raise ValueError(f"unknown table {table!r}; known: {', '.join(sorted({*ALL_TABLES, *GLUE_TABLES}))}")
     return [*record_columns(LOG_TYPE_OF[table]), *P_COLUMNS]
+
+
+def duckdb_type(table: str, name: str, kind: str) -> str:
+    """The DuckDB type of a declared column (delivery times are TIMESTAMP locally, text in Athena)."""
+    if table == DELIVERIES and name in DELIVERY_TIMES:
+        return "TIMESTAMP"
+    return DUCKDB_TYPES.get(kind, "JSON")
 
 
 def empty_select(table: str) -> str:
     """A typed, empty SELECT with the table's declared columns (no partition matched)."""
-    cols = [f'CAST(NULL AS {DUCKDB_TYPES.get(kind, "JSON")}) AS "{name}"' for name, kind in columns(table)]
+    cols = [f'CAST(NULL AS {duckdb_type(table, name, kind)}) AS "{name}"' for name, kind in columns(table)]
     cols.append(f'CAST(NULL AS VARCHAR) AS "{PARTITION[0]}"')
     return f"SELECT {', '.join(cols)} WHERE false"
 
@@ -141,4 +203,18 @@ def files_select(paths: list[str]) -> str:
         f"FROM read_json({listing}, format = 'newline_delimited', union_by_name = true, "
         "hive_partitioning = true, hive_types = {'dt': 'VARCHAR'}, "
         "maximum_object_size = 67108864)"
+    )
+
+
+def deliveries_select(paths: list[str]) -> str:
+    """A SELECT over delivery records (one JSON line per object) with ``dt`` from their folders.
+    The columns are the record's fields, declared: a record written before a field existed reads
+    it as NULL, and the two times are TIMESTAMP (UTC)."""
+    listing = "[" + ", ".join(_quote(p) for p in paths) + "]"
+    declared = ", ".join(
+        f"{_quote(name)}: {_quote(duckdb_type(DELIVERIES, name, kind))}" for name, kind in columns(DELIVERIES)
+    )
+    return (
+        f"SELECT * FROM read_json({listing}, format = 'newline_delimited', columns = {{{declared}}}, "
+        "hive_partitioning = true, hive_types = {'dt': 'VARCHAR'})"
     )

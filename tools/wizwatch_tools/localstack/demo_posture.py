@@ -1,6 +1,7 @@
 """The demo's posture-snapshot section: the newest complete snapshot read back from the archive.
 
-A snapshot is complete when its folder holds ``manifest.json`` (see ``wizwatch.poll.snapshot``);
+A snapshot is complete when its folder holds a ``manifest.json`` that counts its pages (see
+``wizwatch.poll.snapshot`` and ``wizwatch_tools.lake.posture``, shared with ``wizwatch query``);
 "what is misconfigured right now" is its findings that are OPEN with result FAIL.
 """
 
@@ -13,30 +14,23 @@ from typing import Any
 import orjson
 from rich.table import Table
 
-from wizwatch.archive.keys import SNAPSHOT_MANIFEST, SNAPSHOT_PREFIX
-from wizwatch.logtypes import CLOUD_CONFIGURATION_FINDING
+from wizwatch_tools.lake.posture import latest_complete
+from wizwatch_tools.lake.sources import S3Archive
 
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "NONE")
 
 
-def latest_snapshot(
-    stack: Any, log_type: str = CLOUD_CONFIGURATION_FINDING
-) -> tuple[dict[str, Any], list[Any]]:
-    """(manifest, findings) of the newest complete snapshot; ({}, []) when there is none."""
-    keys = stack.archived_keys(f"{SNAPSHOT_PREFIX}{log_type}/")
-    manifests = sorted(k for k in keys if k.endswith("/" + SNAPSHOT_MANIFEST))
-    if not manifests:
+def latest_snapshot(stack: Any) -> tuple[dict[str, Any], list[Any]]:
+    """(manifest, findings) of the newest complete snapshot, as the posture table defines it
+    (``wizwatch_tools.lake.posture``); ({}, []) when there is none."""
+    archive = S3Archive(stack.resources["bucket"], "", stack.s3)
+    snapshot = latest_complete(archive).snapshot
+    if snapshot is None:
         return {}, []
-    # Folder names are the slot's timestamp, so the newest sorts last within and across days.
-    newest = max(manifests, key=lambda k: k.rsplit("/", 2)[-2])
-    bucket = stack.resources["bucket"]
-    manifest = orjson.loads(stack.s3.get_object(Bucket=bucket, Key=newest)["Body"].read())
-    folder = newest[: -len(SNAPSHOT_MANIFEST)]
     findings: list[Any] = []
-    for key in sorted(k for k in keys if k.startswith(folder) and k.endswith(".json.gz")):
-        page = orjson.loads(gzip.decompress(stack.s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
-        findings += page["data"]["configurationFindings"]["nodes"]
-    return manifest, findings
+    for _key, body, _ in archive.get_many(snapshot.pages):
+        findings += orjson.loads(gzip.decompress(body))["data"]["configurationFindings"]["nodes"]
+    return dict(snapshot.manifest), findings
 
 
 def posture_table(stack: Any) -> Table | None:
