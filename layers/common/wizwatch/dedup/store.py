@@ -40,7 +40,6 @@ from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from wizwatch.alerts import clock
-from wizwatch.dedup.members import digest
 from wizwatch.dedup.model import PENDING, SENT, AlertFacts, Group, GroupKey, Hit, Outcome
 from wizwatch.dedup.outbox import Outbox, page_digest
 from wizwatch.dedup.window import Plan, plan_window
@@ -404,4 +403,4 @@ class DedupStore:
                     raise
 
 
-__all__ = ["DedupContention", "DedupStore", "Outcomes", "Receipt", "digest"]
+__all__ = ["DedupContention", "DedupStore", "Outcomes", "Receipt"]
