@@ -290,3 +290,15 @@ def test_many_long_unique_values_fit_in_the_window_item(ddb: Any, now: Any) -> N
             source=f"raw/{start}",
         )
     assert [a["event_count"] for a in alerts(out)] == [1000]
+
+
+def test_an_event_whose_dedup_changes_between_reads_counts_once_when_markers_are_asked_for(
+    ddb: Any, now: Any
+) -> None:
+    """A detection pushed, then polled in a newer version: same identity, another dedup string."""
+    store = DedupStore(ddb, TABLE)
+    pushed, polled = group(["det-1"], dedup="v1"), group(["det-1"], dedup="v2 (linked to a threat)")
+    pushed.markers = polled.markers = True
+    assert len(alerts(store.record([pushed], source="raw/pushed"))) == 1
+    again = store.record([polled], source="raw/polled")
+    assert alerts(again) == [] and list(next(iter(again.values())).duplicates) == ["det-1"]

@@ -33,7 +33,7 @@ from wizwatch.dedup.model import RULE, RULE_ERROR, AlertFacts, Group, GroupKey, 
 from wizwatch.dedup.store import DedupStore
 from wizwatch.errors import InvalidPage, InvalidRecord
 from wizwatch.logs import logger
-from wizwatch.parse.identity import event_identity
+from wizwatch.parse.identity import CONTENT_MAY_CHANGE, event_identity
 from wizwatch.parse.inflate import DEFAULT_MAX_INFLATED_BYTES
 from wizwatch.parse.normalize import Normalizer
 from wizwatch.parse.pages import Page, UnreadableRecord, read_page, read_records
@@ -250,6 +250,7 @@ class Detector:
             hits=c.hits,
             render=render,
             suppressed=spec.suppressed,
+            markers=log_type in CONTENT_MAY_CHANGE,
         )
 
     # ------------------------------------------------------------------ one object

@@ -96,6 +96,9 @@ class Group:
     hits: list[Hit]
     render: Callable[[AlertFacts], dict[str, Any]]
     suppressed: bool = False
+    #: One marker item per (rule, event), as for a key past its inline memory: for events whose
+    #: dedup string may differ between reads (wizwatch.parse.identity.CONTENT_MAY_CHANGE).
+    markers: bool = False
 
 
 @dataclass

@@ -70,7 +70,8 @@ def plan_window(
     live = [m for m in known if m.window_start_s + period_s + ttl_s > now_s]
     by_digest = {m.digest: m for m in live}
     spill_until = int(state.get("spill_until", 0)) if state else 0
-    spilled = spill_until > now_s  # marker items may exist: every new hit must try its marker
+    # Marker items may exist (or must be written): every new hit goes through its marker.
+    spilled = spill_until > now_s or group.markers
 
     if is_open and state is not None:
         base = state

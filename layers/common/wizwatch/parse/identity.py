@@ -31,6 +31,13 @@ _FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Log types whose identity stays the same while the record's content changes (a detection pushed,
+#: then polled in a newer version; a webhook issue re-sent with other fields): a rule's dedup()
+#: may differ between two reads of one event, so the dedup store keeps a marker per
+#: (rule, event) for them rather than only remembering events per (rule, dedup string).
+CONTENT_MAY_CHANGE = frozenset({logtypes.DETECTIONS, logtypes.ISSUES_WEBHOOK})
+
+
 def _lookup(record: Any, path: str) -> Any:
     for alternative in path.split("|"):
         node = record
