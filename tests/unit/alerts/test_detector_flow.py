@@ -109,6 +109,20 @@ def test_bad_records_are_quarantined_and_bad_pages_kept_whole(env: Env) -> None:
     assert env.s3.get_object(Bucket=BUCKET, Key=page)["Body"].read() == b"\x1f\x8bnot really gzip"
 
 
+def test_quarantined_records_are_kept_as_they_came(env: Env) -> None:
+    """Events are normalised in place (no copy per event); a record that fails, validation or
+    identity (a valid audit entry whose id is empty), is quarantined exactly as it came."""
+    no_identity = {**audit("x"), "id": "", "p_any_ip_addresses": ["9.9.9.9"]}
+    invalid = {**audit("y"), "timestamp": "not a time", "p_event_time": "kept"}
+    key = env.put(key_for(1), [audit("ok1"), no_identity, invalid, audit("ok2")])
+    run(s3_event(key))
+    rows = env.lines("quarantine/Wiz.Audit/")
+    assert [r["index"] for r in rows] == [1, 2]
+    assert rows[0]["record"] == no_identity and "has no id" in rows[0]["reason"]
+    assert rows[1]["record"] == invalid and "timestamp" in rows[1]["reason"]
+    assert sorted(a["dedup_string"] for a in env.queued()) == ["ok1", "ok2"]
+
+
 def test_one_poison_message_fails_alone(env: Env) -> None:
     good = env.put(key_for(1), [audit("a1")])
     event = sqs_event(s3_event(good), s3_event("raw/Wiz.Audit/missing/page-00001.json.gz"), "not json")

@@ -185,6 +185,23 @@ def test_signals_are_idempotent_and_expiry_is_checked_on_read(store: SignalStore
     assert store.read(pk, since=0, now_s=1000 + 600 + 86_400) == []
 
 
+def test_a_hostile_matched_value_is_stored_cleaned_never_raised(store: SignalStore) -> None:
+    """Values orjson refuses (lone surrogate, 300 levels, 2**70, a non-string key) are stored as
+    render's clean copy instead of failing the page."""
+    deep: Any = 1
+    for _ in range(300):
+        deep = [deep]
+    pk = partition("C.Test", "x\ud800")
+    values = (("actor", "x\ud800"), ("deep", deep), ("big", 2**70))
+    s = Signal("A", 1000.0, values, identity="e1", info={"rule_id": "R.A", "odd": {(1, 2): "k"}})
+    store.put([(pk, s, 600)], now_s=1000)
+    (got,) = store.read(pk, since=0, now_s=1000)
+    assert got.identity == "e1" and got.member == "A"
+    found = dict(got.values)
+    assert found["actor"] == "x\ufffd" and found["big"] == str(2**70)
+    assert got.info["rule_id"] == "R.A" and got.info["odd"] == {"(1, 2)": "k"}
+
+
 def _result(rule_id: str) -> RuleResult:
     rule = Rule(rule_id, rule_id, True, ["Wiz.Audit"], "LOW", "", "", "", {}, [], 60, 1, False, "r.yml")
     return RuleResult(rule=rule, matched=True, title=f"{rule_id} hit", dedup="d")

@@ -237,9 +237,10 @@ def test_source_manifest_lists_every_panther_file_with_its_upstream_blob() -> No
         assert entry["Path"] == f"rules/wiz_rules/{name}" and len(entry["Blob"]) == 40
 
 
-def test_keypath_inline_filters_still_index_rules() -> None:
+def test_rules_without_inline_filters_are_selected_by_their_code() -> None:
     found = load_tree(RULES)
     burst = next(r for r in found.rules if r.rule_id == "Wizwatch.Audit.Access.Denied.Burst")
-    assert burst.spec["InlineFilters"][0]["KeyPath"] == "status"
-    assert burst.runner.index_terms == [("status", frozenset({"ACCESS_DENIED"}))]
-    assert burst.runner.prefilter_keys == frozenset({"status"})
+    assert "InlineFilters" not in burst.spec
+    assert [(t.path, t.values, t.source) for t in burst.runner.selectors] == [
+        (("status",), frozenset({"ACCESS_DENIED"}), "rule()")
+    ]

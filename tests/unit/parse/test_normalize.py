@@ -14,6 +14,7 @@ import pytest
 
 from wizwatch.errors import InvalidRecord
 from wizwatch.parse import normalize as N
+from wizwatch.parse.indicators import Indicators
 from wizwatch.parse.normalize import Normalizer, indicators
 
 SHARED = Path(__file__).resolve().parents[4] / "shared"
@@ -353,13 +354,19 @@ def test_row_ids_are_the_counter_in_hex_across_block_boundaries(
 
 
 def test_anything_a_record_trips_over_is_an_invalid_record(monkeypatch: pytest.MonkeyPatch) -> None:
-    def explode(log_type: str, record: dict[str, Any]) -> dict[str, list[str]]:
+    def explode(record: dict[str, Any]) -> dict[str, list[str]]:
         if record.get("id") == "odd":
             raise RecursionError("maximum recursion depth exceeded")
         return {}
 
-    monkeypatch.setattr(N, "indicators", explode)
+    # Both paths: the compiled plan's (plain records) and pydantic's (a case variant of a field).
+    monkeypatch.setattr(N, "indicators", lambda log_type, record: explode(record))
+    monkeypatch.setattr(Indicators, "__call__", lambda self, record, clean: explode(record))
     norm = Normalizer("Wiz.VulnerabilityFinding")
-    events, invalid = norm.normalize_page([{"id": "a"}, {"id": "odd"}, {"id": "b"}], "P")
-    assert invalid == {1: "normalisation failed: RecursionError: maximum recursion depth exceeded"}
-    assert [e and e["id"] for e in events] == ["a", None, "b"]
+    records: list[Any] = [{"id": "a"}, {"id": "odd"}, {"id": "b"}, {"id": "odd", "NAME": "x"}]
+    before = copy.deepcopy(records)
+    events, invalid = norm.normalize_page(records, "P")
+    reason = "normalisation failed: RecursionError: maximum recursion depth exceeded"
+    assert invalid == {1: reason, 3: reason}
+    assert [e and e["id"] for e in events] == ["a", None, "b", None]
+    assert records[1] == before[1] and records[3] == before[3]  # failed records are left as they came

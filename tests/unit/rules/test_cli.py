@@ -356,3 +356,23 @@ def test_unknown_destinations_fail_wizwatch_test(tmp_path: Path, capsys: pytest.
     )
     code, out = run_test_cmd(capsys, str(dyn), "--destinations", str(doc))
     assert code == 1 and "destinations() returned ['pagerduty'], not configured" in out
+
+
+def test_rules_list_and_debug_show_each_rules_derived_selection(capsys: pytest.CaptureFixture[str]) -> None:
+    rules = str(ROOT / "functions" / "detector" / "rules")
+    assert main(["rules", "list", "--rules", rules, "--format", "json"]) == 0
+    rows = {r["rule_id"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert rows["Wiz.Revoke.User.Sessions"]["selection"] == [
+        "status in {'SUCCESS'} [rule()]",
+        "action in {'RevokeUserSessions'} [rule()]",
+    ]
+    assert rows["Wiz.Defend.Alert.Passthrough"]["selection"] == []
+    assert main(["rules", "list", "--rules", rules]) == 0
+    table = capsys.readouterr().out
+    assert "Wiz.Defend.Alert.Passthrough: runs on every event (nothing derivable)" in table
+    assert main(["debug", "Wiz.Revoke.User.Sessions", "RevokeUserSessions - Fail", "--rules", rules]) in (
+        0,
+        1,
+    )
+    shown = capsys.readouterr().out
+    assert "[selection] status in {'SUCCESS'} [rule()]: NOT met (skipped in production)" in shown

@@ -20,7 +20,7 @@ from typing import Any
 from wizwatch.alerts import clock
 from wizwatch.alerts.notifications import ObjectRef
 from wizwatch.archive import lake
-from wizwatch_tools.bench.detector import RULES, T0, _pages
+from wizwatch_tools.bench.production_path import RULES, T0, _pages
 from wizwatch_tools.lake import query as lake_query
 from wizwatch_tools.lake.replay import BUCKET, Replayer, list_pages, load_engine, run_all
 from wizwatch_tools.lake.sources import LocalArchive

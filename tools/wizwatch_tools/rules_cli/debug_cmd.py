@@ -19,6 +19,7 @@ from wizwatch.detect.correlation_spec import CorrelationRule
 from wizwatch.detect.correlation_testing import run_correlation_test, signals_of
 from wizwatch.detect.event import PantherEvent
 from wizwatch.detect.runner import OPTIONAL_FUNCTIONS
+from wizwatch.detect.selection import accepts, field_key
 from wizwatch.detect.spec import Rule
 from wizwatch.detect.testing import mocks_applied, run_test
 
@@ -49,6 +50,19 @@ def _step(out: TextIO, label: str, fn: Any, event: Any) -> Any:
     return value
 
 
+def _selection(out: TextIO, runner: Any, event: dict[str, Any]) -> None:
+    """Each derived selector and whether this log meets it (in production a rule whose selector
+    rejects the event is not run at all: it would have returned False)."""
+    terms = getattr(runner, "selectors", [])
+    if not terms:
+        print("[selection] none derived: the rule runs on every event", file=out)
+    for term in terms:
+        ok = accepts(term, field_key(event, term.path))
+        print(
+            f"[selection] {term.describe()}: {'met' if ok else 'NOT met (skipped in production)'}", file=out
+        )
+
+
 def debug_rule(rule: Rule, test_name: str, out: TextIO) -> int:
     candidates = [(rule.unmodified or rule, t) for t in (rule.unmodified or rule).tests]
     candidates += [(rule, t) for t in rule.override_tests]
@@ -62,6 +76,7 @@ def debug_rule(rule: Rule, test_name: str, out: TextIO) -> int:
     print(f"Rule: {target.rule_id} ({target.path})", file=out)
     print(f"Test: {test.name} (ExpectedResult: {str(test.expected).lower()})", file=out)
     print(f"Log: {_show(test.log)}", file=out)
+    _selection(out, runner, dict(test.log))  # outside the mocks: they are not the rule's code
     with mocks_applied(target, test.mocks):
         event = dict(test.log)
         wrapped = PantherEvent(event)

@@ -2,7 +2,10 @@
 
 One row per rule: id, kind, log types, severity, enabled, threshold, dedup minutes, source
 (panther-analysis version and path, wizwatch, custom) and what the overrides changed; rules that
-failed to load are listed too (kind ``broken``), with their first problem.
+failed to load are listed too (kind ``broken``), with their first problem. Then each rule's
+*selection*: the conditions derived from its Detection / InlineFilters / ``rule()`` code that an
+event must meet for the rule to run at all (``wizwatch.detect.selection``), so a user can see
+why a rule was skipped.
 """
 
 from __future__ import annotations
@@ -29,6 +32,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--enabled-only", action="store_true", help="leave out disabled rules")
 
 
+def selection_of(rule: Rule) -> list[str]:
+    """What the engine derived the rule needs (each is necessary; it files the rule under one)."""
+    runner = rule.runner
+    return [t.describe() for t in getattr(runner, "selectors", [])]
+
+
 def rows(found: RuleSet) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     everything: list[Rule | CorrelationRule] = [*found.rules, *found.correlations]
@@ -49,6 +58,7 @@ def rows(found: RuleSet) -> list[dict[str, Any]]:
                 "source": r.source,
                 "overrides": list(r.overrides),
                 "path": r.path,
+                "selection": [] if correlation else selection_of(r),  # type: ignore[arg-type]
             }
         )
     for b in found.broken:
@@ -66,6 +76,7 @@ def rows(found: RuleSet) -> list[dict[str, Any]]:
                 "overrides": [],
                 "path": b.errors[0].path if b.errors else b.key,
                 "errors": [str(e) for e in b.errors],
+                "selection": [],
             }
         )
     return sorted(out, key=lambda row: row["rule_id"])
@@ -89,6 +100,11 @@ def _table(items: list[dict[str, Any]], out: TextIO) -> None:
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body, strict=True)]
     for line in (head, *body):
         print("  ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=True)).rstrip(), file=out)
+    print("\nSelection (derived at load time; a rule runs only on events its conditions accept):", file=out)
+    for r in items:
+        if r["kind"] in ("rule", "signal"):
+            why = "; ".join(r["selection"]) or "runs on every event (nothing derivable)"
+            print(f"  {r['rule_id']}: {why}", file=out)
     notes = [(r["rule_id"], n) for r in items for n in r["overrides"]]
     notes += [(r["rule_id"], "FAILED TO LOAD: " + e) for r in items for e in r.get("errors", [])]
     if notes:

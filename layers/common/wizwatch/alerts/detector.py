@@ -14,6 +14,7 @@ event's copy, never the page (``wizwatch.render``). Only an object that is not a
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -123,19 +124,24 @@ class Detector:
         parse_time: str,
         events: list[dict[str, Any]],
     ) -> tuple[dict[GroupKey, _Collect], list[dict[str, Any]]]:
-        normalizer = Normalizer(log_type)
+        identities, work = _identities(log_type, records)
+        # One call for the page: row ids taken in one go, records normalised in place (the page
+        # is ours; a record that fails is left as it came, so its quarantine line is the original).
+        normalized, invalid = _normalizer(log_type).normalize_page(work, parse_time)
         groups: dict[GroupKey, _Collect] = {}
         bad: list[dict[str, Any]] = []
-        for index, record in enumerate(records):
-            try:
-                event = normalizer.normalize(record, parse_time=parse_time)
-                identity = event_identity(log_type, record)
-            except Exception as exc:  # any failure is this record's alone
-                bad.append(_quarantine_row(index, record, exc, ref.uri))
+        evaluate = self.engine.evaluate
+        keep = events.append
+        for index, event in enumerate(normalized):
+            if event is None:
+                bad.append(_quarantine_row(index, records[index], InvalidRecord(invalid[index]), ref.uri))
                 continue
-            report.events += 1
-            events.append(event)
-            for result in self.engine.evaluate(log_type, event):
+            identity = identities[index]
+            if not isinstance(identity, str):
+                bad.append(_quarantine_row(index, records[index], identity, ref.uri))
+                continue
+            keep(event)
+            for result in evaluate(log_type, event):
                 rule = result.rule
                 if result.error is not None:
                     report.rule_errors += 1
@@ -161,6 +167,7 @@ class Detector:
                 if len(group.events) < MAX_EVENTS:
                     group.events.append(event)
                 group.rows.append((identity, event))
+        report.events += len(normalized) - len(bad)
         return groups, bad
 
     def _spec(self, c: _Collect, ref: ObjectRef, log_type: str) -> AlertSpec:
@@ -393,3 +400,27 @@ def _quarantine_row(index: int, record: Any, exc: Exception, source: str) -> dic
     if isinstance(record, UnreadableRecord):
         return {"index": index, "reason": reason, "record": None, "raw": record.raw, "source": source}
     return {"index": index, "reason": reason, "record": record, "source": source}
+
+
+@functools.cache
+def _normalizer(log_type: str) -> Normalizer:
+    """One per log type and process (its schema plan is compiled once; see wizwatch.parse.plan)."""
+    return Normalizer(log_type)
+
+
+def _identities(log_type: str, records: list[Any]) -> tuple[list[str | Exception], list[Any]]:
+    """Each record's identity (or why it has none), and the records to normalise: the page's own
+    list, except that a record without an identity is normalised on a copy (the quarantine line
+    keeps the record as it came, as when each event was a copy)."""
+    out: list[str | Exception] = []
+    work = records
+    for index, record in enumerate(records):
+        try:
+            out.append(event_identity(log_type, record))
+        except Exception as exc:  # any failure is this record's alone
+            out.append(exc)
+            if isinstance(record, dict):
+                if work is records:
+                    work = list(records)
+                work[index] = dict(record)
+    return out, work

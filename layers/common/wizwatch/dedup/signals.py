@@ -22,6 +22,7 @@ import orjson
 
 from wizwatch.detect.correlation import Signal
 from wizwatch.errors import WizwatchError
+from wizwatch.render import RenderError, clean, dumps
 
 #: How long a signal item outlives its usefulness (event time + lookback) before TTL may take it.
 RETENTION_S = 86_400
@@ -29,6 +30,17 @@ RETENTION_S = 86_400
 
 class SignalStoreError(WizwatchError):
     """BatchWriteItem kept returning unprocessed items; the object is failed and retried by SQS."""
+
+
+def _blob(obj: Any) -> bytes:
+    """JSON for a signal's values or info (``wizwatch.render.dumps``). What orjson cannot take
+    (nesting past 254 levels, lone surrogates, integers beyond 64 bits, odd keys), which a hostile
+    event can put in a matched field, is written as its clean copy: never an exception that would
+    fail the whole page."""
+    try:
+        return dumps(obj)
+    except RenderError:
+        return dumps(clean(obj)[0])
 
 
 def partition(rule_id: str, value: Any) -> str:
@@ -56,8 +68,8 @@ class SignalStore:
                         "member": {"S": s.member},
                         "t": {"N": str(int(s.time * 1000))},
                         "identity": {"S": s.identity},
-                        "values": {"B": orjson.dumps(list(s.values), default=str)},
-                        "info": {"B": orjson.dumps(s.info, default=str)},
+                        "values": {"B": _blob(list(s.values))},
+                        "info": {"B": _blob(s.info)},
                         "expires_at": {"N": str(expires)},
                     }
                 }

@@ -1,11 +1,12 @@
 """The rule engine: every enabled rule for a log type, run on each event in production mode.
 
-Speed comes from not running rules that cannot match. Each rule's ``InlineFilters`` /
-``Detection`` yields *index terms* (a top-level key that must equal one of a few values); per log
-type the engine picks, for each rule, the most widely shared such key and files the rule under
-the values it accepts. An event then costs one dict lookup per index key plus the rules with no
-index term. The index only skips rules whose own filters would reject the event, so results are
-the same as running every rule (``tests/unit/detect`` checks this).
+Speed comes from not running rules that cannot match. Each rule's *selectors* (necessary
+conditions derived at load time from its ``InlineFilters``, ``Detection`` and its own ``rule()``
+code: ``wizwatch.detect.selection``) say which values of a field it can produce a result for; per
+log type the engine files each rule under its most selective selector. An event then costs one
+lookup per indexed field (remembered per combination of values) plus the rules with no selector.
+The index only skips rules that would have returned False without raising, so results are the
+same as running every rule (``tests/unit/detect/test_selection.py`` checks this).
 """
 
 from __future__ import annotations
@@ -21,74 +22,94 @@ from wizwatch.detect.event import PantherEvent
 from wizwatch.detect.loader import BrokenRule, RuleSet, load_tree
 from wizwatch.detect.result import RuleResult
 from wizwatch.detect.runner import RuleRunner
-from wizwatch.detect.simple import ci_get
+from wizwatch.detect.selection import MISSING, UNKNOWN, Term, field_key
 from wizwatch.detect.spec import Rule
 from wizwatch.errors import InvalidPage, RuleLoadError
 
-_MISSING = object()
-
 
 class _LogTypeIndex:
-    """Rules of one log type filed by the value of their index key."""
+    """Rules of one log type filed by the value their selector asks of one field."""
 
     def __init__(self, runners: list[RuleRunner]) -> None:
-        # A key is more selective the more distinct values the rules ask of it (``action``: dozens;
-        # ``status``: one or two), so each rule is filed under its most selective key.
-        distinct: dict[str, set[Any]] = {}
+        # A field is more selective the more distinct values the rules ask of it (``action``:
+        # dozens; ``status``: one or two), so each rule is filed under its most selective term.
+        distinct: dict[tuple[str, ...], set[Any]] = {}
         for r in runners:
-            for key, values in r.index_terms:
-                distinct.setdefault(key, set()).update(values)
-        counts: Counter[str] = Counter({k: len(v) for k, v in distinct.items()})
-        self.by_key: dict[str, dict[Any, list[RuleRunner]]] = {}
+            for t in r.selectors:
+                distinct.setdefault(t.path, set()).update(t.values)
+        counts: Counter[tuple[str, ...]] = Counter({k: len(v) for k, v in distinct.items()})
         self.always: list[RuleRunner] = []
+        tables: dict[tuple[str, ...], _PathTable] = {}
         for r in runners:
-            if not r.index_terms:
+            if not r.selectors:
                 self.always.append(r)
                 continue
-            key, values = max(r.index_terms, key=lambda t: (counts[t[0]], -len(t[1])))
-            table = self.by_key.setdefault(key, {})
-            for v in values:
-                table.setdefault(v, []).append(r)
-        self.keys = tuple(self.by_key.items())
-        # The candidates depend only on the index keys' values, and events repeat a few
-        # (action, status) pairs: remember each pair's answer. Only events holding every index key
-        # under its exact name use it (the case-insensitive fallback stays in _lookup).
-        self._names = names = tuple(self.by_key)
-        self._values: Callable[[dict[str, Any]], Any] | None = operator.itemgetter(*names) if names else None
+            term = max(r.selectors, key=lambda t: (counts[t.path], -len(t.values), not t.missing))
+            tables.setdefault(term.path, _PathTable()).add(r, term)
+        self.paths = tuple(tables)
+        self.tables = tuple(tables.values())
+        # The candidates depend only on the indexed fields' values, and events repeat a few
+        # (action, status) pairs: remember each combination's plan. When every indexed field is
+        # a top-level key, an event holding each under its exact name is answered from the memo
+        # by one itemgetter (its values equal a remembered key tuple only if they are those values).
+        names = [p[0] for p in self.paths if len(p) == 1]
+        self._names = tuple(names) if len(names) == len(self.paths) else None
+        self._values: Callable[[dict[str, Any]], Any] | None = None
+        if self._names:
+            getter = operator.itemgetter(*self._names)
+            self._values = getter if len(self._names) > 1 else (lambda e: (getter(e),))
         self._memo: dict[Any, Plan] = {}
 
     def candidates(self, event: dict[str, Any]) -> Plan:
         """(rule, prefilter still to check) for the rules that may match, in load order.
 
-        The prefilter is None when the rule has none, or when it reads only index keys and was
+        The prefilter is None when the rule has none, or when it reads only indexed keys and was
         decided once for these values (rules it rejects are left out).
         """
-        values_of = self._values
-        if values_of is None:
+        if not self.paths:
             return _plan(self.always)
-        try:
-            values = values_of(event)
-        except KeyError:  # an index key absent or in another case
-            return _plan(self._lookup(event))
-        try:
-            return self._memo[values]
-        except KeyError:
-            pass
-        except TypeError:  # unhashable value (a list or dict): nothing to remember
-            return _plan(self._lookup(event))
-        found = self._decide(self._lookup(event), values)
-        if len(self._memo) < _MEMO_MAX:
-            self._memo[values] = found
+        values_of = self._values
+        if values_of is not None:
+            try:
+                return self._memo[values_of(event)]
+            except (KeyError, TypeError):  # absent / other case / unhashable / not seen yet
+                pass
+        key = [field_key(event, p) for p in self.paths]
+        # Remembered by type too (True == 1 == 1.0, but a prefilter may tell them apart); only
+        # str values are remembered bare, so an itemgetter hit above is always a str match.
+        memo_key = tuple([k if type(k) is str or k is MISSING or k is UNKNOWN else (type(k), k) for k in key])
+        found = self._memo.get(memo_key)
+        if found is None:
+            found = self._decide(key)
+            if len(self._memo) < _MEMO_MAX:
+                self._memo[memo_key] = found
         return found
 
-    def _decide(self, runners: list[RuleRunner], values: Any) -> Plan:
-        """The plan for an event holding every index key exactly, with these values.
+    def _decide(self, key: list[Any]) -> Plan:
+        """The plan for events whose indexed fields have these index keys.
 
-        A prefilter that reads only index keys gives the same answer on a dict of just those
-        keys (keys are read exact-name first), so it is decided here once.
+        A prefilter that reads only top-level keys indexed here, each present with a scalar
+        value, gives the same answer on a dict of just those keys (keys are read exact-name
+        first, and the index key of a key present only in another case is UNKNOWN), so it is
+        decided here once.
         """
-        names = self._names
-        known = dict(zip(names, values, strict=True)) if len(names) > 1 else {names[0]: values}
+        runners: list[RuleRunner] = []
+        sources = 0
+        for table, k in zip(self.tables, key, strict=True):
+            hit = table.lookup(k)
+            if hit:
+                sources += 1
+                runners.extend(hit)
+        if self.always:
+            sources += 1
+            runners.extend(self.always)
+        if sources > 1:
+            runners.sort(key=_ordinal)
+        known = {
+            p[0]: k
+            for p, k in zip(self.paths, key, strict=True)
+            if len(p) == 1 and k is not MISSING and k is not UNKNOWN
+        }
         plan: Plan = []
         for r in runners:
             pre = r.prefilter
@@ -99,28 +120,28 @@ class _LogTypeIndex:
             plan.append((r, pre))
         return plan if plan else _NO_PLAN
 
-    def _lookup(self, event: dict[str, Any]) -> list[RuleRunner]:
-        result: list[RuleRunner] | None = None
-        sources = 0
-        for key, table in self.keys:
-            value = event.get(key, _MISSING)
-            if value is _MISSING:
-                value = ci_get(event, key)
-            try:
-                hit = table.get(value)
-            except TypeError:  # unhashable (a list or dict): no Equals/IsIn term can match it
-                continue
-            if hit:
-                sources += 1
-                result = hit if result is None else result + hit
-        if self.always:
-            sources += 1
-            result = self.always if result is None else result + self.always
-        if result is None:
-            return _NONE
-        if sources > 1:
-            result = sorted(result, key=_ordinal)
-        return result
+
+class _PathTable:
+    """The rules filed under one field: by accepted value, on a missing field, and all of them."""
+
+    def __init__(self) -> None:
+        self.by_value: dict[Any, list[RuleRunner]] = {}
+        self.on_missing: list[RuleRunner] = []
+        self.every: list[RuleRunner] = []
+
+    def add(self, runner: RuleRunner, term: Term) -> None:
+        for v in term.values:
+            self.by_value.setdefault(v, []).append(runner)
+        if term.missing:
+            self.on_missing.append(runner)
+        self.every.append(runner)
+
+    def lookup(self, key: Any) -> list[RuleRunner]:
+        if key is UNKNOWN:
+            return self.every
+        if key is MISSING:
+            return self.on_missing
+        return self.by_value.get(key, _NONE)
 
 
 _NONE: list[RuleRunner] = []

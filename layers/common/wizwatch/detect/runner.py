@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from wizwatch.detect import simple
+from wizwatch.detect import selection, selection_ast, simple
 from wizwatch.detect.event import ImmutableCaseInsensitiveDict, ImmutableList, PantherEvent, unwrap
 from wizwatch.detect.result import RuleFunctionError, RuleResult
 from wizwatch.detect.spec import SEVERITIES, Rule
@@ -98,8 +98,10 @@ class RuleRunner:
             terms.extend(self.filter.index_terms)
         if self.detection is not None:
             terms.extend(self.detection.index_terms)
-        #: (key, values) terms that must hold for the rule to match: the engine's index.
+        #: (key, values) terms that must hold for the rule to match (top-level simple ones).
         self.index_terms = terms
+        self._filters = filters
+        self._selectors: list[selection.Term] | None = None
         self._bind()
         compiled = [c for c in (self.filter, self.allow, self.detection) if c is not None]
         preds = [c.predicate for c in compiled]
@@ -110,6 +112,27 @@ class RuleRunner:
                 None if c.keys is None or self.prefilter_keys is None else self.prefilter_keys | c.keys
             )
         self.prefilter: Callable[[Any], bool] | None = simple.all_of(preds) if preds else None
+
+    @property
+    def selectors(self) -> list[selection.Term]:
+        """Necessary conditions derived from the filters, the detection and the rule's own code:
+        the engine runs the rule only on events they accept (``wizwatch.detect.selection``).
+
+        Derived when the engine first indexes one of the rule's log types (or a tool asks), so a
+        cold start reads only the code of the rules its first page needs.
+        """
+        found = self._selectors
+        if found is None:
+            found = self._selectors = [
+                *selection.expression_terms(self._filters, "InlineFilters"),
+                *(
+                    selection.expression_terms(self.rule.spec["Detection"], "Detection")
+                    if self.detection
+                    else []
+                ),
+                *(selection_ast.python_terms(self.functions["rule"]) if self._python else []),
+            ]
+        return found
 
     # --- simple detections -------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wizwatch.parse.normalize import _ci_get
+from wizwatch.parse.indicators import _ci_get, _ci_key
 
 #: MITRE ATT&CK Enterprise tactics by name (lower case) -> id (attack.mitre.org/tactics/enterprise).
 MITRE_TACTICS: dict[str, str] = {
@@ -57,8 +57,7 @@ def _get(d: Any, key: str) -> Any:
 
 
 def _has(d: dict[str, Any], key: str) -> bool:
-    low = key.lower()
-    return key in d or any(isinstance(k, str) and k.lower() == low for k in d)
+    return key in d or _ci_key(d, key) is not None
 
 
 def triggering_events(record: dict[str, Any]) -> list[dict[str, Any]]:

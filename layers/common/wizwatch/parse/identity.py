@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from wizwatch import logtypes
-from wizwatch.parse.normalize import _ci_get
+from wizwatch.parse.indicators import _ci_get
 
 _FIELDS: dict[str, tuple[str, ...]] = {
     logtypes.AUDIT: ("id",),
@@ -37,12 +37,24 @@ _FIELDS: dict[str, tuple[str, ...]] = {
 #: (rule, event) for them rather than only remembering events per (rule, dedup string).
 CONTENT_MAY_CHANGE = frozenset({logtypes.DETECTIONS, logtypes.ISSUES_WEBHOOK})
 
+#: _FIELDS with every path split once: per field, its alternatives as key tuples.
+_SPLIT: dict[str, tuple[tuple[tuple[str, ...], ...], ...]] = {
+    log_type: tuple(tuple(tuple(alt.split(".")) for alt in f.split("|")) for f in fields)
+    for log_type, fields in _FIELDS.items()
+}
 
-def _lookup(record: Any, path: str) -> Any:
-    for alternative in path.split("|"):
+#: The log types whose identity is ``id`` alone (their split paths, for an identity check).
+_SPLIT_ID_ONLY = {log_type: split for log_type, split in _SPLIT.items() if split == ((("id",),),)}
+
+
+def _lookup(record: Any, alternatives: tuple[tuple[str, ...], ...]) -> Any:
+    for keys in alternatives:
         node = record
-        for key in alternative.split("."):
-            node = _ci_get(node, key) if isinstance(node, dict) else None
+        for key in keys:
+            if node.__class__ is dict and key in node:
+                node = node[key]  # the exact key (what _ci_get looks at first)
+            else:
+                node = _ci_get(node, key) if isinstance(node, dict) else None
         if node is not None and node != "":
             return node
     return None
@@ -50,10 +62,14 @@ def _lookup(record: Any, path: str) -> Any:
 
 def event_identity(log_type: str, record: dict[str, Any]) -> str:
     """``<log type>:<id>[:<state time>]``; ValueError when the record has no id at all."""
-    fields = _FIELDS.get(log_type)
-    if fields is None:
+    split = _SPLIT.get(log_type)
+    if split is None:
         raise ValueError(f"unknown log type {log_type!r}")
-    parts = [_lookup(record, f) for f in fields]
+    if log_type in _SPLIT_ID_ONLY and record.__class__ is dict and "id" in record:
+        value = record["id"]  # Wiz.Audit, Wiz.Detections: the exact key, as _lookup reads first
+        if value is not None and value != "":
+            return log_type + ":" + str(value)
+    parts = [_lookup(record, f) for f in split]
     if parts[0] is None:
-        raise ValueError(f"{log_type} record has no {fields[0]}")
+        raise ValueError(f"{log_type} record has no {_FIELDS[log_type][0]}")
     return ":".join([log_type, *("" if p is None else str(p) for p in parts)])
