@@ -93,7 +93,7 @@ def test_the_same_events_again_are_not_counted_twice(ddb: Any, now: Any) -> None
     assert alerts(first) == alerts(again) == []
     outcome = next(iter(again.values()))
     assert outcome.counted == [] and set(outcome.duplicates) == {"e1", "e2"}
-    assert outcome.duplicates["e1"] == (next(iter(first.values())).alert_id, "raw/a")
+    assert outcome.duplicates["e1"][0] == next(iter(first.values())).alert_id
     assert outcome.counted_from("e1", "raw/a") and not outcome.counted_from("e1", "raw/b")
     assert window(ddb, group([]).key)["event_count"] == {"N": "2"}
 
@@ -118,8 +118,9 @@ def test_threshold_crossed_inside_one_batch(ddb: Any, now: Any) -> None:
 
 def test_a_new_window_after_expiry_even_if_ttl_has_not_deleted_the_item(ddb: Any, now: Any) -> None:
     store = DedupStore(ddb, TABLE)
-    first = alerts(store.record([group(["e1"], period=15)], source="raw/1"))
-    store.mark_sent([(group([]).key, first[0]["alert_id"])])
+    out = store.record([group(["e1"], period=15)], source="raw/1")
+    first = alerts(out)
+    store.mark_sent(out.receipt)
     now["t"] = T0 + timedelta(minutes=14, seconds=59)
     assert alerts(store.record([group(["e2"], period=15)], source="raw/2")) == []
     now["t"] = T0 + timedelta(minutes=15)
@@ -169,12 +170,12 @@ def test_two_stale_detectors_opening_the_same_window_alert_once(
 def test_a_pending_alert_is_requeued_by_the_retry_of_its_object(ddb: Any, now: Any) -> None:
     store = DedupStore(ddb, TABLE)
     sent = alerts(store.record([group(["e1"])], source="raw/1"))
-    # Crash before mark_sent: the same object comes back.
-    again = alerts(store.record([group(["e1"])], source="raw/1"))
-    assert again == sent
-    store.mark_sent([(group([]).key, sent[0]["alert_id"])])
+    # Crash before mark_sent: the same object comes back, and renders the very same alert again.
+    retry = store.record([group(["e1"])], source="raw/1")
+    assert alerts(retry) == sent
+    store.mark_sent(retry.receipt)
     assert alerts(store.record([group(["e1"])], source="raw/1")) == []
-    assert "alert_body" not in window(ddb, group([]).key)
+    assert "alert_body" not in window(ddb, group([]).key)  # the window item stays small
 
 
 def test_another_objects_pending_alert_waits_for_the_grace_period(ddb: Any, now: Any) -> None:
@@ -189,35 +190,51 @@ def test_another_objects_pending_alert_waits_for_the_grace_period(ddb: Any, now:
 
 def test_mark_sent_leaves_a_newer_window_alone(ddb: Any, now: Any) -> None:
     store = DedupStore(ddb, TABLE)
-    old = alerts(store.record([group(["e1"], period=1)], source="raw/1"))
+    first = store.record([group(["e1"], period=1)], source="raw/1")
     now["t"] = T0 + timedelta(minutes=2)
-    new = alerts(store.record([group(["e2"], period=1)], source="raw/2"))
-    store.mark_sent([(group([]).key, old[0]["alert_id"])])
-    assert window(ddb, group([]).key)["alert_state"] == {"S": "pending"}
-    store.mark_sent([(group([]).key, new[0]["alert_id"])])
-    assert window(ddb, group([]).key)["alert_state"] == {"S": "sent"}
+    second = store.record([group(["e2"], period=1)], source="raw/2")  # takes raw/1's alert over
+    new_id = second[group([]).key].alerts[0]["alert_id"]
+    store.mark_sent(first.receipt)  # raw/1's receipt says nothing about raw/2's window
+    now["t"] = T0 + timedelta(minutes=2) + timedelta(seconds=PENDING_GRACE_S)
+    stale = {a["alert_id"] for a in alerts(store.record([group(["e3"], period=1)], source="raw/3"))}
+    assert new_id in stale  # still pending (its window ended): the next writer queues it
+    assert first[group([]).key].alerts[0]["alert_id"] not in stale
+    store.mark_sent(second.receipt)
+    assert alerts(store.record([group(["e2"], period=1)], source="raw/2")) == []
 
 
-def test_requests_scale_with_pages_not_hits(ddb: Any, now: Any) -> None:
+def test_requests_scale_with_groups_and_need_no_transaction(ddb: Any, now: Any) -> None:
     store = DedupStore(ddb, TABLE)
     groups = [group([f"e{i}"], dedup=f"d{i}") for i in range(30)]
     out = store.record(groups, source="raw/1")
     assert len(alerts(out)) == 30
-    assert store.requests == 2  # one batch read, one transaction
+    assert store.requests == 1 + 30 + 1  # one batch read, one PutItem a window, the page's outbox
+    store.mark_sent(out.receipt)
+    assert store.requests == 33  # one receipt for the page, not one update per alert
     big = DedupStore(ddb, TABLE)
     out = big.record([group([f"x{i}" for i in range(250)], dedup="big", threshold=100)], source="raw/2")
-    assert [a["event_count"] for a in alerts(out)] == [99 * 2]
+    [crossed] = alerts(out)
+    assert 100 <= crossed["event_count"] < 250  # counted in a few writes; crossed in exactly one
     assert next(iter(out.values())).event_count == 250
-    assert big.requests == 4  # read + three transactions of at most 99 markers
+    # read + 3 transactions (the window with the 30 events that fit inline and up to 99 markers)
+    # + the outbox
+    assert big.requests == 1 + 3 + 1
+    again = big.record([group([f"x{i}" for i in range(250)], dedup="big", threshold=100)], source="raw/3")
+    assert next(iter(again.values())).counted == [] and len(next(iter(again.values())).duplicates) == 250
 
 
-def test_markers_and_windows_expire_by_ttl_attribute(ddb: Any, now: Any) -> None:
+def test_windows_markers_and_outboxes_expire_by_ttl_attribute(ddb: Any, now: Any) -> None:
     store = DedupStore(ddb, TABLE, idempotency_ttl_s=3600)
-    store.record([group(["e1"], period=10)], source="raw/1")
+    out = store.record([group(["e1"], period=10)], source="raw/1")
+    store.mark_sent(out.receipt)
+    store.record([group([f"m{i}" for i in range(40)], dedup="many", period=10)], source="raw/2")
     items = ddb.scan(TableName=TABLE)["Items"]
-    expiries = {i["sk"]["S"]: int(i["expires_at"]["N"]) for i in items}
-    assert expiries["w"] > T0.timestamp() + 600
-    assert expiries["e"] == int(T0.timestamp()) + 3600
+    expiries = {(i["pk"]["S"][0], i["sk"]["S"][0]): int(i["expires_at"]["N"]) for i in items}
+    t0 = int(T0.timestamp())
+    # The window item remembers its events for the idempotency period (after the window's end).
+    assert expiries[("w", "w")] >= t0 + 3600 and expiries[("w", "w")] > t0 + 600
+    assert expiries[("e", "e")] == t0 + 3600  # events past what fits inline: marker items
+    assert expiries[("o", "a")] == expiries[("o", "s")] == t0 + 3600  # outbox and receipt
 
 
 def test_a_window_that_expires_with_another_objects_alert_pending_never_loses_it(ddb: Any, now: Any) -> None:
@@ -235,14 +252,18 @@ def test_a_window_that_expires_with_another_objects_alert_pending_never_loses_it
 
 def test_mark_sent_clears_every_window_even_if_one_was_superseded(ddb: Any, now: Any) -> None:
     store = DedupStore(ddb, TABLE)
-    a, b = group(["a1"], dedup="da", period=1), group(["b1"], dedup="db", period=1)
+    a, b = group(["a1"], dedup="da"), group(["b1"], dedup="db")
     first = store.record([a, b], source="raw/1")
-    id_a, id_b = first[a.key].alerts[0]["alert_id"], first[b.key].alerts[0]["alert_id"]
-    now["t"] = T0 + timedelta(minutes=2)
-    store.record([group(["a2"], dedup="da", period=1)], source="raw/2")  # window "da" is replaced
-    store.mark_sent([(a.key, id_a), (b.key, id_b)])
-    assert window(ddb, b.key)["alert_state"] == {"S": "sent"}
-    assert "alert_body" not in window(ddb, b.key)
+    assert len(alerts(first)) == 2
+    now["t"] = T0 + timedelta(seconds=30)
+    store.record([group(["a2"], dedup="da")], source="raw/2")
+    store.mark_sent(first.receipt)
+    # Neither window's alert is queued again, by the object's retry or by anyone else later.
+    assert alerts(store.record([a, b], source="raw/1")) == []
+    now["t"] = T0 + timedelta(seconds=PENDING_GRACE_S + 10)
+    later = store.record([group(["b2"], dedup="db")], source="raw/3")  # stale, but its receipt exists
+    assert alerts(later) == [] and later[b.key].event_count == 2
+    assert window(ddb, b.key)["alert_state"] == {"S": "sent"}  # learned, and recorded for free
 
 
 def test_an_old_and_a_new_alert_of_one_window_item_are_both_marked_sent(ddb: Any, now: Any) -> None:
@@ -253,9 +274,10 @@ def test_an_old_and_a_new_alert_of_one_window_item_are_both_marked_sent(ddb: Any
     # the next window: two alerts for one item, which one transaction cannot both update.
     both = alerts(store.record([group(["e1", "e2"], period=1)], source="raw/1"))
     assert old[0]["alert_id"] in {a["alert_id"] for a in both} and len(both) == 2
-    key = group([]).key
-    store.mark_sent([(key, a["alert_id"]) for a in both])
-    assert window(ddb, key)["alert_state"] == {"S": "sent"}
+    retry = store.record([group(["e1", "e2"], period=1)], source="raw/1")
+    assert {a["alert_id"] for a in alerts(retry)} <= {a["alert_id"] for a in both}  # not yet confirmed
+    store.mark_sent(retry.receipt)
+    assert alerts(store.record([group(["e1", "e2"], period=1)], source="raw/1")) == []
 
 
 def test_many_long_unique_values_fit_in_the_window_item(ddb: Any, now: Any) -> None:
@@ -268,3 +290,15 @@ def test_many_long_unique_values_fit_in_the_window_item(ddb: Any, now: Any) -> N
             source=f"raw/{start}",
         )
     assert [a["event_count"] for a in alerts(out)] == [1000]
+
+
+def test_an_event_whose_dedup_changes_between_reads_counts_once_when_markers_are_asked_for(
+    ddb: Any, now: Any
+) -> None:
+    """A detection pushed, then polled in a newer version: same identity, another dedup string."""
+    store = DedupStore(ddb, TABLE)
+    pushed, polled = group(["det-1"], dedup="v1"), group(["det-1"], dedup="v2 (linked to a threat)")
+    pushed.markers = polled.markers = True
+    assert len(alerts(store.record([pushed], source="raw/pushed"))) == 1
+    again = store.record([polled], source="raw/polled")
+    assert alerts(again) == [] and list(next(iter(again.values())).duplicates) == ["det-1"]

@@ -81,12 +81,14 @@ def _run(
             (sorted(sent), {k.rule_id: (sorted(o.counted), sorted(o.duplicates)) for k, o in out.items()})
         )
         if not crash_before_mark:
-            store.mark_sent([(k, a["alert_id"]) for k, o in out.items() for a in o.alerts])
+            store.mark_sent(out.receipt)
     items = []
     for pk in sorted({g.key.pk for _, groups, _ in STEPS for g in groups()}):
         got = client.batch_get_item(RequestItems={TABLE: {"Keys": [{"pk": {"S": pk}, "sk": {"S": "w"}}]}})
         items += [
-            {k: v for k, v in item.items() if k not in ("alert_body",)} for item in got["Responses"][TABLE]
+            # p_gen: a run's generation, random by design (see DedupStore.record)
+            {k: v for k, v in item.items() if k not in ("p_gen",)}
+            for item in got["Responses"][TABLE]
         ]
     return seen, items
 

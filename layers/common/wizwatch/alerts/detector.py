@@ -34,7 +34,7 @@ from wizwatch.dedup.model import RULE, RULE_ERROR, AlertFacts, Group, GroupKey, 
 from wizwatch.dedup.store import DedupStore
 from wizwatch.errors import InvalidPage, InvalidRecord
 from wizwatch.logs import logger
-from wizwatch.parse.identity import event_identity
+from wizwatch.parse.identity import CONTENT_MAY_CHANGE, event_identity
 from wizwatch.parse.inflate import DEFAULT_MAX_INFLATED_BYTES
 from wizwatch.parse.normalize import Normalizer
 from wizwatch.parse.pages import Page, UnreadableRecord, read_page, read_records
@@ -246,7 +246,7 @@ class Detector:
                 event_count=facts.event_count,
                 first_event_time=facts.first_event_time,
                 last_event_time=facts.last_event_time,
-                created_at=clock.iso(clock.now()),
+                created_at=facts.created_at or clock.iso(clock.now()),
             )
 
         return Group(
@@ -257,6 +257,7 @@ class Detector:
             hits=c.hits,
             render=render,
             suppressed=spec.suppressed,
+            markers=log_type in CONTENT_MAY_CHANGE,
         )
 
     # ------------------------------------------------------------------ one object
@@ -313,7 +314,7 @@ class Detector:
             report.quarantined = len(bad)
 
         groups = [self._group(c, ref, log_type) for c in collected.values()]
-        outcomes = self.store.record(groups, source=ref.key)
+        outcomes = self.store.record(groups, source=ref.key, version_id=ref.version_id)
 
         rows_by_rule: dict[str, list[dict[str, Any]]] = {}
         for c in collected.values():
@@ -339,15 +340,11 @@ class Detector:
             kept.write_matches(self.s3, bucket, rule_id, ref.key, today, rows)
         self._write_lake(bucket, log_type, ref.key, events, rows_by_rule)
 
-        to_send: list[dict[str, Any]] = []
-        sent_keys: list[tuple[GroupKey, str]] = []
-        for c in collected.values():
-            for alert in outcomes[c.key].alerts:
-                to_send.append(alert)
-                sent_keys.append((c.key, alert["alert_id"]))
+        to_send = [alert for c in collected.values() for alert in outcomes[c.key].alerts]
         if to_send:
             self.sqs_requests += send_alerts(self.sqs, self.alert_queue_url, to_send)
-            self.store.mark_sent(sent_keys)
+        # One receipt for the page's alerts (and, rarely, a window taken over from another object).
+        self.store.mark_sent(outcomes.receipt)
         report.alerts = to_send
         self._count(report, log_type)
         return report

@@ -1,14 +1,23 @@
 """What the dedup layer works on: groups of hits, window items, outcomes.
 
-Item layout in the dedup table (HASH ``pk``, RANGE ``sk``, TTL ``expires_at``):
+Item layout in the dedup table (HASH ``pk``, RANGE ``sk``, TTL ``expires_at``), kept under 1 KB
+where it can be (a write costs one unit per started KB, of the larger of the old and new item):
 
 * window item, one per (alert type, rule, dedup string): ``pk = "w#<type>#<rule>#<sha(dedup)>"``,
-  ``sk = "w"``. Holds the current window (start, end, event count, distinct unique() values up to
-  the threshold, first/last event time, alert id, alert state) and, while an alert is queued but
-  not yet confirmed sent, the alert itself (an outbox, so a crash cannot lose it).
-* marker item, one per (alert type, rule, event identity) that matched:
-  ``pk = "e#<type>#<rule>#<identity>"``, ``sk = "e"``, with the alert id it was counted under.
-  It is what makes redeliveries and overlapping polls count an event once.
+  ``sk = "w"``. Holds the current window (``window_start_ms``, ``window_end``, ``event_count``,
+  first/last event time, ``alert_id``, ``alert_state``, ``ver``), the distinct unique() values up
+  to the threshold as 8-byte digests (``distinct``), and the events this key counted within the
+  idempotency period (``mem``, 16 bytes each; see
+  :mod:`wizwatch.dedup.members`). While an alert is pending (queued but not confirmed) it holds
+  where it came from (``p_page`` object digest, ``p_gen`` processing generation, ``p_at``) and
+  what is needed to render it again (``a_count``, ``a_first``, ``a_last``, ``a_created``).
+* marker item, only for keys with more events than fit inline (``spill_until`` on the window says
+  markers may exist): one per (alert type, rule, event identity) that matched,
+  ``pk = "e#<type>#<rule>#<identity>"``, ``sk = "e"``, with the alert id it was counted under and
+  its object.
+* outbox and receipt items of a raw object: ``pk = "o#<page>"``, ``sk = "a<gen>.<n>"`` (its alerts,
+  compressed together) and ``sk = "s<gen>"`` (they are on the queue); see
+  :mod:`wizwatch.dedup.outbox`.
 
 Only matching events ever get items, so writes scale with matches, not events. ``expires_at``
 lets DynamoDB delete old items eventually; correctness never depends on it (every condition
@@ -22,6 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from wizwatch.dedup.members import source_tag
 
 RULE = "RULE"
 RULE_ERROR = "RULE_ERROR"
@@ -70,6 +81,8 @@ class AlertFacts:
     first_event_time: str | None
     last_event_time: str | None
     window_start: datetime
+    #: When the alert was first rendered: a retry renders the very same message again.
+    created_at: str | None = None
 
 
 @dataclass
@@ -83,6 +96,9 @@ class Group:
     hits: list[Hit]
     render: Callable[[AlertFacts], dict[str, Any]]
     suppressed: bool = False
+    #: One marker item per (rule, event), as for a key past its inline memory: for events whose
+    #: dedup string may differ between reads (wizwatch.parse.identity.CONTENT_MAY_CHANGE).
+    markers: bool = False
 
 
 @dataclass
@@ -91,7 +107,7 @@ class Outcome:
 
     alert_id: str | None = None  # the window the new hits were counted in
     counted: list[str] = field(default_factory=list)  # identities counted by this call
-    #: identity -> (alert id, raw object key) it was counted under before this call
+    #: identity -> (alert id, raw object key or its source_tag) it was counted under before this call
     duplicates: dict[str, tuple[str, str]] = field(default_factory=dict)
     alerts: list[dict[str, Any]] = field(default_factory=list)  # to queue now
     event_count: int = 0
@@ -101,6 +117,7 @@ class Outcome:
         return dup[0] if dup else self.alert_id
 
     def counted_from(self, identity: str, source: str) -> bool:
-        """True if ``source`` is the object this event was (first) counted from."""
+        """True if ``source`` is the object this event was (first) counted from (a duplicate
+        found in a window item names its object by :func:`wizwatch.dedup.members.source_tag`)."""
         dup = self.duplicates.get(identity)
-        return dup is None or dup[1] == source
+        return dup is None or dup[1] in (source, source_tag(source))

@@ -1,28 +1,34 @@
-"""Dedup/threshold windows and event idempotency in DynamoDB.
+"""Dedup/threshold windows and event idempotency in DynamoDB, at about one write per group.
 
-One call, :meth:`DedupStore.record`, takes every group of hits found in one archived page and,
-with one consistent batch read and (normally) one transaction, counts each new event exactly once
-into the right window and says which alerts must be queued.
+One call, :meth:`DedupStore.record`, takes every group of hits found in one archived page and
+counts each new event exactly once into its window, then says which alerts must be queued;
+:meth:`DedupStore.mark_sent` records, once they are on the queue, that they were sent.
 
-How "exactly one alert" is guaranteed with many detectors running at once: every window write is
-conditioned on the version read (or, for a new window, on the old one having expired), so a
-write commits only against the exact old values it was computed from. The old and new counts are
-therefore both known when the write commits, and only the one write that moves the count from
-below ``Threshold`` to at-or-above it carries the alert. The event markers are written in the same
-transaction, so an event is never counted without its marker nor marked without being counted.
-A lost race cancels the transaction; the cancellation reasons carry the current items
-(``ReturnValuesOnConditionCheckFailure=ALL_OLD``), so the retry needs no extra read.
+What is written (layout: :mod:`wizwatch.dedup.model`), per page:
 
-The alert itself is stored in the window item in that same write (state ``pending``) and cleared
-once it is on the queue (:meth:`mark_sent`): a crash in between is recovered by the retry of the
-same object, which finds the pending alert and queues it again with the same ``alert_id``. If the
-window ends first, the write that replaces it takes the pending alert over and queues it.
+* one conditional PutItem per (rule, dedup) group with new hits: the window item, which also
+  remembers the events it counted (:mod:`wizwatch.dedup.members`), so no marker item is needed
+  while they fit (~20 events a key); a group past that writes its window and one marker per event
+  in one transaction (the only transactions left: a transaction costs twice the capacity);
+* the alerts the page raised, compressed together, in its outbox (:mod:`wizwatch.dedup.outbox`),
+  and, once queued, one receipt item for the page instead of one update per alert.
+
+How "exactly one alert" is guaranteed with many detectors at once: every window write is
+conditioned on the version read (or, for a new window, on the old one having ended), so it commits
+only against the exact old values it was computed from; only the write that moves the count from
+below ``Threshold`` to at-or-above it carries the alert. A lost race returns the current item
+(``ReturnValuesOnConditionCheckFailure=ALL_OLD``) and the group is planned again from it.
+
+Crash safety: the window write that crosses the threshold records the alert as pending under
+(page, generation) with the facts needed to render it again. A retry of the same object renders
+it again from the same page (same ``alert_id``) unless the page's receipt for that generation
+says it was queued. Another object's pending alert without a receipt is queued from its outbox by
+whoever touches the window after :data:`PENDING_GRACE_S`, or at once by the write that replaces
+the window once it has ended.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import random
 import time
 from dataclasses import dataclass, field
@@ -30,48 +36,43 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import orjson
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from wizwatch.alerts import clock
-from wizwatch.alerts.message import dumps, make_alert_id
-from wizwatch.dedup.model import (
-    OPEN,
-    PENDING,
-    SENT,
-    SUPPRESSED,
-    AlertFacts,
-    Group,
-    GroupKey,
-    Hit,
-    Outcome,
-)
+from wizwatch.dedup.model import PENDING, SENT, AlertFacts, Group, GroupKey, Hit, Outcome
+from wizwatch.dedup.outbox import Outbox, page_digest
+from wizwatch.dedup.window import Plan, plan_window
 from wizwatch.errors import WizwatchError
+from wizwatch.logs import logger
 
 _SER = TypeSerializer()
 _DES = TypeDeserializer()
 
-#: DynamoDB's limits on one TransactWriteItems call.
-MAX_TX_ITEMS = 100
-MAX_TX_BYTES = 3_500_000
-#: How long after a window ends its item stays (TTL cleanup only; logic compares window_end).
-WINDOW_RETENTION_S = 86_400
 #: A pending alert left by another invocation is re-queued only after this long (it may be
 #: queueing it right now); the same object's retry re-queues at once.
 PENDING_GRACE_S = 300
 MAX_ROUNDS = 30
+#: Codes worth a back-off and another round (the SDK has already retried them a few times).
+_RETRYABLE = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TransactionConflictException",
+    "TransactionInProgressException",
+    "InternalServerError",
+}
 
 
 class DedupContention(WizwatchError):
-    """Transactions kept being cancelled; the object is failed so SQS retries it later."""
+    """Writes kept conflicting or being throttled; the object is failed so SQS retries it later."""
 
 
-def _to_item(values: dict[str, Any]) -> dict[str, Any]:
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
     return {k: _SER.serialize(v) for k, v in values.items() if v is not None}
 
 
-def _from_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
+def from_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
     if not item:
         return None
     out: dict[str, Any] = {}
@@ -85,39 +86,38 @@ def _from_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
     return out
 
 
-def _min(a: str | None, b: str | None) -> str | None:
-    return b if a is None else a if b is None else min(a, b)
-
-
-def _max(a: str | None, b: str | None) -> str | None:
-    return b if a is None else a if b is None else max(a, b)
-
-
-def _distinct_value(unique: str | None) -> str:
-    """A short digest of a unique() value: the window item holds up to ``Threshold`` of them and
-    must stay under DynamoDB's 400 KB item limit beside the outbox alert, whatever the values'
-    length (64 bits: a collision among a window's values is negligible)."""
-    return hashlib.blake2b((unique or "").encode(), digest_size=8).hexdigest()
-
-
 @dataclass
-class _Plan:
-    group: Group
-    chunk: list[Hit]
-    new: dict[str, Any]
-    ops: list[dict[str, Any]]
-    alert: dict[str, Any] | None
-    size: int = 0
-    #: The pending alert of the expired window this plan overwrites (queued by whoever overwrites).
-    inherited: dict[str, Any] | None = None
+class Receipt:
+    """What :meth:`DedupStore.mark_sent` records once the alerts of one call are queued."""
+
+    page: str
+    gens: set[int] = field(default_factory=set)  # (page, gen) receipts to write
+    #: windows (as read) whose alert, taken over from another object, is now queued
+    windows: list[dict[str, Any]] = field(default_factory=list)
 
 
-@dataclass
-class _Tx:
-    plans: list[_Plan] = field(default_factory=list)
-    ops: list[dict[str, Any]] = field(default_factory=list)
-    refs: list[tuple[_Plan, str | None]] = field(default_factory=list)  # (plan, identity|None=window)
-    size: int = 0
+class Outcomes(dict[GroupKey, Outcome]):
+    """Outcome per group, plus the receipt to record once the alerts are queued."""
+
+    receipt: Receipt | None = None
+
+
+def _ref(state: dict[str, Any] | None) -> tuple[str, int] | None:
+    """(page, generation) of the window's pending alert, if it has one."""
+    if not state or state.get("alert_state") != PENDING or "p_page" not in state:
+        return None
+    return str(state["p_page"]), int(state["p_gen"])
+
+
+def _facts(state: dict[str, Any], tzinfo: Any) -> AlertFacts:
+    return AlertFacts(
+        alert_id=state["alert_id"],
+        event_count=int(state["a_count"]),
+        first_event_time=state.get("a_first"),
+        last_event_time=state.get("a_last"),
+        window_start=datetime.fromtimestamp(int(state["window_start_ms"]) / 1000, tz=tzinfo),
+        created_at=state.get("a_created"),
+    )
 
 
 class DedupStore:
@@ -127,209 +127,90 @@ class DedupStore:
         self.client = client
         self.table = table
         self.idempotency_ttl_s = idempotency_ttl_s
-        self.requests = 0  # DynamoDB calls made (the benchmark reports these per 10k events)
+        self.outbox = Outbox(client, table, idempotency_ttl_s)
+        self._requests = 0
 
-    # ---------------------------------------------------------------- reads
+    @property
+    def requests(self) -> int:
+        """DynamoDB calls made (the benchmark reports these per 10k events)."""
+        return self._requests + self.outbox.requests
 
     def _read_windows(self, keys: list[GroupKey]) -> dict[str, dict[str, Any] | None]:
-        found: dict[str, dict[str, Any] | None] = {k.pk: None for k in keys}
-        pks = list(found)
-        for start in range(0, len(pks), 100):
-            request: dict[str, Any] = {
-                self.table: {
-                    "Keys": [{"pk": {"S": pk}, "sk": {"S": "w"}} for pk in pks[start : start + 100]],
-                    "ConsistentRead": True,
-                }
-            }
-            for attempt in range(10):
-                self.requests += 1
-                resp = self.client.batch_get_item(RequestItems=request)
-                for item in resp.get("Responses", {}).get(self.table, []):
-                    window = _from_item(item)
-                    if window:
-                        found[window["pk"]] = window
-                request = resp.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(min(1.0, 0.05 * 2**attempt) * random.random())
-            else:
-                raise DedupContention("BatchGetItem kept returning unprocessed keys")
-        return found
+        items = self.outbox.batch_get([(k.pk, "w") for k in keys])
+        return {k.pk: from_item(items.get((k.pk, "w"))) for k in keys}
 
-    # ---------------------------------------------------------------- planning
+    # ---------------------------------------------------------------- writing one group
 
-    def _new_window(self, group: Group, now: datetime) -> dict[str, Any]:
-        now_ms = int(now.timestamp() * 1000)
-        end = now_ms // 1000 + group.period_minutes * 60
-        key = group.key
-        return {
-            "pk": key.pk,
-            "sk": "w",
-            "alert_type": key.alert_type,
-            "rule_id": key.rule_id,
-            "dedup": key.dedup,
-            "window_start_ms": now_ms,
-            "window_end": end,
-            "ver": 0,
-            "event_count": 0,
-            "distinct": [],
-            "alert_id": make_alert_id(key.alert_type, key.rule_id, key.dedup, now_ms),
-            "alert_state": OPEN,
-            "expires_at": end + WINDOW_RETENTION_S,
-        }
-
-    def _plan(
-        self, group: Group, state: dict[str, Any] | None, hits: list[Hit], now: datetime, source: str
-    ) -> _Plan:
-        now_s = int(now.timestamp())
-        is_open = state is not None and int(state["window_end"]) > now_s
-        base = state if is_open and state is not None else self._new_window(group, now)
-        chunk = hits[: MAX_TX_ITEMS - 1]
-        new = dict(base)
-        new["ver"] = int(base["ver"]) + 1
-        new["event_count"] = int(base["event_count"]) + len(chunk)
-        for hit in chunk:
-            new["first_event_time"] = _min(new.get("first_event_time"), hit.event_time)
-            new["last_event_time"] = _max(new.get("last_event_time"), hit.event_time)
-        threshold = max(1, group.threshold)
-        old_metric = int(base["event_count"])
-        new_metric = int(new["event_count"])
-        if group.counts_unique:
-            distinct = list(base.get("distinct") or [])
-            seen = set(distinct)
-            for hit in chunk:
-                # Only up to the threshold is needed to know whether it was crossed.
-                value = _distinct_value(hit.unique)
-                if value not in seen and len(distinct) < threshold:
-                    seen.add(value)
-                    distinct.append(value)
-            old_metric, new_metric = len(base.get("distinct") or []), len(distinct)
-            new["distinct"] = distinct
-        alert = None
-        inherited = None
-        # The expired window's alert is still in its outbox (its detector may have died before
-        # queueing it). Overwriting the item would lose it, so this write takes it over: it is
-        # queued with ours (same alert_id; the notifier drops a second copy).
-        if (
-            not is_open
-            and state is not None
-            and state.get("alert_state") == PENDING
-            and state.get("alert_body")
-        ):
-            inherited = orjson.loads(gzip.decompress(state["alert_body"]))
-        if base["alert_state"] == OPEN and old_metric < threshold <= new_metric:
-            facts = AlertFacts(
-                alert_id=new["alert_id"],
-                event_count=new["event_count"],
-                first_event_time=new.get("first_event_time"),
-                last_event_time=new.get("last_event_time"),
-                window_start=datetime.fromtimestamp(int(new["window_start_ms"]) / 1000, tz=now.tzinfo),
-            )
-            if group.suppressed:
-                new["alert_state"] = SUPPRESSED
-            else:
-                alert = group.render(facts)
-                new["alert_state"] = PENDING
-                new["alert_body"] = gzip.compress(dumps(alert), 5)
-                new["pending_at"] = now_s
-                new["pending_source"] = source
-        if is_open:
-            window_op = {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": _to_item(new),
-                    # Join the current window only if nobody wrote it since we read it (same
-                    # version) and it has not ended meanwhile: the counts we computed are then
-                    # exactly old + ours, so the threshold crossing decided above is the real one.
-                    "ConditionExpression": "ver = :ver AND window_end > :now",
-                    "ExpressionAttributeValues": {
-                        ":ver": {"N": str(base["ver"])},
-                        ":now": {"N": str(now_s)},
-                    },
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-            }
-        elif state is None:
-            window_op = {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": _to_item(new),
-                    # Start a new window only if there is none or the previous one has ended.
-                    # The end time is compared here, in the condition, because an expired item
-                    # may linger for days before TTL deletes it.
-                    "ConditionExpression": "attribute_not_exists(pk) OR window_end <= :now",
-                    "ExpressionAttributeValues": {":now": {"N": str(now_s)}},
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-            }
-        else:
-            window_op = {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": _to_item(new),
-                    # Replace the expired window we read, and only that version of it (so the
-                    # pending alert we took over from it is the one being overwritten); its end
-                    # is compared here because an expired item may linger for days before TTL
-                    # deletes it. Gone meanwhile (TTL) is fine too: nothing left to lose.
-                    "ConditionExpression": "attribute_not_exists(pk) OR (window_end <= :now AND ver = :ver)",
-                    "ExpressionAttributeValues": {
-                        ":now": {"N": str(now_s)},
-                        ":ver": {"N": str(state["ver"])},
-                    },
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-            }
-        marker_expiry = max(int(new["window_end"]), now_s + self.idempotency_ttl_s)
-        ops = [window_op]
-        for hit in chunk:
+    def _write(self, plan: Plan) -> None:
+        """Commit one plan; raises ClientError as DynamoDB does."""
+        self._requests += 1
+        window = {"TableName": self.table, "Item": to_item(plan.new), **plan.condition}
+        window["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        if not plan.markers:
+            self.client.put_item(**window)
+            return
+        ops = [{"Put": window}]
+        for hit in plan.markers:
             ops.append(
                 {
                     "Put": {
                         "TableName": self.table,
-                        "Item": _to_item(
+                        "Item": to_item(
                             {
-                                "pk": group.key.marker_pk(hit.identity),
+                                "pk": plan.group.key.marker_pk(hit.identity),
                                 "sk": "e",
-                                "alert_id": new["alert_id"],
-                                "source": source,
-                                "expires_at": marker_expiry,
+                                "alert_id": plan.new["alert_id"],
+                                "source": plan.source,
+                                "expires_at": plan.marker_expiry,
                             }
                         ),
                         # Count this event for this rule only if it was never counted (or its
                         # marker has outlived the idempotency period and awaits TTL deletion).
                         "ConditionExpression": "attribute_not_exists(pk) OR expires_at <= :now",
-                        "ExpressionAttributeValues": {":now": {"N": str(now_s)}},
+                        "ExpressionAttributeValues": {":now": {"N": str(plan.now_s)}},
                         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                     }
                 }
             )
-        size = len(new.get("alert_body", b"")) + 1000 + 300 * len(chunk)
-        return _Plan(group=group, chunk=chunk, new=new, ops=ops, alert=alert, size=size, inherited=inherited)
+        self.client.transact_write_items(TransactItems=ops)
 
-    @staticmethod
-    def _pack(plans: list[_Plan]) -> list[_Tx]:
-        txs: list[_Tx] = []
-        tx = _Tx()
-        for plan in plans:
-            if tx.ops and (len(tx.ops) + len(plan.ops) > MAX_TX_ITEMS or tx.size + plan.size > MAX_TX_BYTES):
-                txs.append(tx)
-                tx = _Tx()
-            tx.plans.append(plan)
-            tx.ops.extend(plan.ops)
-            tx.refs.append((plan, None))
-            tx.refs.extend((plan, hit.identity) for hit in plan.chunk)
-            tx.size += plan.size
-        if tx.ops:
-            txs.append(tx)
-        return txs
+    def _lost(self, exc: ClientError, plan: Plan, outcome: Outcome, hits: list[Hit]) -> dict[str, Any] | None:
+        """Learn from a refused write: the current window (to plan again from) and duplicates."""
+        code = exc.response.get("Error", {}).get("Code")
+        key = plan.group.key
+        if code == "ConditionalCheckFailedException":
+            returned: dict[str, Any] = dict(exc.response)
+            if "Item" in returned:
+                return from_item(dict(returned["Item"])) or {}
+            return self._read_windows([key])[key.pk] or {}
+        if code != "TransactionCanceledException":
+            if code in _RETRYABLE:
+                return None
+            raise exc
+        reasons: list[Any] = list(exc.response.get("CancellationReasons") or [])
+        if len(reasons) != 1 + len(plan.markers):
+            return None
+        window_reason, *marker_reasons = reasons
+        for hit, reason in zip(plan.markers, marker_reasons, strict=True):
+            if reason.get("Code") == "ConditionalCheckFailed":
+                old = from_item(dict(reason.get("Item") or {})) or {}
+                outcome.duplicates[hit.identity] = (old.get("alert_id", ""), old.get("source", ""))
+                hits[:] = [h for h in hits if h.identity != hit.identity]
+        if window_reason.get("Code") == "ConditionalCheckFailed":
+            return from_item(dict(window_reason.get("Item") or {})) or {}
+        return None
 
     # ---------------------------------------------------------------- the one entry point
 
-    def record(self, groups: list[Group], *, source: str) -> dict[GroupKey, Outcome]:
+    def record(self, groups: list[Group], *, source: str, version_id: str | None = None) -> Outcomes:
         """Count every new hit of ``groups`` once; return per group what to keep and to queue."""
         now = clock.now()
         now_s = int(now.timestamp())
-        outcomes = {g.key: Outcome() for g in groups}
+        # This run's generation: unique per run (a retry, even at the same clock reading, is
+        # another generation), so a receipt names exactly the alerts one run queued.
+        gen = int(now.timestamp() * 1000) * 1000 + random.randrange(1000)
+        page = page_digest(source, version_id)
+        outcomes = Outcomes({g.key: Outcome() for g in groups})
         if not groups:
             return outcomes
         pending: dict[GroupKey, list[Hit]] = {}
@@ -346,139 +227,180 @@ class DedupStore:
         states = self._read_windows(list(by_key))
         for key, outcome in outcomes.items():
             state = states[key.pk]
-            if state is None:
-                continue
-            if int(state["window_end"]) > now_s:
+            if state is not None and int(state["window_end"]) > now_s:
                 outcome.alert_id = state["alert_id"]
                 outcome.event_count = int(state["event_count"])
-            if state.get("alert_state") == PENDING and state.get("alert_body") is not None:
-                mine = state.get("pending_source") == source
-                stale = now_s - int(state.get("pending_at", 0)) >= PENDING_GRACE_S
-                if mine or stale:  # a crash after the window write: queue it (same alert_id)
-                    outcome.alerts.append(orjson.loads(gzip.decompress(state["alert_body"])))
-        for attempt in range(MAX_ROUNDS):
-            plans = []
-            for key, hits in pending.items():
-                if hits:
-                    plans.append(self._plan(by_key[key], states[key.pk], hits, now, source))
-            if not plans:
-                return outcomes
-            contended = False
-            for tx in self._pack(plans):
-                try:
-                    self.requests += 1
-                    self.client.transact_write_items(TransactItems=tx.ops)
-                except ClientError as exc:
-                    if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                        raise
-                    contended |= self._apply_cancellation(exc, tx, states, pending, outcomes)
-                    continue
-                for plan in tx.plans:
-                    key = plan.group.key
-                    states[key.pk] = plan.new
-                    done = {h.identity for h in plan.chunk}
-                    pending[key] = [h for h in pending[key] if h.identity not in done]
-                    out = outcomes[key]
-                    out.alert_id = plan.new["alert_id"]
-                    out.event_count = int(plan.new["event_count"])
-                    out.counted.extend(h.identity for h in plan.chunk)
-                    queued = {a["alert_id"] for a in out.alerts}
-                    if plan.alert is not None:
-                        out.alerts.append(plan.alert)
-                    if plan.inherited is not None and plan.inherited["alert_id"] not in queued:
-                        out.alerts.append(plan.inherited)
-            if contended:
-                time.sleep(min(2.0, 0.02 * 2**attempt) * (0.5 + random.random()))
-        raise DedupContention(f"dedup writes for {source} kept conflicting after {MAX_ROUNDS} rounds")
 
-    def _apply_cancellation(
+        # Which pending alerts are already known to be on the queue (their page's receipt): a
+        # window write then records it as sent for free, and nobody queues it again.
+        checked: set[tuple[str, int]] = set()
+        sent: set[tuple[str, int]] = set()
+
+        def check(refs: set[tuple[str, int]]) -> None:
+            todo = refs - checked
+            if todo:
+                sent.update(self.outbox.sent(todo))
+                checked.update(todo)
+
+        check({r for s in states.values() if (r := self._to_check(s, page, gen, now_s)) is not None})
+
+        new_alerts: list[dict[str, Any]] = []
+        inherited: list[tuple[GroupKey, dict[str, Any]]] = []
+        conflicts = 0
+        while True:
+            contended = False
+            for key, hits in pending.items():
+                if not hits:
+                    continue
+                group, outcome = by_key[key], outcomes[key]
+                plan = plan_window(
+                    group, states[key.pk], hits, now, source, page, gen, sent, self.idempotency_ttl_s
+                )
+                try:
+                    if plan.write:
+                        self._write(plan)
+                except ClientError as exc:
+                    current = self._lost(exc, plan, outcome, hits)
+                    if current is not None:
+                        states[key.pk] = current or None
+                    contended = True
+                    continue
+                done = {h.identity for h in plan.counted} | set(plan.duplicates)
+                pending[key] = [h for h in hits if h.identity not in done]
+                outcome.duplicates.update(plan.duplicates)
+                if not plan.write:
+                    continue
+                states[key.pk] = plan.new
+                outcome.alert_id = plan.new["alert_id"]
+                outcome.event_count = int(plan.new["event_count"])
+                outcome.counted.extend(h.identity for h in plan.counted)
+                if plan.alert is not None:
+                    new_alerts.append(plan.alert)
+                    outcome.alerts.append(plan.alert)
+                if plan.replaced is not None and _ref(plan.replaced) is not None:
+                    inherited.append((key, plan.replaced))
+            if not any(pending.values()):
+                break
+            if contended:  # rounds that only continue a long group are not conflicts
+                conflicts += 1
+                if conflicts >= MAX_ROUNDS:
+                    raise DedupContention(
+                        f"dedup writes for {source} kept conflicting after {MAX_ROUNDS} rounds"
+                    )
+                time.sleep(min(2.0, 0.02 * 2**conflicts) * (0.5 + random.random()))
+
+        receipt = Receipt(page=page)
+        if new_alerts:
+            receipt.gens.add(gen)
+        self._recover(by_key, states, inherited, outcomes, receipt, check, sent, page, gen, now)
+        if new_alerts:
+            # Before anything is queued: another detector may have to queue them from here.
+            self.outbox.put(page, gen, new_alerts, now_s)
+        if receipt.gens or receipt.windows:
+            outcomes.receipt = receipt
+        return outcomes
+
+    def _to_check(
+        self, state: dict[str, Any] | None, page: str, gen: int, now_s: int
+    ) -> tuple[str, int] | None:
+        """The pending alert of ``state`` this call must find out about, if any."""
+        ref = _ref(state)
+        if ref is None or ref == (page, gen) or state is None:
+            return None
+        if now_s - int(state.get("p_at", 0)) >= self.idempotency_ttl_s:
+            # Its receipt and outbox live this long; past it TTL may have taken the receipt and
+            # not yet the outbox: never queue an alert that old on the strength of a missing item.
+            return None
+        ended = int(state["window_end"]) <= now_s
+        stale = now_s - int(state.get("p_at", 0)) >= PENDING_GRACE_S
+        return ref if ref[0] == page or stale or ended else None
+
+    def _recover(
         self,
-        exc: ClientError,
-        tx: _Tx,
+        by_key: dict[GroupKey, Group],
         states: dict[str, dict[str, Any] | None],
-        pending: dict[GroupKey, list[Hit]],
-        outcomes: dict[GroupKey, Outcome],
-    ) -> bool:
-        """Learn from a cancelled transaction; True if it was a conflict worth backing off for."""
-        reasons: list[Any] = list(exc.response.get("CancellationReasons") or [])
-        if len(reasons) != len(tx.refs):
-            return True  # no per-item detail: just retry after a pause
-        contended = False
-        for (plan, identity), reason in zip(tx.refs, reasons, strict=True):
-            code = reason.get("Code") or "None"
-            if code == "None":
+        inherited: list[tuple[GroupKey, dict[str, Any]]],
+        outcomes: Outcomes,
+        receipt: Receipt,
+        check: Any,
+        sent: set[tuple[str, int]],
+        page: str,
+        gen: int,
+        now: datetime,
+    ) -> None:
+        """Queue pending alerts nobody confirmed: this object's own from an earlier run (rendered
+        again), another object's from its outbox (stale, or in a window this call replaced)."""
+        now_s = int(now.timestamp())
+        candidates: list[tuple[GroupKey, dict[str, Any], bool]] = []  # (key, state, replaced)
+        for key in by_key:
+            state = states[key.pk]
+            if self._to_check(state, page, gen, now_s) is not None and state is not None:
+                candidates.append((key, state, False))
+        candidates += [
+            (key, state, True)
+            for key, state in inherited
+            if now_s - int(state.get("p_at", 0)) < self.idempotency_ttl_s  # as in _to_check
+        ]
+        if not candidates:
+            return
+        check({r for _, s, _ in candidates if (r := _ref(s)) is not None})
+        theirs: list[tuple[GroupKey, dict[str, Any], bool]] = []
+        queued = {a["alert_id"] for o in outcomes.values() for a in o.alerts}
+        for key, state, replaced in candidates:
+            ref = _ref(state)
+            if ref is None or ref in sent or state["alert_id"] in queued:
                 continue
-            key = plan.group.key
-            if code != "ConditionalCheckFailed":
-                contended = True  # TransactionConflict, throttling...
-                continue
-            old = _from_item(dict(reason.get("Item") or {}))
-            if identity is None:
-                states[key.pk] = old  # someone else moved the window: plan again from it
-                contended = True
+            if ref[0] == page:  # ours, from an earlier run that did not confirm it: render it again
+                alert = by_key[key].render(_facts(state, now.tzinfo))
+                outcomes[key].alerts.append(alert)
+                queued.add(alert["alert_id"])
+                receipt.gens.add(ref[1])
             else:
-                pending[key] = [h for h in pending[key] if h.identity != identity]
-                old = old or {}
-                outcomes[key].duplicates[identity] = (old.get("alert_id", ""), old.get("source", ""))
-        return contended
+                theirs.append((key, state, replaced))
+        if not theirs:
+            return
+        bodies = self.outbox.bodies({r for _, s, _ in theirs if (r := _ref(s)) is not None})
+        for key, state, replaced in theirs:
+            body = bodies.get(state["alert_id"])
+            ref = _ref(state)
+            if body is None or ref is None:
+                logger.warning(
+                    "pending alert %s has no outbox yet: its object's retry queues it", state["alert_id"]
+                )
+                continue
+            if body["alert_id"] not in queued:
+                outcomes[key].alerts.append(body)
+                queued.add(body["alert_id"])
+            if not replaced:
+                receipt.windows.append(state)
 
     # ---------------------------------------------------------------- after queueing
 
-    def mark_sent(self, sent: list[tuple[GroupKey, str]]) -> None:
-        """Clear the outbox of windows whose alerts are now on the queue."""
-        todo = list(dict.fromkeys(sent))
-        for _ in range(5):
-            if not todo:
-                return
-            failed: list[tuple[GroupKey, str]] = []
-            for chunk in _one_op_per_item(todo):
-                ops = [
-                    {
-                        "Update": {
-                            "TableName": self.table,
-                            "Key": {"pk": {"S": key.pk}, "sk": {"S": "w"}},
-                            "UpdateExpression": "SET alert_state = :sent "
-                            "REMOVE alert_body, pending_source, pending_at",
-                            # Only the window whose alert we queued, and only while its alert is
-                            # still pending: a newer window (other alert_id) must stay untouched.
-                            "ConditionExpression": "alert_id = :id AND alert_state = :pending",
-                            "ExpressionAttributeValues": {
-                                ":sent": {"S": SENT},
-                                ":pending": {"S": PENDING},
-                                ":id": {"S": alert_id},
-                            },
-                        }
-                    }
-                    for key, alert_id in chunk
-                ]
-                try:
-                    self.requests += 1
-                    self.client.transact_write_items(TransactItems=ops)
-                except ClientError as exc:
-                    if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                        raise
-                    reasons = exc.response.get("CancellationReasons") or []
-                    for entry, reason in zip(chunk, reasons, strict=False):
-                        # ConditionalCheckFailed: already cleared or superseded; nothing to do.
-                        # Any other entry ("None" included: it was only cancelled alongside)
-                        # is tried again.
-                        if reason.get("Code") != "ConditionalCheckFailed":
-                            failed.append(entry)
-                    if len(reasons) != len(chunk):
-                        failed.extend(chunk)
-            todo = failed
+    def mark_sent(self, receipt: Receipt | None) -> None:
+        """Record that the alerts of one :meth:`record` call are on the queue."""
+        if receipt is None:
+            return
+        now_s = int(clock.now().timestamp())
+        for gen in sorted(receipt.gens):
+            self.outbox.mark_sent(receipt.page, gen, now_s)
+        for state in receipt.windows:
+            done = {k: v for k, v in state.items() if k not in ("p_page", "p_gen", "p_at")}
+            done.update(alert_state=SENT, ver=int(state["ver"]) + 1)
+            try:
+                self._requests += 1
+                self.client.put_item(
+                    TableName=self.table,
+                    Item=to_item(done),
+                    # Only the window exactly as we read it (same version), so this records the
+                    # alert we took over and queued as sent and nothing else: if anyone wrote the
+                    # window since, leave it (the next writer checks again). A PutItem rather than
+                    # an UpdateItem: the detector's role needs no UpdateItem at all.
+                    ConditionExpression="ver = :ver",
+                    ExpressionAttributeValues={":ver": {"N": str(state["ver"])}},
+                )
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise
 
 
-def _one_op_per_item(entries: list[tuple[GroupKey, str]]) -> list[list[tuple[GroupKey, str]]]:
-    """Transactions of at most MAX_TX_ITEMS that never name one window twice (DynamoDB refuses
-    that), e.g. an expired window's taken-over alert and the alert of the window replacing it."""
-    chunks: list[tuple[set[GroupKey], list[tuple[GroupKey, str]]]] = []
-    for entry in entries:
-        for keys, chunk in chunks:
-            if entry[0] not in keys and len(chunk) < MAX_TX_ITEMS:
-                keys.add(entry[0])
-                chunk.append(entry)
-                break
-        else:
-            chunks.append(({entry[0]}, [entry]))
-    return [chunk for _, chunk in chunks]
+__all__ = ["DedupContention", "DedupStore", "Outcomes", "Receipt"]

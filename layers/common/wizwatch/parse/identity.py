@@ -31,6 +31,12 @@ _FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Log types whose identity stays the same while the record's content changes (a detection pushed,
+#: then polled in a newer version; a webhook issue re-sent with other fields): a rule's dedup()
+#: may differ between two reads of one event, so the dedup store keeps a marker per
+#: (rule, event) for them rather than only remembering events per (rule, dedup string).
+CONTENT_MAY_CHANGE = frozenset({logtypes.DETECTIONS, logtypes.ISSUES_WEBHOOK})
+
 #: _FIELDS with every path split once: per field, its alternatives as key tuples.
 _SPLIT: dict[str, tuple[tuple[tuple[str, ...], ...], ...]] = {
     log_type: tuple(tuple(tuple(alt.split(".")) for alt in f.split("|")) for f in fields)

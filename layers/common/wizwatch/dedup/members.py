@@ -1,0 +1,67 @@
+"""Compact binary sets kept inside a window item: counted events and distinct unique() values.
+
+A window item remembers, per (alert type, rule, dedup string), which events it has counted (so a
+re-read of the same event counts once) as 16-byte entries: an 8-byte digest of the event identity,
+the window start (seconds) it was counted in (so its alert id can be derived again) and a 4-byte
+tag of the raw object it came from (so the detector knows which object keeps its row:
+:func:`source_tag`). Entries are dropped once older than the idempotency period; only while they fit
+in :data:`INLINE_BUDGET` bytes are they kept inline, past that the store writes one marker item
+per event instead (see :mod:`wizwatch.dedup.store`).
+
+64-bit digests: among the few dozen identities of one (rule, dedup) key a collision is
+negligible (about n^2 / 2^65).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from dataclasses import dataclass
+
+#: Bytes of the item spent on inline members; past it, marker items.
+INLINE_BUDGET = 480
+_ENTRY = struct.Struct(">8sI4s")  # digest, window start (s), source tag -> 16 bytes
+
+
+def digest(value: str) -> bytes:
+    return hashlib.blake2b(value.encode(), digest_size=8).digest()
+
+
+def source_tag(source: str) -> str:
+    """How a duplicate names the object it was counted from when only the tag is kept."""
+    return "#" + hashlib.blake2b(source.encode(), digest_size=4).hexdigest()
+
+
+@dataclass(frozen=True)
+class Member:
+    digest: bytes
+    window_start_s: int
+    source: str  # source_tag() of the object
+
+
+def decode(blob: bytes | None) -> list[Member]:
+    if not blob:
+        return []
+    out = []
+    for offset in range(0, len(blob), _ENTRY.size):
+        d, start, tag = _ENTRY.unpack_from(blob, offset)
+        out.append(Member(d, start, "#" + tag.hex()))
+    return out
+
+
+def encode(members: list[Member]) -> bytes:
+    return b"".join(_ENTRY.pack(m.digest, m.window_start_s, bytes.fromhex(m.source[1:])) for m in members)
+
+
+def inline_size(members: list[Member]) -> int:
+    return len(members) * _ENTRY.size
+
+
+def distinct_digest(unique: str | None) -> bytes:
+    """A unique() value as 8 bytes: the window holds up to ``Threshold`` of them, whatever their
+    length (long user agents, URLs...), and must stay small."""
+    return hashlib.blake2b((unique or "").encode(), digest_size=8).digest()
+
+
+def split_distinct(blob: bytes | None) -> list[bytes]:
+    return [blob[i : i + 8] for i in range(0, len(blob or b""), 8)] if blob else []
