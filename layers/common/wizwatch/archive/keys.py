@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from wizwatch.logtypes import ALL_LOG_TYPES
 
@@ -77,8 +78,14 @@ def raw_key(log_type: str, start: datetime, end: datetime, page: int, part: str 
     )
 
 
+@lru_cache(maxsize=1024)
 def parse_raw_key(key: str) -> RawKey:
-    """Inverse of :func:`raw_key`; ValueError for anything that is not a raw page key."""
+    """Inverse of :func:`raw_key`; ValueError for anything that is not a raw page key.
+
+    Cached: the detector derives every match's and quarantine row's keys from its page's key
+    (thousands of calls per page, each a strptime pair: 6% of an audit page's CPU before).
+    RawKey is frozen, so a shared result cannot be changed by a caller.
+    """
     m = _RAW_RE.match(key)
     if not m or m["log_type"] not in ALL_LOG_TYPES:
         raise ValueError(f"not a raw archive key: {key!r}")
