@@ -64,3 +64,35 @@ def test_wrapped_values_serialise_as_plain_json() -> None:
         "u": RAW["user"],
     }
     assert ev.to_dict() == RAW
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        ("user", "id"),
+        ("USER", "ID", "x"),
+        ("user", "name"),
+        ("sourceIP", "anything"),
+        ("actionParameters", "input", "list"),
+        ("actionParameters", "input", "list", "0"),
+        ("nothing",),
+        ("nothing", "deeper"),
+        ("absent", "deeper"),
+        (),
+    ],
+)
+@pytest.mark.parametrize("default", [None, "dflt", {"deeper": "from default"}])
+def test_event_deep_get_is_the_helpers_deep_get(keys: tuple[str, ...], default: object) -> None:
+    # PantherEvent.deep_get is an inlined copy of panther_base_helpers.deep_get: same answer on
+    # every path shape (non-mapping steps, None on the way, a mapping default walked further).
+    ev = PantherEvent(RAW)
+    assert ev.deep_get(*keys, default=default) == deep_get(ev, *keys, default=default)
+
+
+def test_list_iteration_wraps_each_element() -> None:
+    items = list(PantherEvent(RAW).deep_get("actionParameters", "input", "list"))
+    assert [type(i) for i in items] == [ImmutableCaseInsensitiveDict] * 3
+    assert [i.get("ID") for i in items] == ["a", "b", "a"]
+    assert {"id": "b"} in PantherEvent(RAW)["actionParameters"]["input"]["list"]
+    assert list(ImmutableList([[1], 2])) == [[1], 2]
+    assert type(next(iter(ImmutableList([[1]])))) is ImmutableList

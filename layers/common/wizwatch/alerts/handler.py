@@ -17,7 +17,7 @@ from typing import Any
 
 from wizwatch import aws
 from wizwatch import metric_names as mn
-from wizwatch.alerts import rule_health
+from wizwatch.alerts import heap, rule_health
 from wizwatch.alerts.config import DetectorConfig
 from wizwatch.alerts.correlate import Correlator
 from wizwatch.alerts.detector import Detector
@@ -48,7 +48,7 @@ def _build(config: DetectorConfig, rules_dir: str) -> Detector:
         raise ConfigError(
             "rules route to destinations that are not configured:\n  - " + "\n  - ".join(unknown)
         )
-    return assemble(
+    detector = assemble(
         engine,
         dynamodb=aws.LazyClient("dynamodb"),
         s3=aws.LazyClient("s3"),
@@ -60,6 +60,8 @@ def _build(config: DetectorConfig, rules_dir: str) -> Detector:
         max_page_bytes=config.max_page_bytes,
         router=router,
     )
+    heap.settle()  # everything above lives as long as the container: out of the collector's way
+    return detector
 
 
 def assemble(

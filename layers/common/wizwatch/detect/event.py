@@ -54,6 +54,10 @@ class ImmutableList(Sequence[Any]):
     def __len__(self) -> int:
         return len(self._data)
 
+    def __iter__(self) -> Iterator[Any]:
+        # Sequence's default iterates by index until IndexError: a call and a check per element.
+        return map(wrap, self._data)
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, ImmutableList):
             return self._data == other._data
@@ -122,11 +126,13 @@ class ImmutableCaseInsensitiveDict(Mapping[str, Any]):
                 return default
             value = data[real]
         t = type(value)
+        if t is str or value is None:  # most reads: returned as is, nothing to wrap
+            return value
         if t is dict:
             return ImmutableCaseInsensitiveDict(value)
         if t is list:
             return ImmutableList(value)
-        if t is not str and isinstance(value, dict | list):
+        if isinstance(value, dict | list):
             return wrap(value)
         return value
 
@@ -166,9 +172,23 @@ class PantherEvent(ImmutableCaseInsensitiveDict):
     __slots__ = ()
 
     def deep_get(self, *keys: str, default: Any = None) -> Any:
-        from wizwatch.detect.helpers import deep_get
-
-        return deep_get(self, *keys, default=default)
+        # ``panther_base_helpers.deep_get`` step for step (a step on a non-mapping gives the
+        # default, a final None gives the default), without its per-call import, reduce and
+        # lambda: rules call it several times per event. The event's own mappings are told by
+        # exact type first (isinstance on a Mapping subclass goes through the ABC machinery).
+        value: Any = self
+        for key in keys:
+            t = type(value)
+            if (
+                t is ImmutableCaseInsensitiveDict
+                or t is PantherEvent
+                or t is dict
+                or isinstance(value, Mapping)
+            ):
+                value = value.get(key, default)
+            else:
+                value = default
+        return default if value is None else value
 
     def deep_walk(self, *keys: str, default: Any = None, return_val: str = "all") -> Any:
         from wizwatch.detect.helpers import deep_walk
