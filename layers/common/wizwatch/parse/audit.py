@@ -64,15 +64,9 @@ def _fast_audit(record: dict[str, Any], copy: bool = True) -> dict[str, Any] | N
     status = g("status")
     if status is not None and type(status) is not str:
         return None
-    m = _TS_API.fullmatch(ts)
-    if m is None:
+    when = _api_time(ts)
+    if when is None:
         return None
-    date, clock, frac = m.groups()
-    if date[8:10] > "28":
-        try:
-            datetime(int(date[:4]), int(date[5:7]), int(date[8:10]))
-        except ValueError:
-            return None
     v = g("requestId")
     if v is not None and type(v) is not str:
         return None
@@ -120,10 +114,7 @@ def _fast_audit(record: dict[str, Any], copy: bool = True) -> dict[str, Any] | N
         event["p_any_usernames"] = names
     if emails:
         event["p_any_emails"] = emails
-    if frac is None:
-        event["p_event_time"] = f"{date} {clock}.000000000"
-    else:
-        event["p_event_time"] = f"{date} {clock}.{frac}{_PAD[len(frac)]}"
+    event["p_event_time"] = when
     return event
 
 
