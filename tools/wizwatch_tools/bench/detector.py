@@ -33,12 +33,12 @@ from wizwatch_tools.bench.production_path import (
     RULES,
     TABLE,
     Bench,
-    BenchDynamoDB,
     PassTiming,
     page_key,
     renewed,
     timed_pass,
 )
+from wizwatch_tools.lake.memaws import MemoryDynamoDB
 
 ROUNDS = int(os.environ.get("WIZWATCH_BENCH_ROUNDS", "3"))
 WARM_PASSES = int(os.environ.get("WIZWATCH_BENCH_WARM_PASSES", "2"))
@@ -104,7 +104,7 @@ def _metered(
 ) -> Any:
     """One pass over the corpus with a capacity meter; returns (bench, meter deltas per type)."""
     if bench is None:
-        meter = CapacityMeter(BenchDynamoDB({TABLE: ("pk", "sk")}))
+        meter = CapacityMeter(MemoryDynamoDB({TABLE: ("pk", "sk")}))
         bench = Bench(engine, dynamodb=meter)
     meter = bench.dynamodb
     per_type: dict[str, dict[str, Any]] = {}

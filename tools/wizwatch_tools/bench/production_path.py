@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import gc
 import gzip
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -103,7 +102,7 @@ class Bench:
 
     def __post_init__(self) -> None:
         if self.dynamodb is None:
-            self.dynamodb = BenchDynamoDB({TABLE: ("pk", "sk")})
+            self.dynamodb = MemoryDynamoDB({TABLE: ("pk", "sk")})
         self.detector = assemble(
             self.engine,
             dynamodb=self.dynamodb,
@@ -191,60 +190,6 @@ def measure_type(
 
 
 # ---------------------------------------------------------------------------------- the table
-
-
-class _PartitionedRows(dict[tuple[Any, ...], dict[str, Any]]):
-    """A memaws table that also files its keys by partition (hash key value)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.partitions: dict[Any, dict[tuple[Any, ...], dict[str, Any]]] = {}
-
-    def __setitem__(self, key: tuple[Any, ...], item: dict[str, Any]) -> None:
-        super().__setitem__(key, item)
-        self.partitions.setdefault(key[0], {})[key] = item
-
-    def __delitem__(self, key: tuple[Any, ...]) -> None:
-        super().__delitem__(key)
-        self._unfile(key)
-
-    def pop(self, key: tuple[Any, ...], *default: Any) -> Any:
-        found = super().pop(key, *default)
-        self._unfile(key)
-        return found
-
-    def _unfile(self, key: tuple[Any, ...]) -> None:
-        part = self.partitions.get(key[0])
-        if part is not None:
-            part.pop(key, None)
-            if not part:
-                del self.partitions[key[0]]
-
-
-class BenchDynamoDB(MemoryDynamoDB):
-    """memaws's DynamoDB with Query reading one partition, as DynamoDB does.
-
-    memaws filters a Query by scanning the whole table; the correlation rules' signal reads
-    query per page, so a benchmark would time the scan's growth with the table rather than the
-    detector. Same semantics: the base Query runs on the one partition's items.
-    """
-
-    def __init__(self, tables: dict[str, tuple[str, ...]]) -> None:
-        super().__init__(tables)
-        self.tables = {name: _PartitionedRows() for name in tables}
-
-    def query(self, TableName: str, KeyConditionExpression: str, **op: Any) -> dict[str, Any]:
-        rows = self.tables.get(TableName)
-        m = re.match(r"\s*(#?\w+)\s*=\s*(:\w+)", KeyConditionExpression)
-        values = op.get("ExpressionAttributeValues") or {}
-        if not isinstance(rows, _PartitionedRows) or not m or m[2] not in values:
-            return super().query(TableName, KeyConditionExpression, **op)
-        part = next(iter(values[m[2]].items()))
-        self.tables[TableName] = dict(rows.partitions.get(part, {}))
-        try:
-            return super().query(TableName, KeyConditionExpression, **op)
-        finally:
-            self.tables[TableName] = rows
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,18 +18,49 @@ from wizwatch_tools.lake.memaws.expressions import (
 )
 
 
+class PartitionedRows(dict[tuple[Any, ...], dict[str, Any]]):
+    """A table's items keyed by their key attributes, also filed by partition (hash key value),
+    so a Query reads its one partition as DynamoDB does instead of scanning the table (the
+    correlation rules query per page: a scan would make replay and the bench grow with the
+    table)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.partitions: dict[Any, dict[tuple[Any, ...], dict[str, Any]]] = {}
+
+    def __setitem__(self, key: tuple[Any, ...], item: dict[str, Any]) -> None:
+        super().__setitem__(key, item)
+        self.partitions.setdefault(key[0], {})[key] = item
+
+    def __delitem__(self, key: tuple[Any, ...]) -> None:
+        super().__delitem__(key)
+        self._unfile(key)
+
+    def pop(self, key: tuple[Any, ...], *default: Any) -> Any:
+        found = super().pop(key, *default)
+        self._unfile(key)
+        return found
+
+    def _unfile(self, key: tuple[Any, ...]) -> None:
+        part = self.partitions.get(key[0])
+        if part is not None:
+            part.pop(key, None)
+            if not part:
+                del self.partitions[key[0]]
+
+
 class MemoryDynamoDB:
     """Tables as dicts of items in DynamoDB's wire format, keyed by their key attributes."""
 
     def __init__(self, tables: dict[str, tuple[str, ...]]) -> None:
         self.schemas = tables
-        self.tables: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {t: {} for t in tables}
+        self.tables: dict[str, PartitionedRows] = {t: PartitionedRows() for t in tables}
         self.calls: dict[str, int] = {}
 
     def _count(self, op: str) -> None:
         self.calls[op] = self.calls.get(op, 0) + 1
 
-    def _table(self, name: str, op: str) -> dict[tuple[Any, ...], dict[str, Any]]:
+    def _table(self, name: str, op: str) -> PartitionedRows:
         if name not in self.tables:
             raise error("ResourceNotFoundException", f"Requested resource not found: {name}", op)
         return self.tables[name]
@@ -251,7 +282,7 @@ class MemoryDynamoDB:
                 "ValidationException", "Query key condition must be an equality on the hash key", "Query"
             )
         part = next(iter(values[m[2]].items()))
-        matched = [i for k, i in rows.items() if k[0] == part and key_condition(i)]
+        matched = [i for i in rows.partitions.get(part, {}).values() if key_condition(i)]
         if len(schema) > 1:
             matched.sort(
                 key=lambda i: next(iter(i[schema[1]].values())), reverse=op.get("ScanIndexForward") is False
