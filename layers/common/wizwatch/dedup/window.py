@@ -148,8 +148,7 @@ def plan_window(
 
     # The window's earlier alert is known to be on the queue (its page's receipt): say so here,
     # for free, so nobody checks again.
-    ref = (str(base.get("p_page")), int(base.get("p_gen", 0)))
-    if base.get("alert_state") == PENDING and ref in sent:
+    if base.get("alert_state") == PENDING and (str(base.get("p_page")), int(base.get("p_gen", 0))) in sent:
         new["alert_state"] = SENT
         for name in _PENDING_FIELDS:
             new.pop(name, None)
