@@ -11,10 +11,10 @@ rendered as it is (nested deeper than JSON encoders go, ...) is written as its s
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Iterable
 from typing import Any
 
+from wizwatch.archive.compression import gzip_fast
 from wizwatch.archive.keys import MATCHES_PREFIX, QUARANTINE_PREFIX, RAW_PREFIX, parse_raw_key
 from wizwatch.render import dumps_row
 
@@ -55,7 +55,7 @@ def quarantine_key(log_type: str, raw_key: str, today: str, kind: str) -> str:
 
 
 def json_lines_gz(rows: Iterable[dict[str, Any]]) -> bytes:
-    return gzip.compress(b"".join(dumps_row(row) + b"\n" for row in rows), 6)
+    return gzip_fast(b"".join(dumps_row(row) + b"\n" for row in rows))
 
 
 def _ascii(text: str, limit: int = 1024) -> str:

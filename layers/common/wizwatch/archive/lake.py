@@ -17,10 +17,10 @@ under ``lake/`` notifies the detector (only ``raw/`` does).
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Iterable
 from typing import Any
 
+from wizwatch.archive.compression import gzip_fast
 from wizwatch.archive.kept import _flat
 from wizwatch.render import dumps, dumps_row
 
@@ -41,9 +41,6 @@ ALERTS_TABLE = "alerts"
 SOURCE_KEY_FIELD = "p_source_key"
 #: Rows without a usable ``p_event_time`` (never the case for a normalised event) land here.
 UNDATED = "1970-01-01"
-#: gzip level of lake objects (see the measurement in docs/ARCHITECTURE.md: level 1 costs the
-#: detector least; the objects are read by engines that pay per byte scanned, so not lower).
-COMPRESSION_LEVEL = 6
 
 
 def table_of(log_type: str) -> str:
@@ -104,7 +101,7 @@ def write(s3: Any, bucket: str, table: str, raw_key: str, rows: Iterable[dict[st
         s3.put_object(
             Bucket=bucket,
             Key=key,
-            Body=gzip.compress(json_lines(group, raw_key), COMPRESSION_LEVEL, mtime=0),
+            Body=gzip_fast(json_lines(group, raw_key)),
             ContentType="application/x-ndjson",
             ContentEncoding="gzip",
             Metadata={
