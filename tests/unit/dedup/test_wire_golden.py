@@ -15,11 +15,13 @@ import base64
 import json
 import random
 import sys
+import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from wizwatch.alerts import clock
+from wizwatch.alerts.message import dumps
 from wizwatch.dedup.model import RULE, RULE_ERROR, AlertFacts, Group, GroupKey, Hit
 from wizwatch.dedup.store import DedupStore
 from wizwatch_tools.lake.memaws import MemoryDynamoDB
@@ -169,3 +171,20 @@ def test_the_store_sends_dynamodb_exactly_what_it_sent_before() -> None:
 
 if __name__ == "__main__" and sys.argv[1:] == ["--write"]:
     GOLDEN.write_text("[\n" + ",\n".join(json.dumps(x, sort_keys=True) for x in scenario()) + "\n]\n")
+
+
+def test_the_alerts_json_handed_to_the_queue_is_the_outboxs() -> None:
+    ddb = MemoryDynamoDB({TABLE: ("pk", "sk")})
+    store = DedupStore(ddb, TABLE)
+    saved = clock.now
+    clock.now = lambda: T0  # type: ignore[assignment]
+    try:
+        out = store.record([_group(0, ["e1"]), _group(1, ["e2"], rule="R.B")], source="raw/1")
+    finally:
+        clock.now = saved  # type: ignore[method-assign]
+    queued = [a for o in out.values() for a in o.alerts]
+    assert out.rendered is not None and len(queued) == 2
+    assert {k: (a, dumps(a)) for k, (a, _) in out.rendered.items()} == out.rendered
+    assert all(out.rendered[a["alert_id"]][0] is a for a in queued)
+    [head] = [i for i in ddb.tables[TABLE].values() if i["pk"]["S"].startswith("o#") and "z" in i]
+    assert zlib.decompress(head["z"]["B"]) == b"[" + b",".join(b for _, b in out.rendered.values()) + b"]"

@@ -356,7 +356,7 @@ class Detector:
 
         to_send = [alert for c in collected.values() for alert in outcomes[c.key].alerts]
         if to_send:
-            self.sqs_requests += send_alerts(self.sqs, self.alert_queue_url, to_send)
+            self.sqs_requests += send_alerts(self.sqs, self.alert_queue_url, to_send, outcomes.rendered)
         # One receipt for the page's alerts (and, rarely, a window taken over from another object).
         self.store.mark_sent(outcomes.receipt)
         report.alerts = to_send

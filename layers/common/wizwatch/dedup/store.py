@@ -78,6 +78,9 @@ class Outcomes(dict[GroupKey, Outcome]):
     """Outcome per group, plus the receipt to record once the alerts are queued."""
 
     receipt: Receipt | None = None
+    #: alert_id -> (alert, its JSON) for the alerts this call rendered and stored in the outbox:
+    #: the queue sends those bytes instead of rendering the same alert again.
+    rendered: dict[str, tuple[dict[str, Any], bytes]] | None = None
 
 
 def _ref(state: dict[str, Any] | None) -> tuple[str, int] | None:
@@ -273,7 +276,8 @@ class DedupStore:
         self._recover(by_key, states, inherited, outcomes, receipt, check, sent, page, gen, now)
         if new_alerts:
             # Before anything is queued: another detector may have to queue them from here.
-            self.outbox.put(page, gen, new_alerts, now_s)
+            bodies = self.outbox.put(page, gen, new_alerts, now_s)
+            outcomes.rendered = {a["alert_id"]: (a, b) for a, b in zip(new_alerts, bodies, strict=True)}
         if receipt.gens or receipt.windows:
             outcomes.receipt = receipt
         return outcomes
