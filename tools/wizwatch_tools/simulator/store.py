@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from wizwatch.logtypes import AUDIT, CLOUD_CONFIGURATION_FINDING, DETECTIONS, ISSUES, VULNERABILITY_FINDING
-from wizwatch_tools.simulator import datagen
+from wizwatch_tools.simulator.datagen import actors, audit, configuration, issues, vulnerabilities
 from wizwatch_tools.simulator.defend_store import DefendRecords, public_detection
 from wizwatch_tools.simulator.schema import format_datetime, parse_datetime
 
@@ -213,7 +213,7 @@ class RecordStore(DefendRecords):
         self._tables = {lt: _Table(lt) for lt in LOG_TYPES}
         self._seq = 0
         self._rng = random.Random(f"{seed}:manual")
-        self.actors = datagen.Actors(random.Random(f"{seed}:actors"))
+        self.actors = actors.Actors(random.Random(f"{seed}:actors"))
         self._streams: list[_Stream] | None = None
         self._generated_until: datetime | None = None
         self._cache: dict[Hashable, tuple[int, list[Version]]] = {}
@@ -267,7 +267,7 @@ class RecordStore(DefendRecords):
     ) -> dict[str, Any]:
         """Add one audit entry; unspecified fields are drawn realistically. Returns the record."""
         ts = _utc(fields.pop("timestamp", None) or self.clock())
-        record = datagen.audit_entry(
+        record = audit.audit_entry(
             self._rng, self.actors, ts, fields.pop("action", None), fields.pop("status", None)
         )
         record.update(fields)
@@ -278,7 +278,7 @@ class RecordStore(DefendRecords):
     ) -> dict[str, Any]:
         """Add one issue (a new record, or a new version when ``id`` is reused)."""
         created = _utc(fields.get("createdAt") or fields.get("statusChangedAt") or self.clock())
-        record = datagen.issue(self._rng, created, fields.get("status", "OPEN"))
+        record = issues.issue(self._rng, created, fields.get("status", "OPEN"))
         record.update({k: self._ts(v) if k.endswith("At") and v else v for k, v in fields.items()})
         record.setdefault("statusChangedAt", record["createdAt"])
         return self._copy(self._put(ISSUES, record, visible_at, delay))
@@ -288,7 +288,7 @@ class RecordStore(DefendRecords):
     ) -> dict[str, Any]:
         """Add one vulnerability finding (a new version when ``id`` is reused)."""
         detected = _utc(fields.get("firstDetectedAt") or fields.get("updatedAt") or self.clock())
-        record = datagen.finding(self._rng, detected, fields.get("status", "OPEN"))
+        record = vulnerabilities.finding(self._rng, detected, fields.get("status", "OPEN"))
         record.update({k: self._ts(v) if k.endswith("At") and v else v for k, v in fields.items()})
         return self._copy(self._put(VULNERABILITY_FINDING, record, visible_at, delay))
 
@@ -297,7 +297,7 @@ class RecordStore(DefendRecords):
     ) -> dict[str, Any]:
         """Add one cloud configuration finding (a new version when ``id`` is reused)."""
         seen = _utc(fields.get("firstSeenAt") or fields.get("analyzedAt") or self.clock())
-        record = datagen.configuration_finding(
+        record = configuration.configuration_finding(
             self._rng, seen, fields.get("status"), fields.get("result"), fields.pop("rule", None)
         )
         record.update({k: self._ts(v) if k.endswith("At") and v else v for k, v in fields.items()})
@@ -355,7 +355,7 @@ class RecordStore(DefendRecords):
     def new_id(self) -> str:
         """A UUID from the store's deterministic random source."""
         with self._lock:
-            return datagen.rand_uuid(self._rng)
+            return actors.rand_uuid(self._rng)
 
     # --- the traffic generator -------------------------------------------------------------
 
@@ -386,11 +386,11 @@ class RecordStore(DefendRecords):
             if a["status"] == "SUCCESS"
         }
         mid = start + (now - start) / 2
-        if not hits & set(datagen.INTEGRATION_ACTIONS):
+        if not hits & set(audit.INTEGRATION_ACTIONS):
             self.add_audit(action="DeleteIntegration", status="SUCCESS", timestamp=mid, delay=5)
             added += 1
-        if datagen.REVOKE_ACTION not in hits:
-            self.add_audit(action=datagen.REVOKE_ACTION, status="SUCCESS", timestamp=mid, delay=5)
+        if audit.REVOKE_ACTION not in hits:
+            self.add_audit(action=audit.REVOKE_ACTION, status="SUCCESS", timestamp=mid, delay=5)
             added += 1
         added += self._seed_detections(start, now)
         return added
@@ -418,25 +418,23 @@ class RecordStore(DefendRecords):
         delay = self._delay(rng)
         name = stream.name
         if name == "audit":
-            record = datagen.audit_entry(rng, self.actors, at)
+            record = audit.audit_entry(rng, self.actors, at)
         elif name == "integration_change":
-            record = datagen.audit_entry(
-                rng, self.actors, at, rng.choice(datagen.INTEGRATION_ACTIONS), "SUCCESS"
-            )
+            record = audit.audit_entry(rng, self.actors, at, rng.choice(audit.INTEGRATION_ACTIONS), "SUCCESS")
         elif name == "revoke_sessions":
-            record = datagen.audit_entry(rng, self.actors, at, datagen.REVOKE_ACTION, "SUCCESS")
+            record = audit.audit_entry(rng, self.actors, at, audit.REVOKE_ACTION, "SUCCESS")
         elif name == "near_miss":
-            action = rng.choice([*datagen.INTEGRATION_ACTIONS, datagen.REVOKE_ACTION, "CreateIntegration"])
+            action = rng.choice([*audit.INTEGRATION_ACTIONS, audit.REVOKE_ACTION, "CreateIntegration"])
             status = "SUCCESS" if action == "CreateIntegration" else rng.choice(["FAILED", "ACCESS_DENIED"])
-            record = datagen.audit_entry(rng, self.actors, at, action, status)
+            record = audit.audit_entry(rng, self.actors, at, action, status)
         elif name == "issue":
-            self._put(ISSUES, datagen.issue(rng, at), delay=delay)
+            self._put(ISSUES, issues.issue(rng, at), delay=delay)
             return 1
         elif name == "finding":
-            self._put(VULNERABILITY_FINDING, datagen.finding(rng, at), delay=delay)
+            self._put(VULNERABILITY_FINDING, vulnerabilities.finding(rng, at), delay=delay)
             return 1
         elif name == "config_finding":
-            self._put(CLOUD_CONFIGURATION_FINDING, datagen.configuration_finding(rng, at), delay=delay)
+            self._put(CLOUD_CONFIGURATION_FINDING, configuration.configuration_finding(rng, at), delay=delay)
             return 1
         elif name == "config_reanalysis":
             table = self._tables[CLOUD_CONFIGURATION_FINDING]
