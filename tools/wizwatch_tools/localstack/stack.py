@@ -28,16 +28,9 @@ from boto3.dynamodb.types import TypeDeserializer
 from wizwatch.logtypes import API_LOG_TYPES
 from wizwatch_tools.localstack import invoke as _invoke
 from wizwatch_tools.localstack import roles
-from wizwatch_tools.localstack.provision import (
-    DEFAULT_TEMPLATE,
-    DUMMY_CREDENTIALS,
-    REGION,
-    FunctionSpec,
-    Provisioned,
-    QueueSource,
-    aws_client,
-    provision,
-)
+from wizwatch_tools.localstack.cfn_functions import FunctionSpec, QueueSource
+from wizwatch_tools.localstack.clients import DUMMY_CREDENTIALS, REGION, aws_client
+from wizwatch_tools.localstack.provision import DEFAULT_TEMPLATE, Provisioned, provision
 from wizwatch_tools.localstack.recorder import Recorder
 from wizwatch_tools.localstack.server import reset as reset_server
 
