@@ -21,7 +21,7 @@ import orjson
 from wizwatch.logtypes import AUDIT, CLOUD_CONFIGURATION_FINDING, ISSUES, VULNERABILITY_FINDING
 from wizwatch_tools.simulator.datagen import actors, audit, configuration, issues, vulnerabilities
 from wizwatch_tools.simulator.defend_store import DefendRecords, public_detection
-from wizwatch_tools.simulator.schema import format_datetime
+from wizwatch_tools.simulator.timestamps import format_datetime
 from wizwatch_tools.simulator.traffic import DEFAULT_RATES, EventStream, TrafficGenerator
 from wizwatch_tools.simulator.versions import LOG_TYPES, Version, VersionTable, as_utc
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from wizwatch.logtypes import AUDIT, CLOUD_CONFIGURATION_FINDING, DETECTIONS, ISSUES, VULNERABILITY_FINDING
-from wizwatch_tools.simulator.schema import parse_datetime
+from wizwatch_tools.simulator.timestamps import parse_datetime
 
 LOG_TYPES = (AUDIT, ISSUES, VULNERABILITY_FINDING, CLOUD_CONFIGURATION_FINDING, DETECTIONS)
 

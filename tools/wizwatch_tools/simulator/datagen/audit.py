@@ -16,7 +16,7 @@ from wizwatch_tools.simulator.datagen.actors import (
     rand_token,
     rand_uuid,
 )
-from wizwatch_tools.simulator.schema import format_datetime
+from wizwatch_tools.simulator.timestamps import format_datetime
 
 #: (action, weight, actor kind) for ordinary traffic.
 AUDIT_ACTIONS: list[tuple[str, int, str]] = [

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from wizwatch_tools.simulator.datagen.actors import PROJECTS, USERS, rand_token, rand_uuid
-from wizwatch_tools.simulator.schema import format_datetime
+from wizwatch_tools.simulator.timestamps import format_datetime
 
 #: Cloud configuration rules as Wiz names them (the first four from peers' test events: SEKOIA's
 #: intake-formats and Elastic's cloud_configuration_finding pipeline tests), with the kind of

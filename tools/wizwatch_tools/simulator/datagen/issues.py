@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from wizwatch_tools.simulator.datagen.actors import PROJECTS, USERS, rand_token, rand_uuid
-from wizwatch_tools.simulator.schema import format_datetime
+from wizwatch_tools.simulator.timestamps import format_datetime
 
 _SUBCATS = [
     ("Privileged principal", "Identity Management", "Wiz for Risk Assessment"),

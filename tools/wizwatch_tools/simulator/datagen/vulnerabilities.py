@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from wizwatch_tools.simulator.datagen.actors import PROJECTS, rand_ip, rand_token, rand_uuid
-from wizwatch_tools.simulator.schema import format_datetime
+from wizwatch_tools.simulator.timestamps import format_datetime
 
 _PACKAGES = [
     ("libtiff", "4.0.3-35.amzn2", "4.0.3-35.amzn2.0.1", "Amazon Linux 2"),
