@@ -41,7 +41,8 @@ ENVIRONMENT_TAGS = ("environment", "env", "stage", "tier")
 
 
 #: type -> is it a Mapping / a non-string Sequence. isinstance against the ABCs goes through
-#: ABCMeta's machinery on every call; the answer depends only on the type, so it is looked up once.
+#: ABCMeta's machinery on every call; the answer depends only on the type, so it is looked up once
+#: (only for types whose instances report them as their ``__class__``: not for mocks).
 _MAP_TYPES = {dict: True, str: False, type(None): False, list: False, int: False, bool: False}
 _LIST_TYPES = {list: True, tuple: True, str: False, bytes: False, type(None): False, dict: False}
 
@@ -51,7 +52,9 @@ def is_map(value):
     t = type(value)
     found = _MAP_TYPES.get(t)
     if found is None:
-        found = _MAP_TYPES[t] = isinstance(value, Mapping)
+        found = isinstance(value, Mapping)
+        if value.__class__ is t:
+            _MAP_TYPES[t] = found
     return found
 
 
@@ -59,34 +62,31 @@ def is_list(value):
     t = type(value)
     found = _LIST_TYPES.get(t)
     if found is None:
-        found = _LIST_TYPES[t] = isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+        found = isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+        if value.__class__ is t:
+            _LIST_TYPES[t] = found
     return found
 
 
 def ci_get(obj, key, default=None):
     """``obj[key]`` with a case-insensitive key (exact key first); ``default`` if absent/None."""
     t = type(obj)
-    if t is dict:
+    if t is not dict:
+        found = _MAP_TYPES.get(t)
+        if not (is_map(obj) if found is None else found):
+            return default
         value = obj.get(key)
-        if value is None:
-            low = key.lower()
-            for k, v in obj.items():
-                if isinstance(k, str) and k.lower() == low:
-                    value = v
-                    break
-        return default if value is None else value
-    found = _MAP_TYPES.get(t)
-    if found is None:
-        found = _MAP_TYPES[t] = isinstance(obj, Mapping)
-    if not found:
-        return default
-    value = obj.get(key)
-    if value is None and isinstance(obj, dict):
-        low = key.lower()
-        for k, v in obj.items():
-            if isinstance(k, str) and k.lower() == low:
-                value = v
-                break
+        if value is not None or not isinstance(obj, dict):
+            return default if value is None else value
+    else:
+        value = obj.get(key)
+        if value is not None:
+            return value
+    low = key.lower()
+    for k, v in obj.items():
+        if isinstance(k, str) and k.lower() == low:
+            value = v
+            break
     return default if value is None else value
 
 
@@ -109,7 +109,9 @@ def _memo(event):
     t = type(event)
     read_only = _READ_ONLY_TYPES.get(t)
     if read_only is None:
-        read_only = _READ_ONLY_TYPES[t] = isinstance(event, Mapping) and not isinstance(event, MutableMapping)
+        read_only = isinstance(event, Mapping) and not isinstance(event, MutableMapping)
+        if event.__class__ is t:
+            _READ_ONLY_TYPES[t] = read_only
     if not read_only:
         return None
     values = {}
