@@ -150,3 +150,27 @@ def test_event_deep_get_matches_panthers_reduce_on_random_events() -> None:
         assert got == want and type(got) is type(want), (raw, keys, default)
         assert deep_get(ev, *keys, default=default) == want
         assert deep_get(raw, *keys, default=default) == _panther_deep_get(raw, *keys, default=default)
+
+
+def _reference_lookup(raw: dict[object, object], key: str) -> set[object]:
+    """What a lookup may return: the exact key's value, else any stored key equal to ``key``
+    ignoring case (which of several case-variants wins is unspecified), else absent."""
+    if key in raw:
+        return {raw[key]}
+    found = {v for k, v in raw.items() if isinstance(k, str) and k.lower() == key.lower()}
+    return found or {"<absent>"}
+
+
+def test_case_insensitive_lookup_over_shared_key_shapes() -> None:
+    # Mappings with the same keys in the same order share one lower-cased key map: every lookup
+    # still answers for its own mapping's keys.
+    rng = random.Random(14)
+    keys = ["id", "ID", "Id", "name", "Name", "x", 3]
+    for _ in range(3000):
+        chosen = rng.sample(keys, rng.randrange(1, 5))
+        raw: dict[object, object] = {k: f"v-{k}" for k in chosen}
+        view = ImmutableCaseInsensitiveDict(raw)
+        for key in rng.sample(["id", "iD", "ID", "name", "NAME", "x", "X", "y"], 4):
+            want = _reference_lookup(raw, key)
+            assert view.get(key, "<absent>") in want, (raw, key)
+            assert (key in view) is (want != {"<absent>"})

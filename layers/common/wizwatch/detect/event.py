@@ -14,6 +14,9 @@ from typing import Any
 _MISSING = object()
 #: lower-cased key -> the stored key it resolved to last time (a hint, always re-checked).
 _ALIASES: dict[str, str] = {}
+#: a mapping's keys, in order -> lower-cased key -> stored key (never mutated once built).
+_SHAPES: dict[tuple[Any, ...], dict[str, str]] = {}
+_MAX_SHAPES = 1024
 
 
 def wrap(value: Any) -> Any:
@@ -101,8 +104,17 @@ class ImmutableCaseInsensitiveDict(Mapping[str, Any]):
             return alias
         lower = self._lower
         if lower is None:
-            # Reversed, so the first of several case-variants of one key wins.
-            lower = self._lower = {k.lower(): k for k in reversed(self._data) if type(k) is str}
+            # Records of one shape (the same keys in the same order) share one map: the key
+            # tuple is hashed and compared in C, where lower-casing every key is a call each.
+            shape = tuple(self._data)
+            lower = _SHAPES.get(shape)
+            if lower is None:
+                # Reversed, so the first of several case-variants of one key wins.
+                lower = {k.lower(): k for k in reversed(shape) if type(k) is str}
+                if len(_SHAPES) >= _MAX_SHAPES:
+                    _SHAPES.clear()
+                _SHAPES[shape] = lower
+            self._lower = lower
         real = lower.get(low)
         if real is None:
             return _MISSING
