@@ -97,15 +97,17 @@ def ci_get(obj, key, default=None):
 # the values are derived once per event object and shared. The memo holds the event it belongs
 # to (a strong reference: its id cannot be reused while it is kept). A mutable mapping (a plain
 # dict a test passes) is never memoised.
-_memo_event = [None]
-_memo_values = [{}]
+#: (event, its values) in one tuple: read and replaced whole, so two threads evaluating at once
+#: can only recompute, never read another event's values.
+_memo_entry = [(None, {})]
 _READ_ONLY_TYPES = {dict: False}
 
 
 def _memo(event):
     """The memo dict of ``event``, or None when the event could change between calls."""
-    if _memo_event[0] is event:
-        return _memo_values[0]
+    entry = _memo_entry[0]
+    if entry[0] is event:
+        return entry[1]
     t = type(event)
     read_only = _READ_ONLY_TYPES.get(t)
     if read_only is None:
@@ -115,8 +117,7 @@ def _memo(event):
     if not read_only:
         return None
     values = {}
-    _memo_event[0] = event
-    _memo_values[0] = values
+    _memo_entry[0] = (event, values)
     return values
 
 
