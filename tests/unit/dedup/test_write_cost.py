@@ -134,6 +134,7 @@ def _process(store: DedupStore, ddb: Metered, groups: list[Group], source: str) 
         "wru": usage.wru,
         "items": usage.items_written,
         "transactions": usage.transactions,
+        "by_kind": dict(usage.wru_by_kind),
     }
 
 
@@ -161,7 +162,33 @@ def test_a_page_costs_at_most_two_wru_per_matched_event(
     assert cost["wru"] / matches <= 2.0, cost
     # The same page again (a redelivered notification): nothing counted, nothing written.
     again = _process(store, ddb, _page(random.Random(7), log_type, matches, groups, threshold), "raw/1")
-    assert again == {"counted": 0, "alerts": 0, "wru": 0.0, "items": 0, "transactions": 0}
+    assert again == {"counted": 0, "alerts": 0, "wru": 0.0, "items": 0, "transactions": 0, "by_kind": {}}
+
+
+@pytest.mark.parametrize(("matches", "groups", "threshold"), [(25, 25, 1), (40, 8, 5)])
+def test_a_detections_page_claims_one_marker_per_match_ahead_of_its_window_without_a_transaction(
+    now: Any, matches: int, groups: int, threshold: int
+) -> None:
+    """Wiz.Detections (CONTENT_MAY_CHANGE): a (rule, event) marker per match, so that a version of
+    the detection with another dedup string counts once. Each marker is its own conditional
+    PutItem written before the window (1 unit) instead of a Put in the window's transaction (2
+    units, and the window's 2 more): ~4.5 WRU a match before, ~2 plus the outbox now."""
+    ddb = Metered(MemoryDynamoDB({TABLE: ("pk", "sk")}))
+    store = DedupStore(ddb, TABLE)
+    page = _page(random.Random(11), "Wiz.Detections", matches, groups, threshold)
+    for g in page:
+        g.markers = True
+    cost = _process(store, ddb, page, "raw/1")
+    assert cost["counted"] == matches and cost["alerts"] == groups
+    assert cost["transactions"] == 0
+    assert cost["items"] == groups + matches + 1 + 1  # windows, markers, outbox, receipt
+    assert cost["by_kind"]["e"] == matches and cost["by_kind"]["w"] == groups  # each under 1 KB
+    assert (cost["wru"] - cost["by_kind"]["o"]) / matches <= 2.0, cost
+    redelivered = _page(random.Random(11), "Wiz.Detections", matches, groups, threshold)
+    for g in redelivered:
+        g.markers = True
+    again = _process(store, ddb, redelivered, "raw/1")
+    assert again["counted"] == 0 and again["wru"] == 0  # remembered by the windows: nothing written
 
 
 def test_later_pages_joining_open_windows_cost_one_small_write_a_group(now: Any) -> None:
