@@ -8,8 +8,12 @@ What is written (layout: :mod:`wizwatch.dedup.model`), per page:
 
 * one conditional PutItem per (rule, dedup) group with new hits: the window item, which also
   remembers the events it counted (:mod:`wizwatch.dedup.members`), so no marker item is needed
-  while they fit (~20 events a key); a group past that writes its window and one marker per event
+  while they fit (~30 events a key); a group past that writes its window and one marker per event
   in one transaction (the only transactions left: a transaction costs twice the capacity);
+* for log types whose dedup string may change between two reads of one event (``Group.markers``:
+  Wiz.Detections, Wiz.IssuesWebhook), one (rule, event) marker per match, claimed by its own
+  conditional PutItem just before the window write (:meth:`DedupStore._claim`): 1 unit a match,
+  where marker and window in one transaction cost 2 + 2;
 * the alerts the page raised, compressed together, in its outbox (:mod:`wizwatch.dedup.outbox`),
   and, once queued, one receipt item for the page instead of one update per alert.
 
