@@ -188,7 +188,8 @@ class DedupStore:
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                     raise
-                old = from_item(dict(exc.response.get("Item") or {})) or {}
+                returned: dict[str, Any] = dict(exc.response)
+                old = from_item(dict(returned.get("Item") or {})) or {}
                 outcome.duplicates[hit.identity] = (old.get("alert_id", ""), old.get("source", ""))
                 hits[:] = [h for h in hits if h.identity != hit.identity]
                 refused = True
