@@ -155,3 +155,23 @@ def test_good_alerts_render_exactly_as_before() -> None:
     alert = alert_of(events)
     assert alert["events"] == events
     assert all(render.RENDER_ERROR_FIELD not in e for e in alert["events"])
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"a": 1, "b": [1.5, None, True], "c": {"d": "é"}},
+        {1: "int key", None: "none key", 2.5: "float key"},  # only the option renders these
+        {"when": __import__("datetime").datetime(2026, 1, 2, 3, 4, 5)},  # orjson-native either way
+        {"odd": object.__new__(type("Odd", (), {"__str__": lambda self: "odd!"}))},  # default=str
+        {"set": frozenset()},
+        ["\ufffe", "\uffff"],
+    ],
+)
+def test_the_plain_fast_call_renders_the_same_bytes_as_the_options(obj: Any) -> None:
+    """dumps tries orjson without options first (cheaper); whatever it renders must be what the
+    call with OPT_NON_STR_KEYS and default=str renders."""
+    with_options = orjson.dumps(obj, default=str, option=orjson.OPT_NON_STR_KEYS)
+    assert render.dumps(obj) == with_options.replace(b"\xef\xbf\xbe", b"\\ufffe").replace(
+        b"\xef\xbf\xbf", b"\\uffff"
+    )

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from wizwatch.logtypes import AUDIT, CLOUD_CONFIGURATION_FINDING
-from wizwatch_tools.bench import detector, production_path, report, rule_scaling
+from wizwatch_tools.bench import detector, production_path, report, rule_scaling, stages
 from wizwatch_tools.bench.corpus import pages_of, write_pages
 
 pytestmark = pytest.mark.untimed
@@ -85,6 +85,11 @@ def test_run_reports_the_contract_figures_and_the_goals(
     dynamo = result["dynamodb"]
     assert dynamo["first_pass"]["corpus"]["events"] == 80
     assert dynamo["first_pass"]["corpus"]["wru"] > 0
+    for log_type, split in result["stages"].items():
+        assert split["events"] == per_type[log_type]["events"]
+        assert set(split["stages"]) == {label for _, _, label in stages.STAGES} | {"other"}
+        assert all(s["us_per_event"] >= 0 for s in split["stages"].values())
+    assert stages.table(result["stages"])
     rows = report.goals(result)
     assert {r[0] for r in rows} >= {"DynamoDB WRU per matched event", "cold start / import boto3"}
     assert all(r[3] in ("pass", "FAIL", "n/a") for r in rows)

@@ -81,3 +81,13 @@ def test_a_record_that_cannot_be_rendered_as_is_costs_no_other_row(tmp_path: Pat
     assert report.events == 3 and len(rows) == 3
     assert {r["id"] for r in rows} >= {"fine"}
     assert all(r["p_source_key"] == audit_key(T0) for r in rows)
+
+
+def test_rows_rendered_once_for_matches_give_the_same_lake_lines() -> None:
+    """The detector renders matched rows once for matches/ and hands the bytes to the lake copy:
+    the lines must be exactly those the lake renders itself (empty rows included)."""
+    from wizwatch.render import dumps_row
+
+    rows = [{"id": "a", "p_event_time": "2026-11-22 00:00:00.000000000"}, {}, {"x": [1, {"y": None}]}]
+    key = "raw/Wiz.Audit/dt=2026-11-22/x.json.gz"
+    assert lake.json_lines(rows, key, [dumps_row(r) for r in rows]) == lake.json_lines(rows, key)

@@ -7,6 +7,7 @@ matched event, cold start and peak memory (``detector`` in ``bench/results/lates
   one first pass (fresh dedup store) then warm passes (new ids, new keys). The top-level
   ``events_per_s`` / ``floor_events_per_s`` / ``over_floor`` / ``us_per_event`` are the warm
   medians (a warm container on new traffic); ``first_pass`` holds the same for the first pass.
+* ``stages``: :mod:`stages`: the same path's time split by stage of ``Detector.process``.
 * ``rule_scaling``: :mod:`rule_scaling`.
 * ``dynamodb``: the corpus through the same path with a :class:`CapacityMeter` around the
   in-memory DynamoDB: WRU and RRU per matched event (first pass: fresh store; warm: windows
@@ -26,7 +27,7 @@ from typing import Any
 
 from wizwatch.detect.engine import Engine
 from wizwatch.logtypes import API_LOG_TYPES, AUDIT
-from wizwatch_tools.bench import rule_scaling, startup
+from wizwatch_tools.bench import rule_scaling, stages, startup
 from wizwatch_tools.bench.capacity import CapacityMeter
 from wizwatch_tools.bench.corpus import pages_of
 from wizwatch_tools.bench.production_path import (
@@ -79,6 +80,10 @@ def summarise(passes: list[dict[str, Any]]) -> dict[str, Any]:
         "over_floor": round(statistics.median(p["detector_s"] / p["floor_s"] for p in passes), 2),
         "us_per_event": round(detector_s / events * 1e6, 1),
         "floor_us_per_event": round(floor_s / events * 1e6, 2),
+        # Of us_per_event: inside the in-memory AWS clients (production_path's docstring).
+        "aws_stub_us_per_event": round(
+            statistics.median(p.get("aws_s", 0.0) for p in passes) / events * 1e6, 1
+        ),
         "matches_per_pass": passes[0]["matches"],
         "alerts_per_pass": passes[0]["alerts"],
         "quarantined_per_pass": passes[0]["quarantined"],
@@ -169,6 +174,9 @@ def run(corpus: Path, *, rounds: int = ROUNDS, warm_passes: int = WARM_PASSES) -
         "floor = gunzip + orjson parse of the same bytes; CPU time, interleaved page by page",
         "per_log_type": per_log_type(corpus, types, rounds=rounds, warm_passes=warm_passes),
     }
+    print("   stages", flush=True)
+    result["stages"] = stages.run_stages(corpus, types)
+    print(stages.table(result["stages"]), flush=True)
     print("   rule scaling", flush=True)
     result["rule_scaling"] = rule_scaling.run_scaling(pages_of(corpus, AUDIT), rounds=rounds)
     print("   dynamodb capacity", flush=True)

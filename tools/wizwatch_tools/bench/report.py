@@ -111,11 +111,22 @@ def detector_table(detector: dict[str, Any]) -> str:
                     f"{figures['floor_events_per_s']:,}",
                     f"{figures['over_floor']:.2f}",
                     f"{figures['us_per_event']:.1f}",
+                    f"{figures.get('aws_stub_us_per_event', 0.0):.1f}",
                     str(figures["samples"]),
                 )
             )
     if rows:
-        header = ("log type", "pass", "events", "events/s", "floor ev/s", "x floor", "us/event", "n")
+        header = (
+            "log type",
+            "pass",
+            "events",
+            "events/s",
+            "floor ev/s",
+            "x floor",
+            "us/event",
+            "of it AWS stubs",
+            "n",
+        )
         out.append(_table(header, rows))
     scaling = detector.get("rule_scaling")
     if scaling:

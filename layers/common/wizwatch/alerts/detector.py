@@ -38,6 +38,7 @@ from wizwatch.parse.identity import CONTENT_MAY_CHANGE, event_identity
 from wizwatch.parse.inflate import DEFAULT_MAX_INFLATED_BYTES
 from wizwatch.parse.normalize import Normalizer
 from wizwatch.parse.pages import Page, UnreadableRecord, read_page, read_records
+from wizwatch.render import dumps_row
 
 
 class RuleEngine(Protocol):
@@ -335,10 +336,15 @@ class Detector:
                         "p_alert_type": c.key.alert_type,
                     }
                 )
+        matched: list[dict[str, Any]] = []
+        matched_bodies: list[bytes] = []
         for rule_id, rows in rows_by_rule.items():
+            bodies = [dumps_row(row) for row in rows]  # once, for matches/ and lake/alerts/
             self.s3_requests += 1
-            kept.write_matches(self.s3, bucket, rule_id, ref.key, today, rows)
-        self._write_lake(bucket, log_type, ref.key, events, rows_by_rule)
+            kept.write_matches(self.s3, bucket, rule_id, ref.key, today, rows, bodies)
+            matched += rows
+            matched_bodies += bodies
+        self._write_lake(bucket, log_type, ref.key, events, matched, matched_bodies)
 
         to_send = [alert for c in collected.values() for alert in outcomes[c.key].alerts]
         if to_send:
@@ -355,12 +361,12 @@ class Detector:
         log_type: str,
         raw_key: str,
         events: list[dict[str, Any]],
-        rows_by_rule: dict[str, list[dict[str, Any]]],
+        matched: list[dict[str, Any]],
+        matched_bodies: list[bytes],
     ) -> None:
         """The lake copy (``wizwatch.archive.lake``): every event, and the kept matches again."""
         keys = lake.write(self.s3, bucket, lake.table_of(log_type), raw_key, events)
-        matched = [row for rows in rows_by_rule.values() for row in rows]
-        keys += lake.write(self.s3, bucket, lake.ALERTS_TABLE, raw_key, matched)
+        keys += lake.write(self.s3, bucket, lake.ALERTS_TABLE, raw_key, matched, matched_bodies)
         self.s3_requests += len(keys)
 
     def _read(self, key: str, body: bytes) -> Page:

@@ -11,10 +11,10 @@ rendered as it is (nested deeper than JSON encoders go, ...) is written as its s
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Iterable
 from typing import Any
 
+from wizwatch.archive.compression import gzip_fast
 from wizwatch.archive.keys import MATCHES_PREFIX, QUARANTINE_PREFIX, RAW_PREFIX, parse_raw_key
 from wizwatch.render import dumps_row
 
@@ -54,8 +54,10 @@ def quarantine_key(log_type: str, raw_key: str, today: str, kind: str) -> str:
     return f"{QUARANTINE_PREFIX}{_safe(log_type)}/dt={_date(raw_key, today)}/{_flat(raw_key)}.{kind}.json.gz"
 
 
-def json_lines_gz(rows: Iterable[dict[str, Any]]) -> bytes:
-    return gzip.compress(b"".join(dumps_row(row) + b"\n" for row in rows), 6)
+def json_lines_gz(rows: Iterable[dict[str, Any]], bodies: Iterable[bytes] | None = None) -> bytes:
+    """gzip JSON lines of ``rows`` (or of ``bodies``: the rows already rendered by ``dumps_row``)."""
+    rendered = bodies if bodies is not None else map(dumps_row, rows)
+    return gzip_fast(b"".join(body + b"\n" for body in rendered))
 
 
 def _ascii(text: str, limit: int = 1024) -> str:
@@ -63,14 +65,21 @@ def _ascii(text: str, limit: int = 1024) -> str:
 
 
 def write_matches(
-    s3: Any, bucket: str, rule_id: str, raw_key: str, today: str, rows: list[dict[str, Any]]
+    s3: Any,
+    bucket: str,
+    rule_id: str,
+    raw_key: str,
+    today: str,
+    rows: list[dict[str, Any]],
+    bodies: list[bytes] | None = None,
 ) -> str:
-    """One gzip JSON-lines object of matched events (with ``p_alert_id``) per rule and page."""
+    """One gzip JSON-lines object of matched events (with ``p_alert_id``) per rule and page.
+    ``bodies``: the rows already rendered by ``dumps_row`` (the lake copy reuses them)."""
     key = matches_key(rule_id, raw_key, today)
     s3.put_object(
         Bucket=bucket,
         Key=key,
-        Body=json_lines_gz(rows),
+        Body=json_lines_gz(rows, bodies),
         ContentType="application/x-ndjson",
         ContentEncoding="gzip",
         Metadata={"source-key": _ascii(raw_key), "rule-id": _ascii(rule_id), "event-count": str(len(rows))},

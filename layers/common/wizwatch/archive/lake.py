@@ -17,10 +17,10 @@ under ``lake/`` notifies the detector (only ``raw/`` does).
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Iterable
 from typing import Any
 
+from wizwatch.archive.compression import gzip_fast
 from wizwatch.archive.kept import _flat
 from wizwatch.render import dumps, dumps_row
 
@@ -41,9 +41,6 @@ ALERTS_TABLE = "alerts"
 SOURCE_KEY_FIELD = "p_source_key"
 #: Rows without a usable ``p_event_time`` (never the case for a normalised event) land here.
 UNDATED = "1970-01-01"
-#: gzip level of lake objects (see the measurement in docs/ARCHITECTURE.md: level 1 costs the
-#: detector least; the objects are read by engines that pay per byte scanned, so not lower).
-COMPRESSION_LEVEL = 6
 
 
 def table_of(log_type: str) -> str:
@@ -83,28 +80,55 @@ def by_date(rows: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def json_lines(rows: Iterable[dict[str, Any]], raw_key: str) -> bytes:
+def json_lines(rows: Iterable[dict[str, Any]], raw_key: str, bodies: Iterable[bytes] | None = None) -> bytes:
     """JSON lines of ``rows``, each with ``p_source_key`` appended (the rows are not modified:
     the same dicts are the detector's events, alerts and matches). Each row is rendered on its
     own (:func:`wizwatch.render.dumps_row`): one that cannot be rendered as it is becomes its
-    stand-in with ``p_render_error``, never a failed page."""
+    stand-in with ``p_render_error``, never a failed page. ``bodies``: the rows already rendered
+    by ``dumps_row`` (the kept matches are, and are not rendered twice)."""
     tail = b',"' + SOURCE_KEY_FIELD.encode() + b'":' + dumps(raw_key) + b"}\n"
-    lines = []
-    for row in rows:
-        body = dumps_row(row)
-        lines.append(body[:-1] + tail if len(body) > 2 else body[:-1] + tail[1:])
+    lines: list[bytes] = []
+    append = lines.append
+    for body in bodies if bodies is not None else map(dumps_row, rows):
+        if len(body) > 2:
+            append(body[:-1])
+            append(tail)
+        else:  # {}: no comma before the source key
+            append(body[:-1])
+            append(tail[1:])
     return b"".join(lines)
 
 
-def write(s3: Any, bucket: str, table: str, raw_key: str, rows: Iterable[dict[str, Any]]) -> list[str]:
-    """One gzip JSON-lines object per event date; returns the keys written."""
+def write(
+    s3: Any,
+    bucket: str,
+    table: str,
+    raw_key: str,
+    rows: list[dict[str, Any]],
+    bodies: list[bytes] | None = None,
+) -> list[str]:
+    """One gzip JSON-lines object per event date; returns the keys written. ``bodies``: each
+    row already rendered by ``dumps_row`` (same order), or None to render them here."""
     keys = []
-    for dt, group in by_date(rows).items():
+    groups: list[tuple[str, list[dict[str, Any]], list[bytes] | None]]
+    if bodies is None:
+        groups = [(dt, group, None) for dt, group in by_date(rows).items()]
+    else:
+        by_dt: dict[str, tuple[list[dict[str, Any]], list[bytes]]] = {}
+        for row, body in zip(rows, bodies, strict=True):
+            dt = event_date(row)
+            pair = by_dt.get(dt)
+            if pair is None:
+                pair = by_dt[dt] = ([], [])
+            pair[0].append(row)
+            pair[1].append(body)
+        groups = [(dt, group, rendered) for dt, (group, rendered) in by_dt.items()]
+    for dt, group, rendered in groups:
         key = lake_key(table, dt, raw_key)
         s3.put_object(
             Bucket=bucket,
             Key=key,
-            Body=gzip.compress(json_lines(group, raw_key), COMPRESSION_LEVEL, mtime=0),
+            Body=gzip_fast(json_lines(group, raw_key, rendered)),
             ContentType="application/x-ndjson",
             ContentEncoding="gzip",
             Metadata={

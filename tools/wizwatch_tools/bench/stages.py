@@ -1,0 +1,146 @@
+"""Where ``Detector.process`` spends its time, stage by stage (``detector.stages`` in latest.json).
+
+The same path as :mod:`production_path` (one S3 notification per page, in-memory AWS clients,
+first pass, fresh process per log type), with each stage of ``Detector.process`` wrapped in a CPU
+timer. The stages are the functions ``process`` calls in turn, so their times do not overlap,
+except the two marked "of which", which are inside "evaluate" and listed to split it. What no
+stage covers (``process``'s own loop over the outcomes: the matched rows built and rendered once
+for matches/ and the lake; metrics) is "other". The wrappers cost a
+few hundred nanoseconds a call, made per page or per alert group, not per event, so the total is
+within noise of the production-path figure; the ratios to the floor read like its ``x floor``.
+
+The point is to say what a ratio to the floor is made of: the floor (gunzip + JSON parse) is
+paid again by reading the page, and the lake copy renders and compresses every event once more.
+"""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+#: (module, attribute path, label). Top-level stages of Detector.process, in its order.
+STAGES: tuple[tuple[str, str, str], ...] = (
+    ("wizwatch.alerts.detector", "read_raw", "read the object"),
+    ("wizwatch.alerts.detector", "Detector._read", "parse the page (the floor's work)"),
+    ("wizwatch.alerts.detector", "Detector._evaluate", "evaluate: identities, normalise, rules"),
+    ("wizwatch.alerts.detector", "_identities", "  of which identities"),
+    ("wizwatch.parse.normalize", "Normalizer.normalize_page", "  of which normalise"),
+    ("wizwatch.alerts.correlate", "Correlator.hits", "correlation rules"),
+    ("wizwatch.alerts.detector", "Detector._group", "alert groups (spec, routing)"),
+    ("wizwatch.dedup.store", "DedupStore.record", "dedup store (DynamoDB)"),
+    ("wizwatch.archive.kept", "write_matches", "kept matches (render, gzip, S3)"),
+    ("wizwatch.alerts.detector", "Detector._write_lake", "lake copy (render, gzip, S3)"),
+    ("wizwatch.alerts.detector", "send_alerts", "alerts to SQS"),
+    ("wizwatch.dedup.store", "DedupStore.mark_sent", "receipt (DynamoDB)"),
+)
+NESTED = ("  of which",)
+
+
+def _instrument(acc: dict[str, float]) -> None:
+    import importlib
+
+    clock = time.process_time
+    for module_name, path, label in STAGES:
+        owner: Any = importlib.import_module(module_name)
+        *parents, name = path.split(".")
+        for parent in parents:
+            owner = getattr(owner, parent)
+        func = getattr(owner, name)  # AttributeError: the stage moved; update STAGES
+
+        def timed(*args: Any, _f: Callable[..., Any] = func, _label: str = label, **kwargs: Any) -> Any:
+            t0 = clock()
+            try:
+                return _f(*args, **kwargs)
+            finally:
+                acc[_label] += clock() - t0
+
+        setattr(owner, name, functools.wraps(func)(timed))
+
+
+def measure(log_type: str, corpus: Path) -> dict[str, Any]:
+    """One first pass over the type's pages with every stage timed (call in a fresh process)."""
+    from wizwatch.alerts import heap
+    from wizwatch.alerts.notifications import ObjectRef
+    from wizwatch.detect.engine import Engine
+    from wizwatch_tools.bench import production_path as pp
+    from wizwatch_tools.bench.corpus import pages_of
+
+    acc = {label: 0.0 for _, _, label in STAGES}
+    _instrument(acc)
+    bench = pp.Bench(Engine.from_directory(pp.RULES, strict=True))
+    heap.settle()
+    pages = [(pp.page_key(log_type, n, 0), b) for n, b in enumerate(pages_of(corpus, log_type), start=1)]
+    for key, body in pages:
+        bench.s3.serve(pp.BUCKET, key, body)
+    clock = time.process_time
+    floor_s = total_s = 0.0
+    events = 0
+    for key, body in pages:
+        t0 = clock()
+        events += pp.floor(body)
+        t1 = clock()
+        bench.detector.process(ObjectRef(pp.BUCKET, key))
+        t2 = clock()
+        floor_s += t1 - t0
+        total_s += t2 - t1
+    top = sum(v for k, v in acc.items() if not k.startswith(NESTED))
+    stages = {**acc, "other": max(0.0, total_s - top)}
+    return {
+        "events": events,
+        "floor_us_per_event": round(floor_s / events * 1e6, 2),
+        "us_per_event": round(total_s / events * 1e6, 1),
+        "stages": {
+            k: {"us_per_event": round(v / events * 1e6, 2), "x_floor": round(v / floor_s, 2)}
+            for k, v in stages.items()
+        },
+    }
+
+
+def run_stages(corpus: Path, types: list[str]) -> dict[str, Any]:
+    """Every type in its own fresh process."""
+    out: dict[str, Any] = {}
+    for log_type in types:
+        cmd = [sys.executable, "-m", "wizwatch_tools.bench.stages", log_type, str(corpus)]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"{log_type} stages failed:\n{done.stderr[-3000:]}")
+        out[log_type] = orjson.loads(done.stdout.strip().splitlines()[-1])
+    return out
+
+
+def table(stages: dict[str, Any]) -> str:
+    """Stage rows, one column per log type: µs/event (x floor)."""
+    types = list(stages)
+    if not types:
+        return ""
+    labels = list(next(iter(stages.values()))["stages"])
+    short = [t.removeprefix("Wiz.")[:14] for t in types]
+    lines = ["   " + f"{'stage (us/event, x floor)':42}" + "".join(f"{s:>18}" for s in short)]
+    for label in [*labels, "total"]:
+        cells = []
+        for t in types:
+            if label == "total":
+                f = stages[t]
+                cells.append(f"{f['us_per_event']:.1f} ({f['us_per_event'] / f['floor_us_per_event']:.1f})")
+            else:
+                s = stages[t]["stages"][label]
+                cells.append(f"{s['us_per_event']:.1f} ({s['x_floor']:.2f})")
+        lines.append("   " + f"{label:42}" + "".join(f"{c:>18}" for c in cells))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    log_type, corpus = (argv if argv is not None else sys.argv[1:])[:2]
+    sys.stdout.write(orjson.dumps(measure(log_type, Path(corpus))).decode() + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
