@@ -24,7 +24,8 @@ from urllib.parse import parse_qs
 import pytest
 
 from wizwatch_tools.localstack.cfn import load_template
-from wizwatch_tools.localstack.provision import ACCOUNT_ID, DEFAULT_TEMPLATE, REGION, aws_client
+from wizwatch_tools.localstack.clients import ACCOUNT_ID, REGION, aws_client
+from wizwatch_tools.localstack.provision import DEFAULT_TEMPLATE
 from wizwatch_tools.localstack.receivers import local_destinations
 from wizwatch_tools.localstack.recorder import AwsCall
 from wizwatch_tools.localstack.roles import role_logical_id

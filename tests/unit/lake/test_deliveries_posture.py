@@ -32,7 +32,7 @@ from wizwatch_tools.lake import query as engine
 from wizwatch_tools.lake import tables
 from wizwatch_tools.lake.memaws import MemoryS3
 from wizwatch_tools.lake.sources import Archive, LocalArchive, open_archive
-from wizwatch_tools.simulator.datagen import configuration_finding
+from wizwatch_tools.simulator.datagen.configuration import configuration_finding
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 LT = "Wiz.CloudConfigurationFinding"

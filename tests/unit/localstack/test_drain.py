@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from wizwatch_tools.localstack import LocalStack
-from wizwatch_tools.localstack.stack import _sqs_record
+from wizwatch_tools.localstack.event_sources import sqs_record
 
 
 def _send(stack: LocalStack, bodies: list[dict[str, object]]) -> str:
@@ -40,7 +40,7 @@ def test_records_look_like_lambda_sqs_events(tiny_stack: LocalStack) -> None:
     received = tiny_stack.sqs.receive_message(
         QueueUrl=tiny_stack.provisioned.physical["WorkQueue"], AttributeNames=["All"]
     )["Messages"][0]
-    record = _sqs_record(received, "arn:aws:sqs:us-east-1:123456789012:tiny-WorkQueue")
+    record = sqs_record(received, "arn:aws:sqs:us-east-1:123456789012:tiny-WorkQueue")
     assert record["eventSource"] == "aws:sqs"
     assert record["messageId"] == received["MessageId"]
     assert record["receiptHandle"] == received["ReceiptHandle"]

@@ -14,7 +14,7 @@ from moto import mock_aws
 
 from wizwatch_tools.localstack import roles
 from wizwatch_tools.localstack.cfn import TemplateError
-from wizwatch_tools.localstack.provision import DUMMY_CREDENTIALS, REGION, aws_client
+from wizwatch_tools.localstack.clients import DUMMY_CREDENTIALS, REGION, aws_client
 from wizwatch_tools.localstack.server import reset
 
 TRUST_LAMBDA = {

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import unquote_plus
 
 from wizwatch_tools.localstack import provision
-from wizwatch_tools.localstack.provision import aws_client
+from wizwatch_tools.localstack.clients import aws_client
 from wizwatch_tools.localstack.server import reset
 
 

@@ -30,7 +30,8 @@ from wizwatch.errors import InvalidRecord
 from wizwatch.parse.identity import event_identity
 from wizwatch.parse.normalize import Normalizer
 from wizwatch.parse.pages import read_page
-from wizwatch_tools.simulator import datagen, defend
+from wizwatch_tools.simulator import defend
+from wizwatch_tools.simulator.datagen import actors, audit, configuration, issues, vulnerabilities
 
 MAKE_CORPUS = Path(__file__).resolve().parents[4] / "shared" / "bench" / "make_corpus.py"
 PT = "2026-11-22 00:00:00.000000000"
@@ -42,17 +43,17 @@ LOG_TYPES = list(logtypes.ALL_LOG_TYPES)
 def _simulated(n: int) -> dict[str, list[Any]]:
     rng = random.Random(14)
     at = [T0 + timedelta(seconds=i * 37) for i in range(n)]
-    actors = datagen.Actors(rng)
+    tenant = actors.Actors(rng)
     return {
-        logtypes.AUDIT: [datagen.audit_entry(rng, actors, t) for t in at],
-        logtypes.ISSUES: [datagen.issue(rng, t, rng.choice(["OPEN", "RESOLVED"])) for t in at],
-        logtypes.VULNERABILITY_FINDING: [datagen.finding(rng, t) for t in at],
-        logtypes.CLOUD_CONFIGURATION_FINDING: [datagen.configuration_finding(rng, t) for t in at],
+        logtypes.AUDIT: [audit.audit_entry(rng, tenant, t) for t in at],
+        logtypes.ISSUES: [issues.issue(rng, t, rng.choice(["OPEN", "RESOLVED"])) for t in at],
+        logtypes.VULNERABILITY_FINDING: [vulnerabilities.finding(rng, t) for t in at],
+        logtypes.CLOUD_CONFIGURATION_FINDING: [configuration.configuration_finding(rng, t) for t in at],
         logtypes.DETECTIONS: [  # polled, then pushed (the webhook's shape)
             {k: v for k, v in defend.detection(rng, t).items() if not k.startswith("_")} for t in at
         ]
         + [defend.detection_webhook(defend.detection(rng, t), rule_id="r2") for t in at[: n // 3]],
-        logtypes.ISSUES_WEBHOOK: [defend.issue_webhook(datagen.issue(rng, t), rule_id="r1") for t in at],
+        logtypes.ISSUES_WEBHOOK: [defend.issue_webhook(issues.issue(rng, t), rule_id="r1") for t in at],
     }
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sim_helpers import NOW, Api, window
 
 from wizwatch_tools.simulator import WizSimulator
-from wizwatch_tools.simulator.datagen import PROJECTS
+from wizwatch_tools.simulator.datagen.actors import PROJECTS
 
 T0 = NOW - timedelta(hours=2)
 

@@ -9,7 +9,7 @@ from sim_helpers import NOW, Api, Clock, window
 
 from wizwatch.poll.queries import SPECS
 from wizwatch_tools.simulator import WizSimulator
-from wizwatch_tools.simulator.schema import parse_datetime
+from wizwatch_tools.simulator.timestamps import parse_datetime
 
 DAY_AGO = NOW - timedelta(hours=24)
 

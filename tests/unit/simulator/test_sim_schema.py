@@ -7,7 +7,8 @@ from graphql import parse, validate
 from sim_helpers import Api
 
 from wizwatch.poll.queries import SPECS
-from wizwatch_tools.simulator.schema import build, format_datetime, parse_datetime
+from wizwatch_tools.simulator.schema import build
+from wizwatch_tools.simulator.timestamps import format_datetime, parse_datetime
 
 
 @pytest.mark.parametrize("log_type", sorted(SPECS))

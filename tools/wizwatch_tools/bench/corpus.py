@@ -66,7 +66,7 @@ def _shared_maker() -> Any:
 
 def _record_maker(log_type: str) -> Callable[[random.Random, datetime], dict[str, Any]]:
     if log_type == CLOUD_CONFIGURATION_FINDING:
-        from wizwatch_tools.simulator.datagen import configuration_finding
+        from wizwatch_tools.simulator.datagen.configuration import configuration_finding
 
         return lambda rng, at: configuration_finding(rng, at)
     if log_type == DETECTIONS:

@@ -153,7 +153,9 @@ def detector_table(detector: dict[str, Any]) -> str:
         out.append(
             f"   cold start: detector {cold['detector_import_cpu_s']} s CPU, import boto3 "
             f"{cold['boto3_import_cpu_s']} s -> {cold['over_boto3']}x "
-            f"({cold.get('over_boto3_with_clients')}x with the clients created)"
+            f"({cold.get('over_boto3_with_clients')}x with the clients created, "
+            f"{cold.get('over_boto3_first_request')}x with the first page's set-up too; "
+            f"{cold.get('bytecode') or 'bytecode not reported'})"
         )
     rss = detector.get("peak_rss")
     if rss:

@@ -5,11 +5,12 @@ Used by ``wizwatch local ...``, ``make demo`` and the end-to-end tests (via test
 
 from __future__ import annotations
 
+from wizwatch_tools.localstack.event_sources import DrainResult
 from wizwatch_tools.localstack.invoke import CrashPointNotReached, CrashResult, HandlerError
 from wizwatch_tools.localstack.provision import Provisioned, provision
 from wizwatch_tools.localstack.recorder import AwsCall, Recorder
 from wizwatch_tools.localstack.server import MotoServer
-from wizwatch_tools.localstack.stack import DrainResult, LocalStack
+from wizwatch_tools.localstack.stack import LocalStack
 
 __all__ = [
     "AwsCall",

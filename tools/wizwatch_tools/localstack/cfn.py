@@ -3,6 +3,7 @@
 The local stack provisions from the template itself rather than from a second hand-written list,
 so it needs the template as plain data (``!Ref X`` -> ``{"Ref": "X"}``) and a resolver that turns
 ``Ref``/``GetAtt``/``Sub``/``Join``/``If``... into the values the deployed stack would have.
+:class:`Provisioner` is what a resource translator (``cfn_*``, ``roles``) gets to work with.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import functools
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -223,3 +224,22 @@ class Resolver:
             self.resolve(arg[1])
         ][self.resolve(arg[2])],
     }
+
+
+class Provisioner(Protocol):
+    """What a resource translator may use: the resolver it records physical IDs and attributes
+    in, the template, clients on the endpoint, and where to report skipped parts and functions."""
+
+    resolver: Resolver
+    stack_name: str
+    template: dict[str, Any]
+    template_path: Path
+    secret_values: dict[str, str]
+    skipped: dict[str, str]
+    functions: dict[str, Any]
+
+    def client(self, service: str) -> Any: ...
+
+    def physical_name(self, logical_id: str, given: Any, suffix: str = "") -> str:
+        """``given`` if set, else a name made from the stack name and the logical ID."""
+        ...

@@ -17,6 +17,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from wizwatch_tools.localstack.cfn_functions import FunctionSpec
 from wizwatch_tools.localstack.context import LambdaContext
 from wizwatch_tools.localstack.invoke import (
     CRASH_EXIT_CODE,
@@ -25,7 +26,6 @@ from wizwatch_tools.localstack.invoke import (
     load_handler_module,
     module_name,
 )
-from wizwatch_tools.localstack.provision import FunctionSpec
 from wizwatch_tools.localstack.recorder import Recorder, attribute_calls
 
 

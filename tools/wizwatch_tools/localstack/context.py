@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from wizwatch_tools.localstack.provision import ACCOUNT_ID, REGION
+from wizwatch_tools.localstack.clients import ACCOUNT_ID, REGION
 
 
 class LambdaContext:

@@ -23,8 +23,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from wizwatch_tools.localstack.cfn_functions import FunctionSpec
 from wizwatch_tools.localstack.context import LambdaContext
-from wizwatch_tools.localstack.provision import FunctionSpec
 from wizwatch_tools.localstack.recorder import AwsCall, Recorder, attribute_calls, capture_stdout
 
 RESULT_MARKER = "@@WIZWATCH-RESULT@@ "

@@ -13,22 +13,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import requests
 
-from wizwatch_tools.localstack.cfn import TemplateError
+from wizwatch_tools.localstack.cfn import Provisioner, TemplateError
 
 LAMBDA_SERVICE = "lambda.amazonaws.com"
 CONTROL_PATH = "/wizwatch-local/iam"
-
-
-class _Provisioner(Protocol):
-    resolver: Any
-    stack_name: str
-
-    def client(self, service: str) -> Any: ...
-    def _name(self, logical_id: str, given: Any, suffix: str = "") -> str: ...
 
 
 @dataclass(frozen=True)
@@ -51,10 +43,10 @@ def _json(doc: Any) -> str:
     return doc if isinstance(doc, str) else json.dumps(doc)
 
 
-def create_role(prov: _Provisioner, lid: str, props: dict[str, Any]) -> None:
+def create_role(prov: Provisioner, lid: str, props: dict[str, Any]) -> None:
     """``AWS::IAM::Role``: the role, its inline policies and managed policy attachments."""
     p = prov.resolver.resolve(props)
-    name = prov._name(lid, p.get("RoleName"))[:64]
+    name = prov.physical_name(lid, p.get("RoleName"))[:64]
     iam = prov.client("iam")
     role = iam.create_role(
         RoleName=name,
@@ -78,7 +70,7 @@ def create_role(prov: _Provisioner, lid: str, props: dict[str, Any]) -> None:
     prov.resolver.attrs[(lid, "RoleId")] = role["RoleId"]
 
 
-def put_policy(prov: _Provisioner, lid: str, props: dict[str, Any]) -> None:
+def put_policy(prov: Provisioner, lid: str, props: dict[str, Any]) -> None:
     """``AWS::IAM::Policy``: an inline policy on each role it names."""
     p = prov.resolver.resolve(props)
     if p.get("Users") or p.get("Groups"):

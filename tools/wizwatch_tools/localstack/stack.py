@@ -6,9 +6,10 @@ but it runs no Lambda code and fires no schedule. On a local server that enforce
 run as an administrator, and each handler -- and the event source mapping polling its queue --
 runs under temporary credentials of the function's own role from the template.
 :class:`LocalStack` does those parts: schedule ticks invoke the poller with the template's
-schedule inputs; SQS event sources are drained into handler invocations in batches, honouring
-``batchItemFailures`` (failed messages become visible again, and moto's redrive moves them to the
-DLQ after ``maxReceiveCount``); and the alerts SNS delivered are read back from a subscribed queue.
+schedule inputs; SQS event sources are drained into handler invocations in batches
+(:mod:`.event_sources`); and what came out -- the alerts SNS delivered, queue depths, archived
+keys -- is read back (:mod:`.stack_inspection`). This module builds the stack, gives each
+function its environment and invokes the handlers.
 """
 
 from __future__ import annotations
@@ -16,55 +17,24 @@ from __future__ import annotations
 import json
 import math
 import sys
-import time
-import traceback
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from boto3.dynamodb.types import TypeDeserializer
 
 from wizwatch.logtypes import API_LOG_TYPES
 from wizwatch_tools.localstack import invoke as _invoke
 from wizwatch_tools.localstack import roles
-from wizwatch_tools.localstack.provision import (
-    DEFAULT_TEMPLATE,
-    DUMMY_CREDENTIALS,
-    REGION,
-    FunctionSpec,
-    Provisioned,
-    QueueSource,
-    aws_client,
-    provision,
-)
+from wizwatch_tools.localstack.cfn_functions import FunctionSpec
+from wizwatch_tools.localstack.clients import DUMMY_CREDENTIALS, REGION, aws_client
+from wizwatch_tools.localstack.event_sources import DrainResult, QueueEventSources
+from wizwatch_tools.localstack.provision import DEFAULT_TEMPLATE, Provisioned, provision
 from wizwatch_tools.localstack.recorder import Recorder
 from wizwatch_tools.localstack.server import reset as reset_server
+from wizwatch_tools.localstack.stack_inspection import StackInspection
 
 SECRET_ID = "WizCredentialsSecret"
 SIMULATOR_AUDIENCE = "wiz-api"
 SIMULATOR_REQUESTS_PER_SECOND = "50"
-#: A safety net against a handler that fails forever: Lambda would stop at the DLQ too.
-MAX_BATCHES_PER_DRAIN = 500
-
-
-@dataclass
-class DrainResult:
-    """What draining one function's queue did."""
-
-    invocations: int = 0
-    messages: int = 0
-    deleted: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def add(self, other: DrainResult) -> None:
-        """Fold another drain's counts into this one."""
-        self.invocations += other.invocations
-        self.messages += other.messages
-        self.deleted += other.deleted
-        self.failed += other.failed
-        self.errors += other.errors
 
 
 def schedule_key(event: dict[str, Any], name: str) -> str:
@@ -73,7 +43,7 @@ def schedule_key(event: dict[str, Any], name: str) -> str:
     return f"{log_type}/snapshot" if event.get("snapshot") else log_type
 
 
-class LocalStack:
+class LocalStack(QueueEventSources, StackInspection):
     """Resources of template.yaml on an AWS endpoint, and the real handlers run against them.
 
     Attributes: ``endpoint``; ``iam_enforced`` (the endpoint checks every call against the
@@ -278,64 +248,6 @@ class LocalStack:
         """Drain the alert queue and the delivery queue into notifier invocations."""
         return self.drain("notifier")
 
-    def drain(self, fn: str) -> DrainResult:
-        """Poll every SQS event source of ``fn`` as Lambda would until all of them are empty.
-
-        Messages not reported in ``batchItemFailures`` are deleted; failed ones (or the whole
-        batch when the handler raises) are made visible again at once, so retries happen now
-        rather than after the visibility timeout (or the delay a handler set); moto's redrive
-        moves them to the DLQ.
-        """
-        spec = self.spec(fn)
-        if not spec.queue_sources:
-            raise ValueError(f"{fn} has no SQS event source in the template")
-        out = DrainResult()
-        for _ in range(MAX_BATCHES_PER_DRAIN):
-            rounds = [self._drain_source(fn, source) for source in spec.queue_sources]
-            for r in rounds:
-                out.add(r)
-            if all(r.messages == 0 for r in rounds):
-                return out
-        raise RuntimeError(f"{fn}: queues still not empty after {MAX_BATCHES_PER_DRAIN} rounds")
-
-    def _drain_source(self, fn: str, source: QueueSource) -> DrainResult:
-        # Lambda's event source mapping polls with the function's execution role.
-        sqs = self.client_as(fn, "sqs")
-        out = DrainResult()
-        for _ in range(MAX_BATCHES_PER_DRAIN):
-            resp = sqs.receive_message(
-                QueueUrl=source.queue_url,
-                MaxNumberOfMessages=min(10, source.batch_size),
-                AttributeNames=["All"],
-                MessageAttributeNames=["All"],
-                WaitTimeSeconds=0,
-            )
-            messages = resp.get("Messages", [])
-            if not messages:
-                return out
-            out.invocations += 1
-            out.messages += len(messages)
-            event = {"Records": [_sqs_record(m, source.queue_arn) for m in messages]}
-            try:
-                result = self.invoke(fn, event)
-                failed = _failed_ids(result) if source.report_batch_item_failures else set()
-            except Exception:
-                tb = traceback.format_exc()
-                self.errors.append(f"{fn}: {tb}")
-                out.errors.append(tb)
-                print(f"[local stack] {fn} raised; the batch will be retried:\n{tb}", file=sys.stderr)
-                failed = {m["MessageId"] for m in messages}
-            for m in messages:
-                if m["MessageId"] in failed:
-                    out.failed += 1
-                    sqs.change_message_visibility(
-                        QueueUrl=source.queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
-                    )
-                else:
-                    out.deleted += 1
-                    sqs.delete_message(QueueUrl=source.queue_url, ReceiptHandle=m["ReceiptHandle"])
-        raise RuntimeError(f"{fn}: queue still not empty after {MAX_BATCHES_PER_DRAIN} batches")
-
     def run_pipeline(self, max_rounds: int = 10) -> dict[str, Any]:
         """Poll every enabled log type, then run detector and notifier until both queues are quiet."""
         summary: dict[str, Any] = {
@@ -351,100 +263,7 @@ class LocalStack:
                 break
         return summary
 
-    # ---- what came out -------------------------------------------------------------------------
-    def received_notifications(self) -> list[dict[str, Any]]:
-        """Every SNS notification delivered to the local subscription so far (the SNS envelope:
-        ``Message``, ``MessageAttributes``, ``Subject``...), oldest first."""
-        url = self.resources["alerts_subscription_queue_url"]
-        while True:
-            resp = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
-            messages = resp.get("Messages", [])
-            if not messages:
-                break
-            for m in messages:
-                self._notifications.append(json.loads(m["Body"]))
-                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-        return list(self._notifications)
-
-    def received_alerts(self) -> list[dict[str, Any]]:
-        """The alert JSON of every notification SNS delivered so far, oldest first."""
-        notes = self.received_notifications()
-        self._alerts = [json.loads(n["Message"]) for n in notes]
-        return list(self._alerts)
-
-    def queue_depth(self, key: str) -> int:
-        """Visible + in-flight messages of a queue named in ``resources`` (e.g. ``raw_dlq_url``)."""
-        attrs = self.sqs.get_queue_attributes(
-            QueueUrl=self.resources[key],
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
-
-    def archived_keys(self, prefix: str = "raw/") -> list[str]:
-        """Keys under ``prefix`` in the archive bucket."""
-        keys: list[str] = []
-        paginator = self.s3.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.resources["bucket"], Prefix=prefix):
-            keys += [o["Key"] for o in page.get("Contents", [])]
-        return keys
-
-    def expire_ttl_items(self, now: float | None = None) -> int:
-        """Delete items whose TTL has passed, as DynamoDB eventually would (moto never does).
-
-        The code must not rely on this happening (expiry is checked on read); tests use it to
-        show that either way the outcome is the same.
-        """
-        now = time.time() if now is None else now
-        deleted = 0
-        deser = TypeDeserializer()
-        for table in self.dynamodb.list_tables()["TableNames"]:
-            ttl = self.dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
-            attr = ttl.get("AttributeName")
-            if ttl.get("TimeToLiveStatus") != "ENABLED" or not attr:
-                continue
-            keys = [
-                k["AttributeName"]
-                for k in self.dynamodb.describe_table(TableName=table)["Table"]["KeySchema"]
-            ]
-            for page in self.dynamodb.get_paginator("scan").paginate(TableName=table):
-                for item in page["Items"]:
-                    if attr in item and "N" in item[attr] and float(deser.deserialize(item[attr])) <= now:
-                        self.dynamodb.delete_item(TableName=table, Key={k: item[k] for k in keys})
-                        deleted += 1
-        return deleted
-
     def close(self) -> None:
         """Drop the warm handler modules of this stack."""
         for name in self.functions:
             sys.modules.pop(_invoke.module_name(name), None)
-
-
-def _failed_ids(result: Any) -> set[str]:
-    if not isinstance(result, dict):
-        return set()
-    return {str(f["itemIdentifier"]) for f in result.get("batchItemFailures", []) or []}
-
-
-def _sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
-    """An SQS message as Lambda's event source mapping hands it to the function."""
-    attrs = message.get("MessageAttributes", {}) or {}
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": message.get("Attributes", {}),
-        "messageAttributes": {
-            k: {
-                "stringValue": v.get("StringValue"),
-                "binaryValue": v.get("BinaryValue"),
-                "stringListValues": [],
-                "binaryListValues": [],
-                "dataType": v["DataType"],
-            }
-            for k, v in attrs.items()
-        },
-        "md5OfBody": message.get("MD5OfBody", ""),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": REGION,
-    }

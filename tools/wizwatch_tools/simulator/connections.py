@@ -28,7 +28,8 @@ from typing import Any
 from wizwatch.logtypes import AUDIT, CLOUD_CONFIGURATION_FINDING, DETECTIONS, ISSUES, VULNERABILITY_FINDING
 from wizwatch_tools.simulator.cursors import Cursor, CursorCodec, fingerprint
 from wizwatch_tools.simulator.errors import ApiError
-from wizwatch_tools.simulator.store import RecordStore, Version
+from wizwatch_tools.simulator.store import RecordStore
+from wizwatch_tools.simulator.versions import Version
 
 CONNECTION_LOG_TYPE = {
     "auditLogEntries": AUDIT,

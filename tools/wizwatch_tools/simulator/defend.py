@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from wizwatch_tools.simulator.datagen import rand_ip, rand_token, rand_uuid
-from wizwatch_tools.simulator.schema import format_datetime
+from wizwatch_tools.simulator.datagen.actors import rand_ip, rand_token, rand_uuid
+from wizwatch_tools.simulator.timestamps import format_datetime
 
 #: Wiz's framework id for MITRE ATT&CK in Elastic's defend_v2 sample (``wf-id-34``).
 MITRE_FRAMEWORK = "wf-id-34"

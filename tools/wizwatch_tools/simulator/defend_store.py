@@ -18,6 +18,7 @@ import orjson
 
 from wizwatch.logtypes import DETECTIONS, ISSUES
 from wizwatch_tools.simulator import defend
+from wizwatch_tools.simulator.versions import as_utc
 
 #: Curated detections every seeded history holds, so each Defend rule has something to find.
 SEED_DETECTIONS: tuple[dict[str, Any], ...] = (
@@ -63,9 +64,7 @@ class DefendRecords:
         **fields: Any,
     ) -> dict[str, Any]:
         """Add one detection (a new record); unspecified parts are drawn realistically."""
-        from wizwatch_tools.simulator.store import _utc
-
-        at = _utc(created or self.clock())
+        at = as_utc(created or self.clock())
         record = defend.detection(
             self._rng,
             at,
@@ -88,10 +87,8 @@ class DefendRecords:
     ) -> dict[str, Any]:
         """A later version of a detection (``updatedAt`` bumped; linked to a threat when
         ``link_threat``, at random when None)."""
-        from wizwatch_tools.simulator.store import _utc
-
         record = self.stored(DETECTIONS, detection_id)
-        new = defend.updated(record, _utc(at or self.clock()), self._rng, link_threat)
+        new = defend.updated(record, as_utc(at or self.clock()), self._rng, link_threat)
         return self._copy(self._put(DETECTIONS, new, visible_at, delay))
 
     def stored(self, log_type: str, record_id: str) -> dict[str, Any]:

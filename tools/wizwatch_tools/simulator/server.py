@@ -26,8 +26,9 @@ from wizwatch_tools.simulator.cursors import CursorCodec
 from wizwatch_tools.simulator.faults import Faults
 from wizwatch_tools.simulator.graphql_api import Answer, GraphQLEndpoint, fault_answer, json_answer
 from wizwatch_tools.simulator.ratelimit import TokenBucket
-from wizwatch_tools.simulator.store import LOG_TYPES, RecordStore, _utc
+from wizwatch_tools.simulator.store import RecordStore
 from wizwatch_tools.simulator.tokens import DEFAULT_AUDIENCES, DEFAULT_SCOPES, Client, TokenIssuer
+from wizwatch_tools.simulator.versions import LOG_TYPES, as_utc
 
 DEFAULT_CLIENT_ID = "wizwatch-demo"
 DEFAULT_CLIENT_SECRET = "wizwatch-demo-secret"  # a local simulator's demo credential
@@ -299,7 +300,7 @@ class WizSimulator:
             self.limits.max_first.update(payload.get("max_first") or {})
             return json_answer(200, {"ok": True})
         if path == "/_sim/generate" and method == "POST":
-            until = _utc(payload["until"]) if payload.get("until") else self.clock()
+            until = as_utc(payload["until"]) if payload.get("until") else self.clock()
             return json_answer(200, {"added": self.store.generate(until)})
         return json_answer(404, {"error": f"no such control route: {method} {path}"})
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from wizwatch_tools.simulator import datagen
+from wizwatch_tools.simulator.datagen.actors import USERPOOL_ID
 from wizwatch_tools.simulator.errors import ApiError
 from wizwatch_tools.simulator.store import RecordStore
 
@@ -142,7 +142,7 @@ class TokenIssuer:
             "userEmail": "",
             "userID": client.account_id,
             "userPoolType": "sa",
-            "userpoolID": datagen.USERPOOL_ID,
+            "userpoolID": USERPOOL_ID,
         }
         if status != "SUCCESS":
             params["error"] = "failed authenticating service account"

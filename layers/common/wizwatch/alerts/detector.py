@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from wizwatch import metric_names as mn
 from wizwatch.alerts import clock, rule_health
@@ -36,9 +36,11 @@ from wizwatch.errors import InvalidPage, InvalidRecord
 from wizwatch.logs import logger
 from wizwatch.parse.identity import CONTENT_MAY_CHANGE, event_identity
 from wizwatch.parse.inflate import DEFAULT_MAX_INFLATED_BYTES
-from wizwatch.parse.normalize import Normalizer
 from wizwatch.parse.pages import Page, UnreadableRecord, read_page, read_records
 from wizwatch.render import dumps_row
+
+if TYPE_CHECKING:
+    from wizwatch.parse.normalize import Normalizer
 
 
 class RuleEngine(Protocol):
@@ -410,7 +412,15 @@ def _quarantine_row(index: int, record: Any, exc: Exception, source: str) -> dic
 
 @functools.cache
 def _normalizer(log_type: str) -> Normalizer:
-    """One per log type and process (its schema plan is compiled once; see wizwatch.parse.plan)."""
+    """One per log type and process (its schema plan is compiled once; see wizwatch.parse.plan).
+
+    Imported here, not at the top: the schemas are pydantic models, and importing pydantic and
+    building them is ~70 ms CPU that the detector's cold start (issue 14) does not need to load
+    and validate rules. A container's first page of any type pays it once instead (the
+    production-path bench's first pass includes it; the start-up bench reports it apart).
+    """
+    from wizwatch.parse.normalize import Normalizer
+
     return Normalizer(log_type)
 
 

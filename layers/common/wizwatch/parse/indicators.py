@@ -15,13 +15,13 @@ import ipaddress
 import re
 import socket
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel
-
 from wizwatch import logtypes
-from wizwatch.parse.plan import sole_submodel
+
+if TYPE_CHECKING:  # pydantic is imported with the schemas, by the first Normalizer (first page)
+    from pydantic import BaseModel
 
 #: Indicator fields per log type: (path, kind). ``[]`` in a path walks a list.
 INDICATORS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -124,6 +124,8 @@ class Paths:
     """Dotted paths (as :func:`values_at` reads them) split once, clean steps marked."""
 
     def __init__(self, model: type[BaseModel] | None, paths: Iterable[str]) -> None:
+        from wizwatch.parse.plan import sole_submodel  # pydantic: off the import path (cold start)
+
         self.paths: list[tuple[tuple[str, bool, bool], ...]] = []
         #: Per path: its keys when every step is clean and only the last may walk a list, else
         #: None. On an accepted record each step is then a plain ``dict.get``.

@@ -55,7 +55,12 @@ OptTimestamp = Annotated[str | None, BeforeValidator(_timestamp)]
 
 
 class _Loose(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    # defer_build: pydantic builds a model's validator on its first validation, not at import.
+    # Most records are accepted by the compiled plan (wizwatch.parse.plan, which reads only
+    # ``model_fields``, collected at class creation either way), so a detector container often
+    # never validates with pydantic; building the 19 validators at import cost ~12 ms of the
+    # cold start (measured, issue 14). The first fallback of a type pays its own (~6 ms).
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
 
 class Principal(_Loose):
