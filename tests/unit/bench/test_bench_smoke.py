@@ -87,7 +87,7 @@ def test_run_reports_the_contract_figures_and_the_goals(
     assert dynamo["first_pass"]["corpus"]["wru"] > 0
     for log_type, split in result["stages"].items():
         assert split["events"] == per_type[log_type]["events"]
-        assert set(split["stages"]) == {label for _, _, label in stages.STAGES} | {"other"}
+        assert set(split["stages"]) == {label for _, _, label in stages.STAGES} | {"other", stages.STUBS}
         assert all(s["us_per_event"] >= 0 for s in split["stages"].values())
     assert stages.table(result["stages"])
     rows = report.goals(result)

@@ -192,3 +192,116 @@ def test_a_pending_alert_older_than_the_idempotency_period_is_left_alone(now: An
     assert len(alerts(store.record([slow], source="raw/1"))) == 1  # never confirmed
     now["t"] = T0 + timedelta(hours=2)  # window still open, the pending alert 2 h old
     assert alerts(store.record([slow], source="raw/1")) == []
+
+
+# ------------------------------------------------ markers claimed ahead of their window (Detections)
+
+
+def marked(ids: list[str], dedup: str = "d", threshold: int = 1) -> Group:
+    """A group of a CONTENT_MAY_CHANGE log type: one (rule, event) marker per counted event."""
+    g = group(ids, dedup, threshold)
+    g.markers = True
+    return g
+
+
+def _puts_to(ddb: Faulty, prefix: str) -> list[dict[str, Any]]:
+    seen: list[dict[str, Any]] = []
+    previous = ddb.fault
+
+    def spy(op: str, kw: dict[str, Any]) -> None:
+        if kw["Item"]["pk"]["S"].startswith(prefix):
+            seen.append(kw)
+        previous(op, kw)
+
+    ddb.fault = spy
+    return seen
+
+
+def test_a_crash_between_a_claimed_marker_and_its_window_is_counted_by_the_objects_retry(now: Any) -> None:
+    ddb = Faulty(MemoryDynamoDB({TABLE: ("pk", "sk")}))
+    store = DedupStore(ddb, TABLE)
+
+    def die_on_window(op: str, kw: dict[str, Any]) -> None:
+        if kw["Item"]["pk"]["S"].startswith("w#"):
+            raise RuntimeError("Lambda timed out")
+
+    ddb.fault = die_on_window
+    with pytest.raises(RuntimeError):
+        store.record([marked(["det-1"], dedup="v1")], source="raw/pushed")  # marker claimed, no window
+    ddb.fault = lambda op, kw: None
+    # Another object reads the detection again, in a version whose dedup string differs: the claim
+    # is honoured (its object's retry counts it), so neither counts nor alerts here.
+    polled = store.record([marked(["det-1"], dedup="v2")], source="raw/polled")
+    [outcome] = polled.values()
+    assert alerts(polled) == [] and outcome.counted == [] and list(outcome.duplicates) == ["det-1"]
+    assert outcome.duplicates["det-1"][1] == "raw/pushed"
+    retry = store.record([marked(["det-1"], dedup="v1")], source="raw/pushed")  # SQS retries it
+    [outcome] = retry.values()
+    assert outcome.counted == ["det-1"] and [a["event_count"] for a in alerts(retry)] == [1]
+    store.mark_sent(retry.receipt)
+    again = store.record([marked(["det-1"], dedup="v1")], source="raw/pushed")  # redelivered
+    assert alerts(again) == [] and list(next(iter(again.values())).duplicates) == ["det-1"]
+    assert alerts(store.record([marked(["det-1"], dedup="v2")], source="raw/polled")) == []
+
+
+def test_a_claimed_marker_is_not_claimed_again_when_its_window_write_loses_a_race(now: Any) -> None:
+    ddb = Faulty(MemoryDynamoDB({TABLE: ("pk", "sk")}))
+    store, rival = DedupStore(ddb, TABLE), DedupStore(ddb.inner, TABLE)
+    store.record([marked(["e1"], threshold=3)], source="raw/1")
+    raced = {"done": False}
+
+    def rival_writes_first(op: str, kw: dict[str, Any]) -> None:
+        if not raced["done"] and kw["Item"]["pk"]["S"].startswith("w#"):
+            raced["done"] = True
+            rival.record([marked(["e2"], threshold=3)], source="raw/2")  # between claim and window
+
+    ddb.fault = rival_writes_first
+    markers = _puts_to(ddb, "e#")
+    out = store.record([marked(["e3"], threshold=3)], source="raw/3")
+    assert [a["event_count"] for a in alerts(out)] == [3]  # planned again from the rival's window
+    assert len(markers) == 1  # e3's marker, once
+
+
+def test_the_same_object_twice_at_once_counts_a_claimed_event_once(now: Any) -> None:
+    """SQS may hand one notification to two invocations: both claim (same object version), the
+    window's version condition lets one count it and the other finds it remembered."""
+    ddb = Faulty(MemoryDynamoDB({TABLE: ("pk", "sk")}))
+    store, twin = DedupStore(ddb, TABLE), DedupStore(ddb.inner, TABLE)
+    raced = {"done": False}
+    twin_out: list[Any] = []
+
+    def twin_runs_between(op: str, kw: dict[str, Any]) -> None:
+        if not raced["done"] and kw["Item"]["pk"]["S"].startswith("w#"):
+            raced["done"] = True
+            twin_out.append(twin.record([marked(["det-1"])], source="raw/1"))
+
+    ddb.fault = twin_runs_between
+    out = store.record([marked(["det-1"])], source="raw/1")
+    [twin_outcome], [outcome] = twin_out[0].values(), out.values()
+    assert twin_outcome.counted == ["det-1"] and outcome.counted == []
+    assert list(outcome.duplicates) == ["det-1"] and outcome.counted_from("det-1", "raw/1")
+    assert len(alerts(twin_out[0])) == 1  # and ours re-renders the same pending alert, same id
+    assert {a["alert_id"] for a in alerts(out)} <= {a["alert_id"] for a in alerts(twin_out[0])}
+
+
+def test_a_claim_left_by_a_crash_is_honoured_by_the_retry_once_the_key_has_spilled(now: Any) -> None:
+    """The object's retry finds the key past its inline budget: the marker is then written in the
+    window's transaction, over this object's own claim."""
+    ddb = Faulty(MemoryDynamoDB({TABLE: ("pk", "sk")}))
+    store = DedupStore(ddb, TABLE)
+
+    def die_on_window(op: str, kw: dict[str, Any]) -> None:
+        if kw["Item"]["pk"]["S"].startswith("w#"):
+            raise RuntimeError("Lambda timed out")
+
+    ddb.fault = die_on_window
+    with pytest.raises(RuntimeError):
+        store.record([marked(["late"], threshold=1000)], source="raw/1")
+    ddb.fault = lambda op, kw: None
+    busy = store.record([marked([f"x{i}" for i in range(60)], threshold=1000)], source="raw/2")
+    assert next(iter(busy.values())).event_count == 60
+    retry = store.record([marked(["late"], threshold=1000)], source="raw/1")
+    [outcome] = retry.values()
+    assert outcome.counted == ["late"] and outcome.event_count == 61
+    again = store.record([marked(["late", "x1"], threshold=1000)], source="raw/3")
+    assert next(iter(again.values())).counted == [] and next(iter(again.values())).event_count == 61

@@ -4,9 +4,10 @@ same conditions, same keys read, same outcomes, over a scripted history that tou
 (new, joined and replaced windows, duplicates, thresholds, unique counts, suppression, inline
 members expiring, spilling to marker transactions, pending alerts taken over, receipts).
 
-The recording (``dedup_wire_golden.json``) was made by running this file as a script on the
-commit before those changes (``python tests/unit/dedup/test_wire_golden.py --write``); a change
-that is meant to alter what DynamoDB receives must record it again and say why.
+The recording (``dedup_wire_golden.json``) was made by running this file as a script on main
+without those changes (``python tests/unit/dedup/test_wire_golden.py --write``; last at b6abe0f,
+after markers of content-may-change groups became their own conditional PutItems); a change that
+is meant to alter what DynamoDB receives must record it again and say why.
 """
 
 from __future__ import annotations

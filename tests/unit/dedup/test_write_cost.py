@@ -134,6 +134,7 @@ def _process(store: DedupStore, ddb: Metered, groups: list[Group], source: str) 
         "wru": usage.wru,
         "items": usage.items_written,
         "transactions": usage.transactions,
+        "by_kind": dict(usage.wru_by_kind),
     }
 
 
@@ -161,7 +162,33 @@ def test_a_page_costs_at_most_two_wru_per_matched_event(
     assert cost["wru"] / matches <= 2.0, cost
     # The same page again (a redelivered notification): nothing counted, nothing written.
     again = _process(store, ddb, _page(random.Random(7), log_type, matches, groups, threshold), "raw/1")
-    assert again == {"counted": 0, "alerts": 0, "wru": 0.0, "items": 0, "transactions": 0}
+    assert again == {"counted": 0, "alerts": 0, "wru": 0.0, "items": 0, "transactions": 0, "by_kind": {}}
+
+
+@pytest.mark.parametrize(("matches", "groups", "threshold"), [(25, 25, 1), (40, 8, 5)])
+def test_a_detections_page_claims_one_marker_per_match_ahead_of_its_window_without_a_transaction(
+    now: Any, matches: int, groups: int, threshold: int
+) -> None:
+    """Wiz.Detections (CONTENT_MAY_CHANGE): a (rule, event) marker per match, so that a version of
+    the detection with another dedup string counts once. Each marker is its own conditional
+    PutItem written before the window (1 unit) instead of a Put in the window's transaction (2
+    units, and the window's 2 more): ~4.5 WRU a match before, ~2 plus the outbox now."""
+    ddb = Metered(MemoryDynamoDB({TABLE: ("pk", "sk")}))
+    store = DedupStore(ddb, TABLE)
+    page = _page(random.Random(11), "Wiz.Detections", matches, groups, threshold)
+    for g in page:
+        g.markers = True
+    cost = _process(store, ddb, page, "raw/1")
+    assert cost["counted"] == matches and cost["alerts"] == groups
+    assert cost["transactions"] == 0
+    assert cost["items"] == groups + matches + 1 + 1  # windows, markers, outbox, receipt
+    assert cost["by_kind"]["e"] == matches and cost["by_kind"]["w"] == groups  # each under 1 KB
+    assert (cost["wru"] - cost["by_kind"]["o"]) / matches <= 2.0, cost
+    redelivered = _page(random.Random(11), "Wiz.Detections", matches, groups, threshold)
+    for g in redelivered:
+        g.markers = True
+    again = _process(store, ddb, redelivered, "raw/1")
+    assert again["counted"] == 0 and again["wru"] == 0  # remembered by the windows: nothing written
 
 
 def test_later_pages_joining_open_windows_cost_one_small_write_a_group(now: Any) -> None:
@@ -233,3 +260,57 @@ def test_the_detector_on_an_audit_page_stays_under_two_wru_per_match(
     again = det.process(ObjectRef(BUCKET, key_for(1)))  # redelivered
     assert again.counted_matches == 0 and len(queued) == 22
     assert ddb.usage.wru == 0
+
+
+def test_signals_of_one_key_on_one_page_share_an_item() -> None:
+    """Correlation signals: one item per (correlation rule, key) per page, not one per signal. An
+    actor's 40 matching audit entries on one page cost a few units packed, 40 apart."""
+    from wizwatch.dedup.signals import SignalStore, partition
+    from wizwatch.detect.correlation import Signal
+
+    ddb = Metered(MemoryDynamoDB({TABLE: ("pk", "sk")}))
+    store = SignalStore(ddb, TABLE)
+    base = T0.timestamp()
+    pk, other = partition("Corr", "alice"), partition("Corr", "bob")
+    info = {
+        "rule_id": "Wiz.Audit.Rule",
+        "title": "alice did something",
+        "source": "s3://raw/raw/x/page-1.json.gz",
+    }
+    items = [
+        (pk, Signal("A", base + i, (("actor", "alice"),), f"Wiz.Audit.Rule#e{i}", info), 3600)
+        for i in range(40)
+    ]
+    items.append((other, Signal("A", base, (("actor", "bob"),), "Wiz.Audit.Rule#b", info), 3600))
+    store.put(items, int(base))
+    assert ddb.usage.items_written == 2 and ddb.usage.wru_by_kind == {"x": 2}  # 40 signals: < 1 KB packed
+    store.put(items[:5], int(base))  # another page holding five of the same events
+    ddb.reset()
+    got = store.read(pk, since=base, now_s=int(base))
+    assert [s.identity for s in got] == [f"Wiz.Audit.Rule#e{i}" for i in range(40)]  # each once, by time
+    assert got[0].info == info and got[0].values == (("actor", "alice"),)
+    assert ddb.usage.rru == 1  # two small items: one 4 KB read unit
+
+
+def test_signals_written_one_an_item_by_earlier_versions_are_still_read() -> None:
+    from wizwatch.dedup.signals import SignalStore, partition
+    from wizwatch.detect.correlation import Signal
+
+    ddb = MemoryDynamoDB({TABLE: ("pk", "sk")})
+    store = SignalStore(ddb, TABLE)
+    pk, base = partition("Corr", "alice"), int(T0.timestamp())
+    old = {
+        "pk": {"S": pk},
+        "sk": {"S": f"A#{base * 1000:013d}#R#e0"},
+        "member": {"S": "A"},
+        "t": {"N": str(base * 1000)},
+        "identity": {"S": "R#e0"},
+        "values": {"B": b'[["actor","alice"]]'},
+        "info": {"B": b'{"rule_id":"R"}'},
+        "expires_at": {"N": str(base + 3600)},
+    }
+    ddb.put_item(TableName=TABLE, Item=old)
+    new = Signal("B", base + 60.0, (("actor", "alice"),), "R#e1", {"rule_id": "R"})
+    store.put([(pk, new, 3600)], base)
+    got = store.read(pk, since=base, now_s=base)
+    assert got == [Signal("A", float(base), (("actor", "alice"),), "R#e0", {"rule_id": "R"}), new]

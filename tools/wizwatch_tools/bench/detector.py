@@ -80,10 +80,6 @@ def summarise(passes: list[dict[str, Any]]) -> dict[str, Any]:
         "over_floor": round(statistics.median(p["detector_s"] / p["floor_s"] for p in passes), 2),
         "us_per_event": round(detector_s / events * 1e6, 1),
         "floor_us_per_event": round(floor_s / events * 1e6, 2),
-        # Of us_per_event: inside the in-memory AWS clients (production_path's docstring).
-        "aws_stub_us_per_event": round(
-            statistics.median(p.get("aws_s", 0.0) for p in passes) / events * 1e6, 1
-        ),
         "matches_per_pass": passes[0]["matches"],
         "alerts_per_pass": passes[0]["alerts"],
         "quarantined_per_pass": passes[0]["quarantined"],

@@ -13,12 +13,6 @@ production). The process's collector is set as the Lambda's cold start sets it
 (:func:`wizwatch.alerts.heap.settle`). Each page is timed floor then detector, alternating, in CPU
 time of the process (``time.process_time``), so both see the same machine state.
 
-What of that time is spent inside the in-memory AWS clients (the stand-ins for DynamoDB, S3 and
-SQS: request checks, expression evaluation, item storage) is reported beside it
-(``aws_stub_us_per_event``): it stands for what a request costs the Lambda in production (botocore
-builds, signs and sends it: more CPU than the stand-in, not less), and it is included in the
-detector's time, not subtracted. The rest is Wizwatch's own code.
-
 Passes, each over every page of the type:
 
 * ``first``: a fresh dedup store and the process's first look at the log type (rule indexes,
@@ -96,29 +90,6 @@ def renewed(body: bytes, generation: int) -> bytes:
     return gzip.compress(orjson.dumps(doc), 6, mtime=0)
 
 
-class Timed:
-    """A client whose every method call adds its CPU time to ``seconds`` (see the docstring)."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.seconds = 0.0
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self.inner, name)
-        if not callable(attr):
-            return attr
-        clock = time.process_time
-
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            t0 = clock()
-            try:
-                return attr(*args, **kwargs)
-            finally:
-                self.seconds += clock() - t0
-
-        return timed
-
-
 @dataclass
 class Bench:
     """One Detector with its in-memory clients (a fresh dedup store)."""
@@ -128,17 +99,15 @@ class Bench:
     s3: MemoryS3 = field(default_factory=MemoryS3)
     sqs: MemorySQS = field(default_factory=MemorySQS)
     detector: Any = None
-    timed: list[Timed] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.dynamodb is None:
             self.dynamodb = MemoryDynamoDB({TABLE: ("pk", "sk")})
-        self.timed = [Timed(self.dynamodb), Timed(self.s3), Timed(self.sqs)]
         self.detector = assemble(
             self.engine,
-            dynamodb=self.timed[0],
-            s3=self.timed[1],
-            sqs=self.timed[2],
+            dynamodb=self.dynamodb,
+            s3=self.s3,
+            sqs=self.sqs,
             table=TABLE,
             alert_queue_url=QUEUE_URL,
             kept_bucket=BUCKET,
@@ -151,7 +120,6 @@ class PassTiming:
     events: int = 0
     floor_s: float = 0.0
     detector_s: float = 0.0
-    aws_s: float = 0.0  # of detector_s: inside the in-memory AWS clients
     matches: int = 0  # matched events counted (first time), what the WRU figure divides by
     alerts: int = 0
     quarantined: int = 0
@@ -161,7 +129,6 @@ class PassTiming:
             "events": self.events,
             "floor_s": self.floor_s,
             "detector_s": self.detector_s,
-            "aws_s": self.aws_s,
             "matches": self.matches,
             "alerts": self.alerts,
             "quarantined": self.quarantined,
@@ -191,13 +158,11 @@ def _timed(bench: Bench, pages: list[tuple[str, bytes]]) -> PassTiming:
     for key, body in pages:
         t0 = clock()
         records = floor(body)
-        aws0 = sum(t.seconds for t in bench.timed)
         t1 = clock()
         report = bench.detector.process(ObjectRef(BUCKET, key))
         t2 = clock()
         out.floor_s += t1 - t0
         out.detector_s += t2 - t1
-        out.aws_s += sum(t.seconds for t in bench.timed) - aws0
         out.events += report.events
         out.matches += report.counted_matches
         out.alerts += len(report.alerts)

@@ -111,7 +111,6 @@ def detector_table(detector: dict[str, Any]) -> str:
                     f"{figures['floor_events_per_s']:,}",
                     f"{figures['over_floor']:.2f}",
                     f"{figures['us_per_event']:.1f}",
-                    f"{figures.get('aws_stub_us_per_event', 0.0):.1f}",
                     str(figures["samples"]),
                 )
             )
@@ -124,7 +123,6 @@ def detector_table(detector: dict[str, Any]) -> str:
             "floor ev/s",
             "x floor",
             "us/event",
-            "of it AWS stubs",
             "n",
         )
         out.append(_table(header, rows))

@@ -11,10 +11,14 @@ where it can be (a write costs one unit per started KB, of the larger of the old
   :mod:`wizwatch.dedup.members`). While an alert is pending (queued but not confirmed) it holds
   where it came from (``p_page`` object digest, ``p_gen`` processing generation, ``p_at``) and
   what is needed to render it again (``a_count``, ``a_first``, ``a_last``, ``a_created``).
-* marker item, only for keys with more events than fit inline (``spill_until`` on the window says
-  markers may exist): one per (alert type, rule, event identity) that matched,
+* marker item: one per (alert type, rule, event identity) that matched,
   ``pk = "e#<type>#<rule>#<identity>"``, ``sk = "e"``, with the alert id it was counted under and
-  its object.
+  its object. Written for keys with more events than fit inline (``spill_until`` on the window
+  says markers may exist), in one transaction with the window; and for every match of a
+  ``Group.markers`` group (log types whose dedup string may change between reads of one event),
+  claimed *ahead* of the window by its own conditional PutItem, with ``pg`` (the object version
+  that claimed it): the window, which remembers the event inline, is then the claim's commit
+  record (see ``DedupStore._claim``).
 * outbox and receipt items of a raw object: ``pk = "o#<page>"``, ``sk = "a<gen>.<n>"`` (its alerts,
   compressed together) and ``sk = "s<gen>"`` (they are on the queue); see
   :mod:`wizwatch.dedup.outbox`.
@@ -97,8 +101,9 @@ class Group:
     hits: list[Hit]
     render: Callable[[AlertFacts], dict[str, Any]]
     suppressed: bool = False
-    #: One marker item per (rule, event), as for a key past its inline memory: for events whose
-    #: dedup string may differ between reads (wizwatch.parse.identity.CONTENT_MAY_CHANGE).
+    #: One marker item per (rule, event), claimed ahead of the window: for events whose dedup
+    #: string may differ between reads (wizwatch.parse.identity.CONTENT_MAY_CHANGE), which a
+    #: window (one per dedup string) cannot recognise on its own.
     markers: bool = False
 
 

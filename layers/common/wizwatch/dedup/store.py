@@ -8,8 +8,12 @@ What is written (layout: :mod:`wizwatch.dedup.model`), per page:
 
 * one conditional PutItem per (rule, dedup) group with new hits: the window item, which also
   remembers the events it counted (:mod:`wizwatch.dedup.members`), so no marker item is needed
-  while they fit (~20 events a key); a group past that writes its window and one marker per event
+  while they fit (~30 events a key); a group past that writes its window and one marker per event
   in one transaction (the only transactions left: a transaction costs twice the capacity);
+* for log types whose dedup string may change between two reads of one event (``Group.markers``:
+  Wiz.Detections, Wiz.IssuesWebhook), one (rule, event) marker per match, claimed by its own
+  conditional PutItem just before the window write (:meth:`DedupStore._claim`): 1 unit a match,
+  where marker and window in one transaction cost 2 + 2;
 * the alerts the page raised, compressed together, in its outbox (:mod:`wizwatch.dedup.outbox`),
   and, once queued, one receipt item for the page instead of one update per alert.
 
@@ -122,7 +126,59 @@ class DedupStore:
 
     # ---------------------------------------------------------------- writing one group
 
-    def _write(self, plan: Plan) -> None:
+    def _claim(self, plan: Plan, page: str, claimed: set[str], outcome: Outcome, hits: list[Hit]) -> bool:
+        """Write the (rule, event) markers of ``plan.ahead`` before its window; False if one was
+        refused (the event was counted already: ``hits`` and ``outcome`` say so, plan again).
+
+        Why ahead and not in one transaction with the window (half the units: a transaction
+        costs twice): the window remembers the events it counted inline (``mem``), so it is the
+        commit record of the marker. A marker of this object version whose event the window
+        does not remember is from a run of this object that stopped (or lost a race) before its
+        window write: it is ours to count again. A marker of another object is honoured whether
+        or not that object's window write has happened yet: if it has not, that object's retry
+        counts the event (it finds its own marker), so the event is counted once either way.
+        """
+        refused = False
+        for hit in plan.ahead:
+            pk = plan.group.key.marker_pk(hit.identity)
+            if pk in claimed:
+                continue  # claimed earlier in this call (the window write then lost a race)
+            self._requests += 1
+            try:
+                self.client.put_item(
+                    TableName=self.table,
+                    Item=to_item(
+                        {
+                            "pk": pk,
+                            "sk": "e",
+                            "alert_id": plan.new["alert_id"],
+                            "source": plan.source,
+                            "pg": page,
+                            "expires_at": plan.marker_expiry,
+                        }
+                    ),
+                    # Claim this event for this rule only if nobody has (no marker, or one that
+                    # has outlived the idempotency period and awaits TTL deletion), or if the
+                    # claim is this object version's own (pg: an earlier run that did not write
+                    # its window; had it written it, the window would remember the event and
+                    # the hit would not be planned at all).
+                    ConditionExpression="attribute_not_exists(pk) OR expires_at <= :now OR pg = :pg",
+                    ExpressionAttributeValues={":now": {"N": str(plan.now_s)}, ":pg": {"S": page}},
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise
+                returned: dict[str, Any] = dict(exc.response)
+                old = from_item(dict(returned.get("Item") or {})) or {}
+                outcome.duplicates[hit.identity] = (old.get("alert_id", ""), old.get("source", ""))
+                hits[:] = [h for h in hits if h.identity != hit.identity]
+                refused = True
+                continue
+            claimed.add(pk)
+        return not refused
+
+    def _write(self, plan: Plan, page: str) -> None:
         """Commit one plan; raises ClientError as DynamoDB does."""
         self._requests += 1
         window = {"TableName": self.table, "Item": to_item(plan.new), **plan.condition}
@@ -146,9 +202,16 @@ class DedupStore:
                             }
                         ),
                         # Count this event for this rule only if it was never counted (or its
-                        # marker has outlived the idempotency period and awaits TTL deletion).
-                        "ConditionExpression": "attribute_not_exists(pk) OR expires_at <= :now",
-                        "ExpressionAttributeValues": {":now": {"N": str(plan.now_s)}},
+                        # marker has outlived the idempotency period and awaits TTL deletion),
+                        # or if the marker there is one this object version claimed ahead of a
+                        # window write that never happened (see _claim; a committed claim's
+                        # event is remembered by the window and never planned again). Markers
+                        # written here carry no pg: they commit with their window.
+                        "ConditionExpression": "attribute_not_exists(pk) OR expires_at <= :now OR pg = :pg",
+                        "ExpressionAttributeValues": {
+                            ":now": {"N": str(plan.now_s)},
+                            ":pg": {"S": page},
+                        },
                         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                     }
                 }
@@ -228,18 +291,22 @@ class DedupStore:
         new_alerts: list[dict[str, Any]] = []
         inherited: list[tuple[GroupKey, dict[str, Any]]] = []
         conflicts = 0
+        ahead: set[str] = set()  # marker keys claimed ahead of their window by this call
         while True:
             contended = False
             for key, hits in pending.items():
                 if not hits:
                     continue
                 group, outcome = by_key[key], outcomes[key]
-                plan = plan_window(
-                    group, states[key.pk], hits, now, source, page, gen, sent, self.idempotency_ttl_s
-                )
+                while True:
+                    plan = plan_window(
+                        group, states[key.pk], hits, now, source, page, gen, sent, self.idempotency_ttl_s
+                    )
+                    if not plan.write or not plan.ahead or self._claim(plan, page, ahead, outcome, hits):
+                        break  # a refused claim removed its hit: plan the window again without it
                 try:
                     if plan.write:
-                        self._write(plan)
+                        self._write(plan, page)
                 except ClientError as exc:
                     current = self._lost(exc, plan, outcome, hits)
                     if current is not None:

@@ -34,6 +34,9 @@ class Plan:
     condition: dict[str, Any]
     counted: list[Hit] = field(default_factory=list)  # hits this write counts
     markers: list[Hit] = field(default_factory=list)  # of those, the ones needing a marker item
+    #: counted hits of a ``Group.markers`` group whose marker is written *ahead* of the window, by
+    #: its own conditional PutItem (the window, remembering them inline, is the commit record)
+    ahead: list[Hit] = field(default_factory=list)
     duplicates: dict[str, tuple[str, str]] = field(default_factory=dict)  # seen in the window
     alert: dict[str, Any] | None = None
     replaced: dict[str, Any] | None = None  # the ended window this write replaces
@@ -75,8 +78,8 @@ def plan_window(
     kept = len(live)  # members already encoded in ``blob``
     by_digest = {m.digest: m for m in live}
     spill_until = int(state.get("spill_until", 0)) if state else 0
-    # Marker items may exist (or must be written): every new hit goes through its marker.
-    spilled = spill_until > now_s or group.markers
+    # Marker items may exist: every new hit goes through its marker, in the window's transaction.
+    spilled = spill_until > now_s
 
     if is_open and state is not None:
         base = state
@@ -119,13 +122,21 @@ def plan_window(
             live.append(entry)
             by_digest[digest] = entry
             plan.counted.append(hit)
-        elif len(plan.markers) < MAX_MARKERS:
+        elif len(plan.counted if group.markers else plan.markers) < MAX_MARKERS:
             room = False  # once a hit needs a marker, the rest of this write do too
             plan.markers.append(hit)
             plan.counted.append(hit)
     if not plan.counted:
         plan.write = False
         return plan
+    if group.markers:
+        # Every counted hit of such a group needs its (rule, event) marker. With a transaction
+        # anyway (past the inline budget) they all commit in it; else each is claimed ahead of
+        # the window write by its own PutItem (one unit, not two: see DedupStore._claim).
+        if plan.markers:
+            plan.markers = list(plan.counted)
+        else:
+            plan.ahead = list(plan.counted)
 
     chunk = plan.counted
     new["event_count"] = int(base["event_count"]) + len(chunk)

@@ -59,6 +59,8 @@ class _LogTypeIndex:
             getter = operator.itemgetter(*self._names)
             self._values = getter if len(self._names) > 1 else (lambda e: (getter(e),))
         self._memo: dict[Any, Plan] = {}
+        #: The plan when nothing is indexed (every rule runs): built once, read-only.
+        self._always_plan = _plan(self.always)
 
     def candidates(self, event: dict[str, Any]) -> Plan:
         """(rule, prefilter still to check) for the rules that may match, in load order.
@@ -67,7 +69,7 @@ class _LogTypeIndex:
         decided once for these values (rules it rejects are left out).
         """
         if not self.paths:
-            return _plan(self.always)
+            return self._always_plan
         values_of = self._values
         if values_of is not None:
             try:

@@ -14,6 +14,9 @@ from typing import Any
 _MISSING = object()
 #: lower-cased key -> the stored key it resolved to last time (a hint, always re-checked).
 _ALIASES: dict[str, str] = {}
+#: a mapping's keys, in order -> lower-cased key -> stored key (never mutated once built).
+_SHAPES: dict[tuple[Any, ...], dict[str, str]] = {}
+_MAX_SHAPES = 1024
 
 
 def wrap(value: Any) -> Any:
@@ -101,8 +104,17 @@ class ImmutableCaseInsensitiveDict(Mapping[str, Any]):
             return alias
         lower = self._lower
         if lower is None:
-            # Reversed, so the first of several case-variants of one key wins.
-            lower = self._lower = {k.lower(): k for k in reversed(self._data) if type(k) is str}
+            # Records of one shape (the same keys in the same order) share one map: the key
+            # tuple is hashed and compared in C, where lower-casing every key is a call each.
+            shape = tuple(self._data)
+            lower = _SHAPES.get(shape)
+            if lower is None:
+                # Reversed, so the first of several case-variants of one key wins.
+                lower = {k.lower(): k for k in reversed(shape) if type(k) is str}
+                if len(_SHAPES) >= _MAX_SHAPES:
+                    _SHAPES.clear()
+                _SHAPES[shape] = lower
+            self._lower = lower
         real = lower.get(low)
         if real is None:
             return _MISSING
@@ -174,21 +186,24 @@ class PantherEvent(ImmutableCaseInsensitiveDict):
     def deep_get(self, *keys: str, default: Any = None) -> Any:
         # ``panther_base_helpers.deep_get`` step for step (a step on a non-mapping gives the
         # default, a final None gives the default), without its per-call import, reduce and
-        # lambda: rules call it several times per event. The event's own mappings are told by
-        # exact type first (isinstance on a Mapping subclass goes through the ABC machinery).
-        value: Any = self
-        for key in keys:
-            t = type(value)
-            if (
-                t is ImmutableCaseInsensitiveDict
-                or t is PantherEvent
-                or t is dict
-                or isinstance(value, Mapping)
-            ):
-                value = value.get(key, default)
-            else:
-                value = default
-        return default if value is None else value
+        # lambda: rules call it several times per event. It walks the plain dicts under the
+        # view (no wrapper per step; a key that misses is resolved case-insensitively as get()
+        # does) and wraps only the value it returns; anything else (a non-dict on the way, or
+        # the default standing in for a missing step) continues as Panther's loop would.
+        if not keys:
+            return self
+        value: Any = self._data
+        for n, key in enumerate(keys):
+            if type(value) is not dict:
+                return _deep_get(wrap(value), keys[n:], default)
+            found = value.get(key, _MISSING)
+            if found is _MISSING:
+                real = (self if n == 0 else ImmutableCaseInsensitiveDict(value))._resolve(key)
+                if real is _MISSING:
+                    return _deep_get(default, keys[n + 1 :], default)
+                found = value[real]
+            value = found
+        return default if value is None else wrap(value)
 
     def deep_walk(self, *keys: str, default: Any = None, return_val: str = "all") -> Any:
         from wizwatch.detect.helpers import deep_walk
@@ -200,3 +215,15 @@ class PantherEvent(ImmutableCaseInsensitiveDict):
         if len(keys) == 1 and "." in keys[0]:
             keys = tuple(keys[0].split("."))
         return self.deep_get(*keys, default=default)
+
+
+def _deep_get(value: Any, keys: tuple[str, ...], default: Any) -> Any:
+    """Panther's deep_get loop from ``value`` on (the event's own mappings told by exact type:
+    isinstance on a Mapping subclass goes through the ABC machinery)."""
+    for key in keys:
+        t = type(value)
+        if t is ImmutableCaseInsensitiveDict or t is PantherEvent or t is dict or isinstance(value, Mapping):
+            value = value.get(key, default)
+        else:
+            value = default
+    return default if value is None else value
