@@ -173,9 +173,14 @@ class Detector:
         report.events += len(normalized) - len(bad)
         return groups, bad
 
-    def _spec(self, c: _Collect, ref: ObjectRef, log_type: str) -> AlertSpec:
+    def _spec(
+        self, c: _Collect, ref: ObjectRef, log_type: str, today: str, sources: dict[str, Any]
+    ) -> AlertSpec:
         r = c.first
         rule = r.rule
+        source = sources.get(rule.rule_id)
+        if source is None:  # one per rule and page (build_alert copies it into each alert)
+            source = sources[rule.rule_id] = self._source(ref, log_type, rule.rule_id, today)
         common = dict(
             rule_id=rule.rule_id,
             rule_name=rule.display_name or rule.rule_id,
@@ -185,7 +190,7 @@ class Detector:
             reports=dict(rule.reports or {}),
             tags=list(rule.tags or []),
             events=c.events,
-            source=self._source(ref, log_type, rule.rule_id),
+            source=source,
         )
         if c.key.alert_type == RULE_ERROR:
             return AlertSpec(
@@ -229,9 +234,9 @@ class Detector:
             rule_id=rule.rule_id,
         )
 
-    def _source(self, ref: ObjectRef, log_type: str, rule_id: str) -> dict[str, Any]:
+    def _source(self, ref: ObjectRef, log_type: str, rule_id: str, today: str) -> dict[str, Any]:
+        """Where the alert's matches are kept: the object :meth:`process` writes (same ``today``)."""
         bucket = self.kept_bucket or ref.bucket
-        today = f"{clock.now():%Y-%m-%d}"
         return {
             "raw_object": ref.uri,
             "log_type": log_type,
@@ -239,8 +244,10 @@ class Detector:
             "matches_object": f"s3://{bucket}/{kept.matches_key(rule_id, ref.key, today)}",
         }
 
-    def _group(self, c: _Collect, ref: ObjectRef, log_type: str) -> Group:
-        spec = self._spec(c, ref, log_type)
+    def _group(
+        self, c: _Collect, ref: ObjectRef, log_type: str, today: str, sources: dict[str, Any]
+    ) -> Group:
+        spec = self._spec(c, ref, log_type, today, sources)
 
         def render(facts: AlertFacts) -> dict[str, Any]:
             return build_alert(
@@ -316,7 +323,8 @@ class Detector:
             logger.warning("quarantined %d records of %s -> %s", len(bad), ref.uri, where)
             report.quarantined = len(bad)
 
-        groups = [self._group(c, ref, log_type) for c in collected.values()]
+        sources: dict[str, Any] = {}  # rule id -> its alerts' "source" (one per rule and page)
+        groups = [self._group(c, ref, log_type, today, sources) for c in collected.values()]
         outcomes = self.store.record(groups, source=ref.key, version_id=ref.version_id)
 
         rows_by_rule: dict[str, list[dict[str, Any]]] = {}
@@ -350,7 +358,7 @@ class Detector:
 
         to_send = [alert for c in collected.values() for alert in outcomes[c.key].alerts]
         if to_send:
-            self.sqs_requests += send_alerts(self.sqs, self.alert_queue_url, to_send)
+            self.sqs_requests += send_alerts(self.sqs, self.alert_queue_url, to_send, outcomes.rendered)
         # One receipt for the page's alerts (and, rarely, a window taken over from another object).
         self.store.mark_sent(outcomes.receipt)
         report.alerts = to_send

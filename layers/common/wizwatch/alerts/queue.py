@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from wizwatch.alerts.message import SNS_MAX_BYTES, dumps
@@ -29,10 +30,23 @@ def _batches(bodies: list[str]) -> list[list[str]]:
     return batches
 
 
-def send_alerts(sqs: Any, queue_url: str, alerts: list[dict[str, Any]]) -> int:
-    """Queue every alert; returns the number of SQS requests made. Raises if any cannot be sent."""
+def _body(alert: dict[str, Any], rendered: Mapping[str, tuple[dict[str, Any], bytes]]) -> str:
+    """The alert's JSON: as already rendered for this very object (same ``dumps``), else now."""
+    known = rendered.get(alert.get("alert_id", ""))
+    return (known[1] if known is not None and known[0] is alert else dumps(alert)).decode()
+
+
+def send_alerts(
+    sqs: Any,
+    queue_url: str,
+    alerts: list[dict[str, Any]],
+    rendered: Mapping[str, tuple[dict[str, Any], bytes]] | None = None,
+) -> int:
+    """Queue every alert; returns the number of SQS requests made. Raises if any cannot be sent.
+    ``rendered``: alert_id -> (alert, ``dumps(alert)``) already made (the dedup outbox's), used
+    only for that same alert object."""
     requests = 0
-    for batch in _batches([dumps(a).decode() for a in alerts]):
+    for batch in _batches([_body(a, rendered or {}) for a in alerts]):
         todo = {str(i): body for i, body in enumerate(batch)}
         for attempt in range(4):
             requests += 1

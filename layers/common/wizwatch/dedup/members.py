@@ -14,9 +14,10 @@ negligible (about n^2 / 2^65).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 #: Bytes of the item spent on inline members; past it, marker items.
 INLINE_BUDGET = 480
@@ -27,13 +28,16 @@ def digest(value: str) -> bytes:
     return hashlib.blake2b(value.encode(), digest_size=8).digest()
 
 
+@functools.lru_cache(maxsize=1024)
 def source_tag(source: str) -> str:
-    """How a duplicate names the object it was counted from when only the tag is kept."""
+    """How a duplicate names the object it was counted from when only the tag is kept (cached:
+    every hit of a page asks for its object's tag)."""
     return "#" + hashlib.blake2b(source.encode(), digest_size=4).hexdigest()
 
 
-@dataclass(frozen=True)
-class Member:
+class Member(NamedTuple):
+    """One counted event (a tuple: thousands are decoded and encoded again per page)."""
+
     digest: bytes
     window_start_s: int
     source: str  # source_tag() of the object
@@ -42,19 +46,17 @@ class Member:
 def decode(blob: bytes | None) -> list[Member]:
     if not blob:
         return []
-    out = []
-    for offset in range(0, len(blob), _ENTRY.size):
-        d, start, tag = _ENTRY.unpack_from(blob, offset)
-        out.append(Member(d, start, "#" + tag.hex()))
-    return out
+    return [Member(d, start, "#" + tag.hex()) for d, start, tag in _ENTRY.iter_unpack(blob)]
 
 
 def encode(members: list[Member]) -> bytes:
-    return b"".join(_ENTRY.pack(m.digest, m.window_start_s, bytes.fromhex(m.source[1:])) for m in members)
+    pack = _ENTRY.pack
+    return b"".join(pack(d, start, bytes.fromhex(tag[1:])) for d, start, tag in members)
 
 
-def inline_size(members: list[Member]) -> int:
-    return len(members) * _ENTRY.size
+def inline_size(count: int) -> int:
+    """Bytes ``count`` inline members take in the window item."""
+    return count * _ENTRY.size
 
 
 def distinct_digest(unique: str | None) -> bytes:

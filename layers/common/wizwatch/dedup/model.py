@@ -30,6 +30,7 @@ compares times itself, because TTL deletion can lag by days).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,8 +57,8 @@ class GroupKey:
     rule_id: str
     dedup: str
 
-    @property
-    def pk(self) -> str:
+    @functools.cached_property
+    def pk(self) -> str:  # cached: asked for by every read, plan and write of the group
         digest = hashlib.sha256(self.dedup.encode()).hexdigest()[:40]
         return f"w#{self.alert_type}#{self.rule_id}#{digest}"
 

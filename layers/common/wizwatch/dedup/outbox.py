@@ -101,9 +101,11 @@ class Outbox:
                 out[alert["alert_id"]] = alert
         return out
 
-    def put(self, page: str, gen: int, alerts: list[dict[str, Any]], now_s: int) -> None:
-        """Store the alerts generation ``gen`` of an object raised (before they are queued)."""
-        blob = zlib.compress(b"[" + b",".join(dumps(a) for a in alerts) + b"]", 6)
+    def put(self, page: str, gen: int, alerts: list[dict[str, Any]], now_s: int) -> list[bytes]:
+        """Store the alerts generation ``gen`` of an object raised (before they are queued);
+        returns each alert's JSON (``dumps``), which is also what the queue receives."""
+        bodies = [dumps(a) for a in alerts]
+        blob = zlib.compress(b"[" + b",".join(bodies) + b"]", 6)
         chunks = [blob[i : i + CHUNK_BYTES] for i in range(0, len(blob), CHUNK_BYTES)] or [b""]
         # Later chunks first: a reader that finds chunk 0 finds the rest.
         for n in reversed(range(len(chunks))):
@@ -118,6 +120,7 @@ class Outbox:
             self.requests += 1
             # Unconditional: the same (page, generation) always holds the same alerts.
             self.client.put_item(TableName=self.table, Item=item)
+        return bodies
 
     def mark_sent(self, page: str, gen: int, now_s: int) -> None:
         """Every alert generation ``gen`` of ``page`` raised or re-queued is on the queue."""

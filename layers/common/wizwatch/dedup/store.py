@@ -37,21 +37,17 @@ import random
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from wizwatch.alerts import clock
+from wizwatch.dedup.codec import from_item, to_item
 from wizwatch.dedup.model import PENDING, SENT, AlertFacts, Group, GroupKey, Hit, Outcome
 from wizwatch.dedup.outbox import Outbox, page_digest
 from wizwatch.dedup.window import Plan, plan_window
 from wizwatch.errors import WizwatchError
 from wizwatch.logs import logger
-
-_SER = TypeSerializer()
-_DES = TypeDeserializer()
 
 #: A pending alert left by another invocation is re-queued only after this long (it may be
 #: queueing it right now); the same object's retry re-queues at once.
@@ -72,24 +68,6 @@ class DedupContention(WizwatchError):
     """Writes kept conflicting or being throttled; the object is failed so SQS retries it later."""
 
 
-def to_item(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: _SER.serialize(v) for k, v in values.items() if v is not None}
-
-
-def from_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not item:
-        return None
-    out: dict[str, Any] = {}
-    for k, v in item.items():
-        value = _DES.deserialize(v)
-        if isinstance(value, Decimal):
-            value = int(value)
-        elif isinstance(value, Binary):
-            value = bytes(value.value)  # type: ignore[attr-defined]
-        out[k] = value
-    return out
-
-
 @dataclass
 class Receipt:
     """What :meth:`DedupStore.mark_sent` records once the alerts of one call are queued."""
@@ -104,6 +82,9 @@ class Outcomes(dict[GroupKey, Outcome]):
     """Outcome per group, plus the receipt to record once the alerts are queued."""
 
     receipt: Receipt | None = None
+    #: alert_id -> (alert, its JSON) for the alerts this call rendered and stored in the outbox:
+    #: the queue sends those bytes instead of rendering the same alert again.
+    rendered: dict[str, tuple[dict[str, Any], bytes]] | None = None
 
 
 def _ref(state: dict[str, Any] | None) -> tuple[str, int] | None:
@@ -362,7 +343,8 @@ class DedupStore:
         self._recover(by_key, states, inherited, outcomes, receipt, check, sent, page, gen, now)
         if new_alerts:
             # Before anything is queued: another detector may have to queue them from here.
-            self.outbox.put(page, gen, new_alerts, now_s)
+            bodies = self.outbox.put(page, gen, new_alerts, now_s)
+            outcomes.rendered = {a["alert_id"]: (a, b) for a, b in zip(new_alerts, bodies, strict=True)}
         if receipt.gens or receipt.windows:
             outcomes.receipt = receipt
         return outcomes

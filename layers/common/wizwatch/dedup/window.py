@@ -69,8 +69,13 @@ def plan_window(
     is_open = state is not None and int(state["window_end"]) > now_s
 
     # Events this key has counted (inline), minus those past the idempotency period.
-    known = mem.decode(state.get("mem")) if state else []
-    live = [m for m in known if m.window_start_s + period_s + ttl_s > now_s]
+    blob: bytes = (state.get("mem") or b"") if state else b""
+    known = mem.decode(blob)
+    cutoff_s = now_s - period_s - ttl_s
+    live = [m for m in known if m.window_start_s > cutoff_s]
+    if len(live) != len(known):
+        blob = mem.encode(live)
+    kept = len(live)  # members already encoded in ``blob``
     by_digest = {m.digest: m for m in live}
     spill_until = int(state.get("spill_until", 0)) if state else 0
     # Marker items may exist: every new hit goes through its marker, in the window's transaction.
@@ -99,8 +104,11 @@ def plan_window(
     if state is not None and not is_open:
         plan.replaced = state
 
+    tag = mem.source_tag(source)
+    room = not spilled  # new hits may still be counted inline
     for hit in hits:
-        m = by_digest.get(mem.digest(hit.identity))
+        digest = mem.digest(hit.identity)
+        m = by_digest.get(digest)
         if m is not None:
             counted_in = (
                 new["alert_id"]
@@ -109,12 +117,13 @@ def plan_window(
             )
             plan.duplicates[hit.identity] = (counted_in, m.source)
             continue
-        entry = mem.Member(mem.digest(hit.identity), window_start_s, mem.source_tag(source))
-        if not spilled and not plan.markers and mem.inline_size([*live, entry]) <= mem.INLINE_BUDGET:
+        if room and mem.inline_size(len(live) + 1) <= mem.INLINE_BUDGET:
+            entry = mem.Member(digest, window_start_s, tag)
             live.append(entry)
-            by_digest[entry.digest] = entry
+            by_digest[digest] = entry
             plan.counted.append(hit)
         elif len(plan.counted if group.markers else plan.markers) < MAX_MARKERS:
+            room = False  # once a hit needs a marker, the rest of this write do too
             plan.markers.append(hit)
             plan.counted.append(hit)
     if not plan.counted:
@@ -131,26 +140,26 @@ def plan_window(
 
     chunk = plan.counted
     new["event_count"] = int(base["event_count"]) + len(chunk)
-    for hit in chunk:
-        new["first_event_time"] = _min(new.get("first_event_time"), hit.event_time)
-        new["last_event_time"] = _max(new.get("last_event_time"), hit.event_time)
+    times = [hit.event_time for hit in chunk if hit.event_time is not None]
+    new["first_event_time"] = _min(new.get("first_event_time"), min(times) if times else None)
+    new["last_event_time"] = _max(new.get("last_event_time"), max(times) if times else None)
     threshold = max(1, group.threshold)
     old_metric, new_metric = int(base["event_count"]), int(new["event_count"])
     if group.counts_unique:
         distinct = mem.split_distinct(base.get("distinct"))
+        old_metric = len(distinct)
         seen = set(distinct)
         for hit in chunk:
             value = mem.distinct_digest(hit.unique)
             if value not in seen and len(distinct) < threshold:  # up to the threshold is enough
                 seen.add(value)
                 distinct.append(value)
-        old_metric, new_metric = len(mem.split_distinct(base.get("distinct"))), len(distinct)
+        new_metric = len(distinct)
         new["distinct"] = b"".join(distinct)
 
     # The window's earlier alert is known to be on the queue (its page's receipt): say so here,
     # for free, so nobody checks again.
-    ref = (str(base.get("p_page")), int(base.get("p_gen", 0)))
-    if base.get("alert_state") == PENDING and ref in sent:
+    if base.get("alert_state") == PENDING and (str(base.get("p_page")), int(base.get("p_gen", 0))) in sent:
         new["alert_state"] = SENT
         for name in _PENDING_FIELDS:
             new.pop(name, None)
@@ -180,7 +189,7 @@ def plan_window(
                 a_created=created,
             )
 
-    new["mem"] = mem.encode(live)
+    new["mem"] = blob + mem.encode(live[kept:])
     plan.marker_expiry = max(int(new["window_end"]), now_s + ttl_s)
     if plan.markers:
         spill_until = max(spill_until, plan.marker_expiry)
@@ -188,10 +197,10 @@ def plan_window(
         new["spill_until"] = spill_until
     else:
         new.pop("spill_until", None)
-    new["expires_at"] = max(
-        [int(new["window_end"]) + WINDOW_RETENTION_S, spill_until]
-        + [m.window_start_s + period_s + ttl_s for m in live]
-    )
+    expires = max(int(new["window_end"]) + WINDOW_RETENTION_S, spill_until)
+    if live:  # and until the newest event it remembers is past the idempotency period
+        expires = max(expires, max(m.window_start_s for m in live) + period_s + ttl_s)
+    new["expires_at"] = expires
 
     now_value = {":now": {"N": str(now_s)}}
     if is_open and state is not None:
