@@ -132,3 +132,20 @@ def test_memaws_query_reads_one_partition_as_dynamodb_does() -> None:
     assert found == {"a": ["4"], "b": ["2", "4"], "c": []}  # a4, b2, b4 (a3 and b3 filtered out)
     assert set(db.tables["t"].partitions) == {("S", "a"), ("S", "b")}
     assert sorted(db.tables["t"]) == sorted(k for part in db.tables["t"].partitions.values() for k in part)
+
+
+def test_the_cold_start_reads_hash_checked_bytecode_as_make_build_ships_it() -> None:
+    """``make build`` compiles the built layer and functions (checked-hash); the bench's cold start
+    compiles the same sources the same way before it measures."""
+    import importlib.util
+
+    from wizwatch_tools.bench import startup
+
+    startup.compile_as_built()
+    for source in (
+        startup.ROOT / "layers" / "common" / "wizwatch" / "alerts" / "detector.py",
+        startup.ROOT / "functions" / "detector" / "rules" / "global_helpers" / "wizwatch_defend_helpers.py",
+    ):
+        pyc = Path(importlib.util.cache_from_source(str(source)))
+        flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
+        assert flags == 0b11  # hash-based, checked against the source at import (PEP 552)

@@ -105,6 +105,10 @@ class Outbox:
         """Store the alerts generation ``gen`` of an object raised (before they are queued);
         returns each alert's JSON (``dumps``), which is also what the queue receives."""
         bodies = [dumps(a) for a in alerts]
+        # zlib level 6, not a faster compressor: measured over the bench corpus, ISA-L level 2
+        # would save ~0.1 s CPU on Detections' 1,000 events but write ~55% more outbox bytes
+        # (+350 WRU there, ~+1,000 over the corpus): at on-demand prices a million WRU cost far
+        # more than the Lambda seconds saved, so the units win over the CPU here.
         blob = zlib.compress(b"[" + b",".join(bodies) + b"]", 6)
         chunks = [blob[i : i + CHUNK_BYTES] for i in range(0, len(blob), CHUNK_BYTES)] or [b""]
         # Later chunks first: a reader that finds chunk 0 finds the rest.
