@@ -40,7 +40,7 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("wizwatch.alerts.detector", "_identities", "  of which identities"),
     ("wizwatch.parse.normalize", "Normalizer.normalize_page", "  of which normalise"),
     ("wizwatch.alerts.correlate", "Correlator.hits", "correlation rules"),
-    ("wizwatch.alerts.detector", "Detector._group", "alert groups (spec, routing)"),
+    ("wizwatch.alerts.groups", "AlertGroups.build", "alert groups (spec, routing)"),
     ("wizwatch.dedup.store", "DedupStore.record", "dedup store (DynamoDB)"),
     ("wizwatch.archive.kept", "write_matches", "kept matches (render, gzip, S3)"),
     ("wizwatch.alerts.detector", "Detector._write_lake", "lake copy (render, gzip, S3)"),

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from wizwatch import metric_names as mn
 from wizwatch.alerts import clock, rule_health
 from wizwatch.alerts.correlate import Correlator
-from wizwatch.alerts.message import MAX_EVENTS, AlertSpec, build_alert
+from wizwatch.alerts.groups import AlertGroups, Collect
+from wizwatch.alerts.message import MAX_EVENTS
 from wizwatch.alerts.metrics import MetricCounts
 from wizwatch.alerts.notifications import ObjectRef
 from wizwatch.alerts.queue import send_alerts
@@ -30,11 +31,11 @@ from wizwatch.alerts.routing import Router
 from wizwatch.archive import kept, lake
 from wizwatch.archive.keys import RAW_PREFIX, is_pushed_key, log_type_of
 from wizwatch.archive.reader import read_raw
-from wizwatch.dedup.model import RULE, RULE_ERROR, AlertFacts, Group, GroupKey, Hit
+from wizwatch.dedup.model import RULE, RULE_ERROR, GroupKey, Hit
 from wizwatch.dedup.store import DedupStore
 from wizwatch.errors import InvalidPage, InvalidRecord
 from wizwatch.logs import logger
-from wizwatch.parse.identity import CONTENT_MAY_CHANGE, event_identity
+from wizwatch.parse.identity import event_identity
 from wizwatch.parse.inflate import DEFAULT_MAX_INFLATED_BYTES
 from wizwatch.parse.pages import Page, UnreadableRecord, read_page, read_records
 from wizwatch.render import dumps_row
@@ -75,17 +76,6 @@ class ObjectReport:
     skipped: str | None = None
 
 
-@dataclass
-class _Collect:
-    """Hits of one group while a page is evaluated."""
-
-    key: GroupKey
-    first: Any  # RuleResult that opened the group in this page
-    hits: list[Hit] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (identity, event)
-
-
 class Detector:
     """Processes objects; one per warm container (clients, engine and store are reused)."""
 
@@ -113,6 +103,7 @@ class Detector:
         self.metrics = metrics or MetricCounts()
         self.max_page_bytes = max_page_bytes
         self.router = router
+        self.groups = AlertGroups(router=router, kept_bucket=kept_bucket)
         self.s3_requests = 0
         self.sqs_requests = 0
 
@@ -126,12 +117,12 @@ class Detector:
         report: ObjectReport,
         parse_time: str,
         events: list[dict[str, Any]],
-    ) -> tuple[dict[GroupKey, _Collect], list[dict[str, Any]]]:
+    ) -> tuple[dict[GroupKey, Collect], list[dict[str, Any]]]:
         identities, work = _identities(log_type, records)
         # One call for the page: row ids taken in one go, records normalised in place (the page
         # is ours; a record that fails is left as it came, so its quarantine line is the original).
         normalized, invalid = _normalizer(log_type).normalize_page(work, parse_time)
-        groups: dict[GroupKey, _Collect] = {}
+        groups: dict[GroupKey, Collect] = {}
         bad: list[dict[str, Any]] = []
         evaluate = self.engine.evaluate
         keep = events.append
@@ -161,7 +152,7 @@ class Detector:
                     continue
                 group = groups.get(key)
                 if group is None:
-                    group = groups[key] = _Collect(key=key, first=result)
+                    group = groups[key] = Collect(key=key, first=result)
                 group.hits.append(
                     Hit(
                         identity=identity, event_time=rfc3339(event.get("p_event_time")), unique=result.unique
@@ -172,103 +163,6 @@ class Detector:
                 group.rows.append((identity, event))
         report.events += len(normalized) - len(bad)
         return groups, bad
-
-    def _spec(
-        self, c: _Collect, ref: ObjectRef, log_type: str, today: str, sources: dict[str, Any]
-    ) -> AlertSpec:
-        r = c.first
-        rule = r.rule
-        source = sources.get(rule.rule_id)
-        if source is None:  # one per rule and page (build_alert copies it into each alert)
-            source = sources[rule.rule_id] = self._source(ref, log_type, rule.rule_id, today)
-        common = dict(
-            rule_id=rule.rule_id,
-            rule_name=rule.display_name or rule.rule_id,
-            dedup_string=c.key.dedup,
-            dedup_period_minutes=rule.dedup_period_minutes,
-            log_types=list(rule.log_types),
-            reports=dict(rule.reports or {}),
-            tags=list(rule.tags or []),
-            events=c.events,
-            source=source,
-        )
-        if c.key.alert_type == RULE_ERROR:
-            return AlertSpec(
-                alert_type=RULE_ERROR,
-                title=f"Rule {rule.rule_id} failed: {r.error.type}",
-                severity=rule.severity,
-                destinations=self._route(RULE_ERROR, rule.severity, rule, None),
-                threshold=1,
-                description=rule.description,
-                runbook=rule.runbook,
-                reference=rule.reference,
-                error={"type": r.error.type, "message": r.error.message},
-                **common,
-            )
-        return AlertSpec(
-            alert_type=RULE,
-            title=r.title,
-            severity=r.severity,
-            threshold=rule.threshold,
-            description=r.description,
-            runbook=r.runbook,
-            reference=r.reference,
-            alert_context=r.alert_context,
-            suppressed=r.suppressed,
-            destinations=None if r.suppressed else self._route(RULE, r.severity, rule, r.destinations),
-            **common,
-        )
-
-    def _route(
-        self, alert_type: str, severity: str, rule: Any, dynamic: list[str] | None
-    ) -> list[str] | None:
-        """Panther's routing order (wizwatch.alerts.routing); None without a router."""
-        if self.router is None:
-            return None
-        return self.router.resolve(
-            alert_type=alert_type,
-            severity=severity,
-            log_types=rule.log_types,
-            dynamic=dynamic,
-            output_ids=getattr(rule, "output_ids", ()),
-            rule_id=rule.rule_id,
-        )
-
-    def _source(self, ref: ObjectRef, log_type: str, rule_id: str, today: str) -> dict[str, Any]:
-        """Where the alert's matches are kept: the object :meth:`process` writes (same ``today``)."""
-        bucket = self.kept_bucket or ref.bucket
-        return {
-            "raw_object": ref.uri,
-            "log_type": log_type,
-            "matches_prefix": f"s3://{bucket}/{kept.matches_prefix(rule_id)}",
-            "matches_object": f"s3://{bucket}/{kept.matches_key(rule_id, ref.key, today)}",
-        }
-
-    def _group(
-        self, c: _Collect, ref: ObjectRef, log_type: str, today: str, sources: dict[str, Any]
-    ) -> Group:
-        spec = self._spec(c, ref, log_type, today, sources)
-
-        def render(facts: AlertFacts) -> dict[str, Any]:
-            return build_alert(
-                spec,
-                alert_id=facts.alert_id,
-                event_count=facts.event_count,
-                first_event_time=facts.first_event_time,
-                last_event_time=facts.last_event_time,
-                created_at=facts.created_at or clock.iso(clock.now()),
-            )
-
-        return Group(
-            key=c.key,
-            period_minutes=max(1, int(c.first.rule.dedup_period_minutes)),
-            threshold=1 if c.key.alert_type == RULE_ERROR else max(1, int(c.first.rule.threshold)),
-            counts_unique=c.key.alert_type == RULE and bool(c.first.rule.has_unique),
-            hits=c.hits,
-            render=render,
-            suppressed=spec.suppressed,
-            markers=log_type in CONTENT_MAY_CHANGE,
-        )
 
     # ------------------------------------------------------------------ one object
 
@@ -311,10 +205,10 @@ class Detector:
         events: list[dict[str, Any]] = []
         collected, bad = self._evaluate(ref, log_type, page.records, report, parse_time, events)
         for key, result, hit in rule_health.load_error_hits(self.engine, log_type, ref.key):
-            collected[key] = _Collect(key=key, first=result, hits=[hit])  # a broken rule: alerted
+            collected[key] = Collect(key=key, first=result, hits=[hit])  # a broken rule: alerted
         if self.correlator is not None:
             for key, result, hit, correlated in self.correlator.hits(int(now.timestamp())):
-                c = collected.setdefault(key, _Collect(key=key, first=result))
+                c = collected.setdefault(key, Collect(key=key, first=result))
                 c.hits.append(hit)
                 c.events.extend(correlated[: MAX_EVENTS - len(c.events)])
         if bad:
@@ -324,7 +218,7 @@ class Detector:
             report.quarantined = len(bad)
 
         sources: dict[str, Any] = {}  # rule id -> its alerts' "source" (one per rule and page)
-        groups = [self._group(c, ref, log_type, today, sources) for c in collected.values()]
+        groups = [self.groups.build(c, ref, log_type, today, sources) for c in collected.values()]
         outcomes = self.store.record(groups, source=ref.key, version_id=ref.version_id)
 
         rows_by_rule: dict[str, list[dict[str, Any]]] = {}
