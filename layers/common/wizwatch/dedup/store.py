@@ -332,6 +332,12 @@ class DedupStore:
             outcomes.receipt = receipt
         return outcomes
 
+    def _too_old(self, state: dict[str, Any], now_s: int) -> bool:
+        """The pending alert of ``state`` is past the idempotency period. Its receipt and outbox
+        live this long; past it TTL may have taken the receipt and not yet the outbox: never queue
+        an alert that old on the strength of a missing item."""
+        return now_s - int(state.get("p_at", 0)) >= self.idempotency_ttl_s
+
     def _to_check(
         self, state: dict[str, Any] | None, page: str, gen: int, now_s: int
     ) -> tuple[str, int] | None:
@@ -339,9 +345,7 @@ class DedupStore:
         ref = _ref(state)
         if ref is None or ref == (page, gen) or state is None:
             return None
-        if now_s - int(state.get("p_at", 0)) >= self.idempotency_ttl_s:
-            # Its receipt and outbox live this long; past it TTL may have taken the receipt and
-            # not yet the outbox: never queue an alert that old on the strength of a missing item.
+        if self._too_old(state, now_s):
             return None
         ended = int(state["window_end"]) <= now_s
         stale = now_s - int(state.get("p_at", 0)) >= PENDING_GRACE_S
@@ -368,11 +372,7 @@ class DedupStore:
             state = states[key.pk]
             if self._to_check(state, page, gen, now_s) is not None and state is not None:
                 candidates.append((key, state, False))
-        candidates += [
-            (key, state, True)
-            for key, state in inherited
-            if now_s - int(state.get("p_at", 0)) < self.idempotency_ttl_s  # as in _to_check
-        ]
+        candidates += [(key, state, True) for key, state in inherited if not self._too_old(state, now_s)]
         if not candidates:
             return
         check({r for _, s, _ in candidates if (r := _ref(s)) is not None})
