@@ -43,9 +43,11 @@ def _never(value: Any) -> bool:
 
 # --- timestamps -------------------------------------------------------------------------------
 
-#: ``YYYY-MM-DDTHH:MM`` prefixes of timestamps to_panther accepted in the API form, mapped to
-#: ``YYYY-MM-DD HH:MM``. With the minute known good, ``:SS`` + optional fraction + ``Z`` takes a
-#: few string checks that accept a subset of what to_panther does and give its text.
+#: ``YYYY-MM-DDTHH:MM`` prefixes (ASCII) of timestamps to_panther accepted in the API form, mapped
+#: to ``YYYY-MM-DD HH:MM``. With the minute known good, ``:SS`` + optional fraction + ``Z`` takes a
+#: few string checks that accept a subset of what to_panther does and give its text. Being ASCII
+#: and calendar-checked, every minute here is one the API form's regex accepts, so the audit page
+#: loop (``parse.audit``) trusts it too.
 _MINUTES: dict[str, str] = {}
 _MINUTES_MAX = 4096
 _SECONDS = frozenset(f":{s:02d}" for s in range(61))
@@ -68,6 +70,7 @@ def panther_time(ts: str) -> str:
         and ts[-1] == "Z"
         and ts[13] == ":"
         and out[:16] == ts[:10] + " " + ts[11:16]
+        and ts[:16].isascii()
     ):
         if len(_MINUTES) >= _MINUTES_MAX:
             _MINUTES.clear()
