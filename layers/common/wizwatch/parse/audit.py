@@ -186,7 +186,7 @@ def _audit_page(
                     if when is None:
                         when = _api_time(ts)
                     if when is not None:
-                        if ip:
+                        if ip:  # indicators._is_ip_fast inlined (the call: +0.1 of 2.1 us/record)
                             try:
                                 inet_pton(af_inet, ip)
                             except (OSError, ValueError):
