@@ -53,8 +53,8 @@ def _fast_audit(record: dict[str, Any], copy: bool = True) -> dict[str, Any] | N
     """The event for an API-shaped audit entry (exact keys, RFC 3339 UTC time), else None.
 
     Equivalent to pydantic validation + :func:`indicators` for the records it accepts (tests
-    check both paths agree); anything unusual returns None and takes the slow path. Written
-    flat on purpose: this runs for every audit record.
+    check both paths agree); anything unusual returns None and takes the slow path. The page
+    loop (:func:`_audit_page`) has the usual shape inlined; this serves the rest.
     """
     g = record.get
     ts = g("timestamp")
@@ -78,33 +78,13 @@ def _fast_audit(record: dict[str, Any], copy: bool = True) -> dict[str, Any] | N
     user = g("user")
     sa = g("serviceAccount")
     event = record if not copy else dict(record)
-    if user is not None:
-        # The usual shape is inlined (this runs for every record); anything else -> slow path.
-        if type(user) is not dict:
-            return None
-        ui = user.get("id")
-        un = user.get("name")
-        if (ui is not None and type(ui) is not str) or (un is not None and type(un) is not str):
-            return None
-        if sa is not None:
-            ids: list[str] = []
-            names: list[str] = []
-            emails: list[str] = []
-            _add_principal(user, ids, names, emails)
-            if not _add_principal(sa, ids, names, None):
-                return None
-        else:
-            ids = [ui] if ui else []
-            names = [un] if un else []
-            emails = [ui] if ui and "@" in ui and " " not in ui else []
-            if un and un != ui and "@" in un and " " not in un:
-                emails.append(un)
-    elif sa is not None:
-        ids, names, emails = [], [], []
-        if not _add_principal(sa, ids, names, None):
-            return None
-    else:
-        ids = names = emails = []
+    ids: list[str] = []
+    names: list[str] = []
+    emails: list[str] = []
+    if user is not None and not _add_principal(user, ids, names, emails):
+        return None
+    if sa is not None and not _add_principal(sa, ids, names, None):
+        return None  # a service account's id or name is no email indicator
     if ip and _is_ip_fast(ip):
         event["p_any_ip_addresses"] = [ip]
     if ids:
