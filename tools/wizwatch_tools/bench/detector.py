@@ -35,8 +35,7 @@ from wizwatch_tools.bench.production_path import (
     TABLE,
     Bench,
     PassTiming,
-    page_key,
-    renewed,
+    pass_pages,
     timed_pass,
 )
 from wizwatch_tools.lake.memaws import MemoryDynamoDB
@@ -110,10 +109,7 @@ def _metered(
     meter = bench.dynamodb
     per_type: dict[str, dict[str, Any]] = {}
     for log_type, bodies in pages_by_type.items():
-        pages = [
-            (page_key(log_type, n, generation), b if generation == 0 else renewed(b, generation))
-            for n, b in enumerate(bodies, start=1)
-        ]
+        pages = pass_pages(log_type, bodies, generation)
         wru, rru, requests = meter.wru, meter.rru, sum(meter.requests.values())
         timing: PassTiming = timed_pass(bench, pages)
         per_type[log_type] = {

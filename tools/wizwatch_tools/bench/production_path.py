@@ -65,6 +65,15 @@ def page_key(log_type: str, n: int, generation: int) -> str:
     return raw_key(log_type, start, start + timedelta(minutes=15), (n - 1) % PAGES_PER_WINDOW + 1)
 
 
+def pass_pages(log_type: str, bodies: list[bytes], generation: int) -> list[tuple[str, bytes]]:
+    """(raw key, body) of every page of one pass: the corpus's own pages for generation 0, later
+    generations :func:`renewed` (new ids) under keys a day on."""
+    return [
+        (page_key(log_type, n, generation), b if generation == 0 else renewed(b, generation))
+        for n, b in enumerate(bodies, start=1)
+    ]
+
+
 def floor(body: bytes) -> int:
     """gunzip + JSON parse: what any detector does with the bytes. Returns the record count."""
     doc = orjson.loads(gzip.decompress(body))
@@ -145,14 +154,15 @@ def timed_pass(bench: Bench, pages: list[tuple[str, bytes]]) -> PassTiming:
     gc.collect()
     gc.freeze()
     try:
-        return _timed(bench, pages)
+        return time_pages(bench, pages)
     finally:
         gc.unfreeze()
         for key, _ in pages:
             bench.s3.forget(BUCKET, key)
 
 
-def _timed(bench: Bench, pages: list[tuple[str, bytes]]) -> PassTiming:
+def time_pages(bench: Bench, pages: list[tuple[str, bytes]]) -> PassTiming:
+    """Floor then ``Detector.process`` of each page (already served), CPU time each, summed."""
     out = PassTiming()
     clock = time.process_time
     for key, body in pages:
@@ -181,9 +191,7 @@ def measure_type(
     engine = Engine.from_directory(rules, strict=True)
     bench = Bench(engine)
     heap.settle()  # the collector setting the Lambda's cold start applies (``handler._build``)
-    generations = [[(page_key(log_type, n, 0), b) for n, b in enumerate(bodies, start=1)]]
-    for g in range(1, warm_passes + 1):
-        generations.append([(page_key(log_type, n, g), renewed(b, g)) for n, b in enumerate(bodies, start=1)])
+    generations = [pass_pages(log_type, bodies, g) for g in range(warm_passes + 1)]
     first = timed_pass(bench, generations[0])
     warm = [timed_pass(bench, pages) for pages in generations[1:]]
     return {"log_type": log_type, "first": first.as_dict(), "warm": [w.as_dict() for w in warm]}

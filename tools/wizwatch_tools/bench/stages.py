@@ -98,7 +98,6 @@ def _instrument(acc: dict[str, float]) -> None:
 def measure(log_type: str, corpus: Path) -> dict[str, Any]:
     """One first pass over the type's pages with every stage timed (call in a fresh process)."""
     from wizwatch.alerts import heap
-    from wizwatch.alerts.notifications import ObjectRef
     from wizwatch.detect.engine import Engine
     from wizwatch_tools.bench import production_path as pp
     from wizwatch_tools.bench.corpus import pages_of
@@ -110,20 +109,12 @@ def measure(log_type: str, corpus: Path) -> dict[str, Any]:
     dynamodb, s3, sqs = clients
     bench = pp.Bench(Engine.from_directory(pp.RULES, strict=True), dynamodb=dynamodb, s3=s3, sqs=sqs)  # type: ignore[arg-type]
     heap.settle()
-    pages = [(pp.page_key(log_type, n, 0), b) for n, b in enumerate(pages_of(corpus, log_type), start=1)]
+    pages = pp.pass_pages(log_type, pages_of(corpus, log_type), 0)
     for key, body in pages:
         bench.s3.serve(pp.BUCKET, key, body)
-    clock = time.process_time
-    floor_s = total_s = 0.0
-    events = 0
-    for key, body in pages:
-        t0 = clock()
-        events += pp.floor(body)
-        t1 = clock()
-        bench.detector.process(ObjectRef(pp.BUCKET, key))
-        t2 = clock()
-        floor_s += t1 - t0
-        total_s += t2 - t1
+    timing = pp.time_pages(bench, pages)  # no gc.freeze: the stages see the collector as it is
+    floor_s, total_s = timing.floor_s, timing.detector_s
+    events = timing.events + timing.quarantined  # the pages' records, as the floor counts them
     top = sum(v for k, v in acc.items() if not k.startswith(NESTED))
     stages = {**acc, "other": max(0.0, total_s - top), STUBS: sum(c.seconds for c in clients)}
     return {
