@@ -17,11 +17,8 @@ matched event, cold start and peak memory (``detector`` in ``bench/results/lates
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +33,7 @@ from wizwatch_tools.bench.production_path import (
     Bench,
     PassTiming,
     pass_pages,
+    run_worker,
     timed_pass,
 )
 from wizwatch_tools.lake.memaws import MemoryDynamoDB
@@ -51,19 +49,8 @@ def polled_types(corpus: Path) -> list[str]:
 
 def _round(log_type: str, corpus: Path, warm_passes: int) -> dict[str, Any]:
     """One round in a fresh process (see production_path.main)."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "wizwatch_tools.bench.production_path",
-        log_type,
-        str(corpus),
-        str(warm_passes),
-    ]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"{log_type} round failed:\n{done.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    args = ["-m", "wizwatch_tools.bench.production_path", log_type, str(corpus), str(warm_passes)]
+    return run_worker(args, f"{log_type} round")
 
 
 def summarise(passes: list[dict[str, Any]]) -> dict[str, Any]:

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import gc
 import gzip
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -197,14 +199,24 @@ def measure_type(
     return {"log_type": log_type, "first": first.as_dict(), "warm": [w.as_dict() for w in warm]}
 
 
+# ---------------------------------------------------------------------------------- workers
+
+
+def run_worker(args: list[str], what: str, **options: Any) -> dict[str, Any]:
+    """Run ``python ARGS`` in a fresh process; its last stdout line, a JSON object, is the result."""
+    done = subprocess.run([sys.executable, *args], capture_output=True, text=True, check=False, **options)
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = orjson.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 # ---------------------------------------------------------------------------------- the table
 
 
 def main(argv: list[str] | None = None) -> int:
     """Worker: ``python -m wizwatch_tools.bench.production_path TYPE CORPUS WARM`` prints one JSON
     line (a fresh process per round, so the first pass really is the first)."""
-    import sys
-
     from wizwatch_tools.bench.corpus import pages_of
 
     log_type, corpus, warm = (argv if argv is not None else sys.argv[1:])[:3]

@@ -23,7 +23,6 @@ paid again by reading the page, and the lake copy renders and compresses every e
 from __future__ import annotations
 
 import functools
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -130,13 +129,12 @@ def measure(log_type: str, corpus: Path) -> dict[str, Any]:
 
 def run_stages(corpus: Path, types: list[str]) -> dict[str, Any]:
     """Every type in its own fresh process."""
+    from wizwatch_tools.bench.production_path import run_worker
+
     out: dict[str, Any] = {}
     for log_type in types:
-        cmd = [sys.executable, "-m", "wizwatch_tools.bench.stages", log_type, str(corpus)]
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise RuntimeError(f"{log_type} stages failed:\n{done.stderr[-3000:]}")
-        out[log_type] = orjson.loads(done.stdout.strip().splitlines()[-1])
+        args = ["-m", "wizwatch_tools.bench.stages", log_type, str(corpus)]
+        out[log_type] = run_worker(args, f"{log_type} stages")
     return out
 
 
