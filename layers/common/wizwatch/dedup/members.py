@@ -25,6 +25,7 @@ _ENTRY = struct.Struct(">8sI4s")  # digest, window start (s), source tag -> 16 b
 
 
 def digest(value: str) -> bytes:
+    """8-byte blake2b of ``value``: an event identity (a member) or a unique() value."""
     return hashlib.blake2b(value.encode(), digest_size=8).digest()
 
 
@@ -62,7 +63,7 @@ def inline_size(count: int) -> int:
 def distinct_digest(unique: str | None) -> bytes:
     """A unique() value as 8 bytes: the window holds up to ``Threshold`` of them, whatever their
     length (long user agents, URLs...), and must stay small."""
-    return hashlib.blake2b((unique or "").encode(), digest_size=8).digest()
+    return digest(unique or "")
 
 
 def split_distinct(blob: bytes | None) -> list[bytes]:

@@ -27,6 +27,7 @@ from typing import Any
 import orjson
 
 from wizwatch.alerts.message import dumps
+from wizwatch.dedup.codec import to_item
 from wizwatch.errors import WizwatchError
 
 CHUNK_BYTES = 350_000  # under DynamoDB's 400 KB item limit with room for the key and numbers
@@ -56,7 +57,7 @@ class Outbox:
         for start in range(0, len(unique), 100):
             request: dict[str, Any] = {
                 self.table: {
-                    "Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in unique[start : start + 100]],
+                    "Keys": [to_item({"pk": pk, "sk": sk}) for pk, sk in unique[start : start + 100]],
                     "ConsistentRead": True,
                 }
             }
@@ -113,14 +114,15 @@ class Outbox:
         chunks = [blob[i : i + CHUNK_BYTES] for i in range(0, len(blob), CHUNK_BYTES)] or [b""]
         # Later chunks first: a reader that finds chunk 0 finds the rest.
         for n in reversed(range(len(chunks))):
-            item = {
-                "pk": {"S": f"o#{page}"},
-                "sk": {"S": f"a{gen}.{n}"},
-                "z": {"B": chunks[n]},
-                "expires_at": {"N": str(now_s + self.keep_s)},
-            }
-            if n == 0:
-                item["chunks"] = {"N": str(len(chunks))}
+            item = to_item(
+                {
+                    "pk": f"o#{page}",
+                    "sk": f"a{gen}.{n}",
+                    "z": chunks[n],
+                    "expires_at": now_s + self.keep_s,
+                    "chunks": len(chunks) if n == 0 else None,  # None: left out of the item
+                }
+            )
             self.requests += 1
             # Unconditional: the same (page, generation) always holds the same alerts.
             self.client.put_item(TableName=self.table, Item=item)
@@ -132,9 +134,5 @@ class Outbox:
         # Unconditional and idempotent: the receipt only ever says "sent".
         self.client.put_item(
             TableName=self.table,
-            Item={
-                "pk": {"S": f"o#{page}"},
-                "sk": {"S": f"s{gen}"},
-                "expires_at": {"N": str(now_s + self.keep_s)},
-            },
+            Item=to_item({"pk": f"o#{page}", "sk": f"s{gen}", "expires_at": now_s + self.keep_s}),
         )

@@ -31,6 +31,7 @@ from typing import Any
 
 import orjson
 
+from wizwatch.dedup.codec import to_item
 from wizwatch.detect.correlation import Signal
 from wizwatch.errors import WizwatchError
 from wizwatch.render import RenderError, clean, dumps
@@ -113,17 +114,14 @@ class SignalStore:
         digest = hashlib.sha256(b"\n".join(entry for _, (entry, _) in chunk)).hexdigest()[:16]
         newest = max(t for (_, t, _), _ in chunk)
         blob = zlib.compress(b"[" + b",".join(entry for _, (entry, _) in chunk) + b"]", 6)
-        return {
-            "PutRequest": {
-                "Item": {
-                    "pk": {"S": pk},
-                    "sk": {"S": f"p{newest:013d}#{digest}"},
-                    "t": {"N": str(newest)},
-                    "z": {"B": blob},
-                    "expires_at": {"N": str(max(e for _, (_, e) in chunk))},
-                }
-            }
+        item = {
+            "pk": pk,
+            "sk": f"p{newest:013d}#{digest}",
+            "t": newest,
+            "z": blob,
+            "expires_at": max(e for _, (_, e) in chunk),
         }
+        return {"PutRequest": {"Item": to_item(item)}}
 
     def read(self, pk: str, since: float, now_s: int) -> list[Signal]:
         """The signals of a partition with event time >= ``since`` that have not expired, one per

@@ -105,6 +105,39 @@ def _facts(state: dict[str, Any], tzinfo: Any) -> AlertFacts:
     )
 
 
+def _marker(plan: Plan, hit: Hit, page: str, *, claim: bool) -> dict[str, Any]:
+    """The (rule, event) marker Put of ``hit``: claimed ahead of its window (:meth:`DedupStore._claim`,
+    with ``pg``: this object version's claim) or committed in one transaction with it (no ``pg``).
+
+    Either way it counts this event for this rule only if it was never counted (no marker, or one
+    that has outlived the idempotency period and awaits TTL deletion), or if the marker there is
+    one this object version claimed ahead of a window write that never happened (``pg``: had it
+    written its window, the window would remember the event and the hit would not be planned).
+    """
+    return {
+        "Item": to_item(
+            {
+                "pk": plan.group.key.marker_pk(hit.identity),
+                "sk": "e",
+                "alert_id": plan.new["alert_id"],
+                "source": plan.source,
+                "pg": page if claim else None,  # None: left out of the item
+                "expires_at": plan.marker_expiry,
+            }
+        ),
+        "ConditionExpression": "attribute_not_exists(pk) OR expires_at <= :now OR pg = :pg",
+        "ExpressionAttributeValues": {":now": {"N": str(plan.now_s)}, ":pg": {"S": page}},
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+
+
+def _refused(outcome: Outcome, hits: list[Hit], hit: Hit, item: Any) -> None:
+    """A refused marker: ``hit``'s event was counted already (by ``item``'s alert); drop it."""
+    old = from_item(dict(item or {})) or {}
+    outcome.duplicates[hit.identity] = (old.get("alert_id", ""), old.get("source", ""))
+    hits[:] = [h for h in hits if h.identity != hit.identity]
+
+
 class DedupStore:
     """The dedup table, as the detector uses it."""
 
@@ -145,34 +178,11 @@ class DedupStore:
                 continue  # claimed earlier in this call (the window write then lost a race)
             self._requests += 1
             try:
-                self.client.put_item(
-                    TableName=self.table,
-                    Item=to_item(
-                        {
-                            "pk": pk,
-                            "sk": "e",
-                            "alert_id": plan.new["alert_id"],
-                            "source": plan.source,
-                            "pg": page,
-                            "expires_at": plan.marker_expiry,
-                        }
-                    ),
-                    # Claim this event for this rule only if nobody has (no marker, or one that
-                    # has outlived the idempotency period and awaits TTL deletion), or if the
-                    # claim is this object version's own (pg: an earlier run that did not write
-                    # its window; had it written it, the window would remember the event and
-                    # the hit would not be planned at all).
-                    ConditionExpression="attribute_not_exists(pk) OR expires_at <= :now OR pg = :pg",
-                    ExpressionAttributeValues={":now": {"N": str(plan.now_s)}, ":pg": {"S": page}},
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )
+                self.client.put_item(TableName=self.table, **_marker(plan, hit, page, claim=True))
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                     raise
-                returned: dict[str, Any] = dict(exc.response)
-                old = from_item(dict(returned.get("Item") or {})) or {}
-                outcome.duplicates[hit.identity] = (old.get("alert_id", ""), old.get("source", ""))
-                hits[:] = [h for h in hits if h.identity != hit.identity]
+                _refused(outcome, hits, hit, dict(exc.response).get("Item"))
                 refused = True
                 continue
             claimed.add(pk)
@@ -187,35 +197,10 @@ class DedupStore:
             self.client.put_item(**window)
             return
         ops = [{"Put": window}]
-        for hit in plan.markers:
-            ops.append(
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": to_item(
-                            {
-                                "pk": plan.group.key.marker_pk(hit.identity),
-                                "sk": "e",
-                                "alert_id": plan.new["alert_id"],
-                                "source": plan.source,
-                                "expires_at": plan.marker_expiry,
-                            }
-                        ),
-                        # Count this event for this rule only if it was never counted (or its
-                        # marker has outlived the idempotency period and awaits TTL deletion),
-                        # or if the marker there is one this object version claimed ahead of a
-                        # window write that never happened (see _claim; a committed claim's
-                        # event is remembered by the window and never planned again). Markers
-                        # written here carry no pg: they commit with their window.
-                        "ConditionExpression": "attribute_not_exists(pk) OR expires_at <= :now OR pg = :pg",
-                        "ExpressionAttributeValues": {
-                            ":now": {"N": str(plan.now_s)},
-                            ":pg": {"S": page},
-                        },
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                }
-            )
+        ops += [
+            {"Put": {"TableName": self.table, **_marker(plan, hit, page, claim=False)}}
+            for hit in plan.markers
+        ]
         self.client.transact_write_items(TransactItems=ops)
 
     def _lost(self, exc: ClientError, plan: Plan, outcome: Outcome, hits: list[Hit]) -> dict[str, Any] | None:
@@ -237,9 +222,7 @@ class DedupStore:
         window_reason, *marker_reasons = reasons
         for hit, reason in zip(plan.markers, marker_reasons, strict=True):
             if reason.get("Code") == "ConditionalCheckFailed":
-                old = from_item(dict(reason.get("Item") or {})) or {}
-                outcome.duplicates[hit.identity] = (old.get("alert_id", ""), old.get("source", ""))
-                hits[:] = [h for h in hits if h.identity != hit.identity]
+                _refused(outcome, hits, hit, reason.get("Item"))
         if window_reason.get("Code") == "ConditionalCheckFailed":
             return from_item(dict(window_reason.get("Item") or {})) or {}
         return None
@@ -349,6 +332,12 @@ class DedupStore:
             outcomes.receipt = receipt
         return outcomes
 
+    def _too_old(self, state: dict[str, Any], now_s: int) -> bool:
+        """The pending alert of ``state`` is past the idempotency period. Its receipt and outbox
+        live this long; past it TTL may have taken the receipt and not yet the outbox: never queue
+        an alert that old on the strength of a missing item."""
+        return now_s - int(state.get("p_at", 0)) >= self.idempotency_ttl_s
+
     def _to_check(
         self, state: dict[str, Any] | None, page: str, gen: int, now_s: int
     ) -> tuple[str, int] | None:
@@ -356,9 +345,7 @@ class DedupStore:
         ref = _ref(state)
         if ref is None or ref == (page, gen) or state is None:
             return None
-        if now_s - int(state.get("p_at", 0)) >= self.idempotency_ttl_s:
-            # Its receipt and outbox live this long; past it TTL may have taken the receipt and
-            # not yet the outbox: never queue an alert that old on the strength of a missing item.
+        if self._too_old(state, now_s):
             return None
         ended = int(state["window_end"]) <= now_s
         stale = now_s - int(state.get("p_at", 0)) >= PENDING_GRACE_S
@@ -385,11 +372,7 @@ class DedupStore:
             state = states[key.pk]
             if self._to_check(state, page, gen, now_s) is not None and state is not None:
                 candidates.append((key, state, False))
-        candidates += [
-            (key, state, True)
-            for key, state in inherited
-            if now_s - int(state.get("p_at", 0)) < self.idempotency_ttl_s  # as in _to_check
-        ]
+        candidates += [(key, state, True) for key, state in inherited if not self._too_old(state, now_s)]
         if not candidates:
             return
         check({r for _, s, _ in candidates if (r := _ref(s)) is not None})
