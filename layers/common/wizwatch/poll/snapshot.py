@@ -37,7 +37,7 @@ from wizwatch.logs import configure as configure_logging
 from wizwatch.logs import logger
 from wizwatch.poll import windows
 from wizwatch.poll.pagewriter import PageWriter
-from wizwatch.poll.paging import Page, Transition, fetch_listing
+from wizwatch.poll.paging import Page, Transition, fetch_listing, page_metadata
 from wizwatch.poll.queries import SNAPSHOT_STATUSES, QuerySpec
 from wizwatch.poll.retry import TimeBudget
 from wizwatch.poll.runner import get_poller, poll_one, preflight, snapshot_streams
@@ -118,25 +118,9 @@ class SnapshotListing:
         """Stores every page (empty ones too) and, after the last, the manifest."""
         run, slot, attempt, started = self.run, self.slot, page.attempt, self.started
         key = keys.snapshot_page_key(run.log_type, slot, attempt, page.number)
-        meta = writer.page_metadata(
-            log_type=run.log_type,
-            window_start=slot,
-            window_end=started,
-            page=page.number,
-            cursor=page.after,
-            request_time=page.answer.request_time,
-            request_id=page.answer.request_id,
-            record_count=page.records,
-            invocation_id=run.invocation_id,
-        )
+        meta = page_metadata(run, page, slot, started)
         meta["snapshot-id"] = keys.snapshot_id(slot, attempt)
-        bucket, metrics, outcome, stream, log_type = (
-            run.s.raw_bucket,
-            run.p.metrics,
-            run.outcome,
-            run.stream,
-            run.log_type,
-        )
+        bucket, metrics, stream, log_type = run.s.raw_bucket, run.p.metrics, run.stream, run.log_type
         body, records, number, last, total = (
             page.answer.body,
             page.records,
@@ -146,11 +130,7 @@ class SnapshotListing:
         )
 
         def archive() -> None:
-            writer.put_page(bucket, key, body, meta)
-            metrics.add(stream, m.PAGES_ARCHIVED)
-            metrics.add(stream, m.RECORDS_ARCHIVED, records)
-            outcome.pages += 1
-            outcome.records += records
+            run.store_page(key, body, meta, records)
             if last:
                 manifest: dict[str, Any] = {
                     "log_type": log_type,

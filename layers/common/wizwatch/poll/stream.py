@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wizwatch import metric_names as m
+from wizwatch.archive import writer
 from wizwatch.errors import StaleStateError
 from wizwatch.logs import logger
 from wizwatch.poll import windows
@@ -77,6 +78,14 @@ class StreamRun:
         return self.p.client.execute(
             self.spec.query, variables, budget=self.budget, log_type=self.log_type, stats=self.stats
         )
+
+    def store_page(self, key: str, body: bytes, meta: dict[str, str], records: int) -> None:
+        """Put one page in the raw bucket and count it (on the page writer's thread)."""
+        writer.put_page(self.s.raw_bucket, key, body, meta)
+        self.p.metrics.add(self.stream, m.PAGES_ARCHIVED)
+        self.p.metrics.add(self.stream, m.RECORDS_ARCHIVED, records)
+        self.outcome.pages += 1
+        self.outcome.records += records
 
     def run(self) -> Outcome:
         owner = f"{self.invocation_id}/{uuid.uuid4().hex[:12]}"
