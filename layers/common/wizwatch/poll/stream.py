@@ -103,16 +103,13 @@ class StreamRun:
 
     def _finish(self, pages: PageWriter) -> None:
         try:
-            state = pages.wait()
-        except Exception:
-            # The last page's put or cursor write failed: that page is re-fetched next run.
-            # Release what was last committed so the next run need not wait for the lease.
+            pages.wait()
+        finally:
+            # If the last page's put or cursor write failed, that page is re-fetched next run;
+            # either way release what was last committed so the next run need not wait for the lease.
             state = pages.committed
             self._note_commit(state)
             self._release(state)
-            raise
-        self._note_commit(state)
-        self._release(state)
 
     def _note_commit(self, state: CursorState) -> None:
         if state.committed_end:
