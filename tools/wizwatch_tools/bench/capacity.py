@@ -123,6 +123,10 @@ class CapacityMeter:
     def _count(self, op: str) -> None:
         self.requests[op] = self.requests.get(op, 0) + 1
 
+    def _item_written(self, kind: str, key: Item, units: float) -> None:
+        """One item of a write was billed ``units`` (``key``: its key or whole item): a hook for
+        meters that break the units down further (the tests' :class:`Metered`)."""
+
     def summary(self) -> dict[str, Any]:
         return {
             "wru": self.wru,
@@ -163,15 +167,18 @@ class CapacityMeter:
         self._count(operation)
         table = op["TableName"]
         size, read_back = self._write_size(kind, table, op)
+        key = op["Item"] if kind == "Put" else op["Key"]
         try:
             response = getattr(self.client, _method(operation))(**op)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 self.condition_failures += 1
+                self._item_written(kind, key, write_units(size))
                 self._add(operation, wru=write_units(size))
             raise
         if read_back:
             size = max(size, item_bytes(self._peek(table, op["Key"])))
+        self._item_written(kind, key, write_units(size))
         self._add(operation, wru=write_units(size))
         return response
 
@@ -186,44 +193,55 @@ class CapacityMeter:
 
     def batch_write_item(self, RequestItems: dict[str, list[Item]], **rest: Any) -> Any:
         self._count("BatchWriteItem")
-        units = 0
+        planned: list[tuple[str, str, Item, int]] = []
         for table, requests in RequestItems.items():
             for request in requests:
                 ((kind, op),) = request.items()
                 if kind == "PutRequest":
                     before = item_bytes(self._peek(table, op["Item"]))
-                    units += write_units(max(before, item_bytes(op["Item"])))
+                    planned.append(
+                        (table, "Put", op["Item"], write_units(max(before, item_bytes(op["Item"]))))
+                    )
                 else:
-                    units += write_units(item_bytes(self._peek(table, op["Key"])))
+                    planned.append(
+                        (table, "Delete", op["Key"], write_units(item_bytes(self._peek(table, op["Key"]))))
+                    )
         response = self.client.batch_write_item(RequestItems=RequestItems, **rest)
-        unprocessed = response.get("UnprocessedItems") or {}
-        if unprocessed:  # not written: not consumed (the retry pays for them)
-            for table, requests in unprocessed.items():
-                for request in requests:
-                    ((kind, op),) = request.items()
-                    key = op["Item"] if kind == "PutRequest" else op["Key"]
-                    units -= write_units(item_bytes(self._peek(table, key)))
+        # Unprocessed items were not written: not consumed (the retry pays for them).
+        skipped = {
+            (table, _key_id(next(iter(op.values()))))  # the request's Item or Key, as sent
+            for table, requests in (response.get("UnprocessedItems") or {}).items()
+            for op in (next(iter(request.values())) for request in requests)
+        }
+        units = 0
+        for table, kind, key, item_units in planned:
+            if (table, _key_id(key)) not in skipped:
+                self._item_written(kind, key, item_units)
+                units += item_units
         self._add("BatchWriteItem", wru=units)
         return response
 
     def transact_write_items(self, TransactItems: list[Item], **rest: Any) -> Any:
         self._count("TransactWriteItems")
-        planned: list[tuple[str, Item, int, bool]] = []
+        planned: list[tuple[str, str, Item, int, bool]] = []
         for entry in TransactItems:
             ((kind, op),) = entry.items()
             size, read_back = self._write_size(kind, op["TableName"], op)
-            planned.append((op["TableName"], op, size, read_back))
+            planned.append((kind, op["TableName"], op, size, read_back))
         try:
             response = self.client.transact_write_items(TransactItems=TransactItems, **rest)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException":
                 self.condition_failures += 1
-                self._add("TransactWriteItems", wru=sum(2 * write_units(s) for _, _, s, _ in planned))
+                for kind, _, op, size, _ in planned:
+                    self._item_written(kind, op.get("Item") or op["Key"], 2 * write_units(size))
+                self._add("TransactWriteItems", wru=sum(2 * write_units(s) for _, _, _, s, _ in planned))
             raise
         units = 0
-        for table, op, size, read_back in planned:
+        for kind, table, op, size, read_back in planned:
             if read_back:
                 size = max(size, item_bytes(self._peek(table, op["Key"])))
+            self._item_written(kind, op.get("Item") or op["Key"], 2 * write_units(size))
             units += 2 * write_units(size)
         self._add("TransactWriteItems", wru=units)
         return response

@@ -17,11 +17,8 @@ matched event, cold start and peak memory (``detector`` in ``bench/results/lates
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +32,8 @@ from wizwatch_tools.bench.production_path import (
     TABLE,
     Bench,
     PassTiming,
-    page_key,
-    renewed,
+    pass_pages,
+    run_worker,
     timed_pass,
 )
 from wizwatch_tools.lake.memaws import MemoryDynamoDB
@@ -52,19 +49,8 @@ def polled_types(corpus: Path) -> list[str]:
 
 def _round(log_type: str, corpus: Path, warm_passes: int) -> dict[str, Any]:
     """One round in a fresh process (see production_path.main)."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "wizwatch_tools.bench.production_path",
-        log_type,
-        str(corpus),
-        str(warm_passes),
-    ]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"{log_type} round failed:\n{done.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    args = ["-m", "wizwatch_tools.bench.production_path", log_type, str(corpus), str(warm_passes)]
+    return run_worker(args, f"{log_type} round")
 
 
 def summarise(passes: list[dict[str, Any]]) -> dict[str, Any]:
@@ -110,10 +96,7 @@ def _metered(
     meter = bench.dynamodb
     per_type: dict[str, dict[str, Any]] = {}
     for log_type, bodies in pages_by_type.items():
-        pages = [
-            (page_key(log_type, n, generation), b if generation == 0 else renewed(b, generation))
-            for n, b in enumerate(bodies, start=1)
-        ]
+        pages = pass_pages(log_type, bodies, generation)
         wru, rru, requests = meter.wru, meter.rru, sum(meter.requests.values())
         timing: PassTiming = timed_pass(bench, pages)
         per_type[log_type] = {

@@ -15,7 +15,6 @@ rate of page read + normalisation + rules without any AWS call (wall clock, not 
 from __future__ import annotations
 
 import time
-import types
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -45,46 +44,10 @@ def _floor_rate(engine: Engine, pages: list[tuple[str, str, bytes]]) -> tuple[fl
     return events / (time.perf_counter() - started), events, matches
 
 
-def _copy_tables_once_per_transaction() -> None:
-    """Make moto's TransactWriteItems cost independent of the transaction's length.
-
-    moto snapshots the whole table for rollback once per *item* of a transaction (the same
-    unchanged table, overwritten each time), so a 100-item transaction on a table of N items
-    deep-copies 100 * N items and the benchmark would measure that instead of the detector.
-    Within one call the copies are identical, so one per table gives the same rollback.
-    """
-    from moto.dynamodb import models
-
-    if getattr(models.DynamoDBBackend.transact_write_items, "_wizwatch_patched", False):
-        return
-    original = models.DynamoDBBackend.transact_write_items
-    real_copy = models.copy
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        snapshots: dict[int, Any] = {}
-
-        def deepcopy(obj: Any, memo: Any = None) -> Any:
-            if not isinstance(obj, models.Table):
-                return real_copy.deepcopy(obj, memo)
-            if id(obj) not in snapshots:
-                snapshots[id(obj)] = real_copy.deepcopy(obj)
-            return snapshots[id(obj)]
-
-        models.copy = types.SimpleNamespace(deepcopy=deepcopy)  # type: ignore[assignment]
-        try:
-            original(self, transact_items)
-        finally:
-            models.copy = real_copy
-
-    transact_write_items._wizwatch_patched = True  # type: ignore[attr-defined]
-    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
-
-
 def run(corpus: Path) -> dict[str, Any]:
     from wizwatch_tools.localstack import LocalStack, MotoServer
 
-    _copy_tables_once_per_transaction()
-
+    # moto's per-transaction whole-table copy is removed by MotoServer (localstack.moto_speedups).
     # The shared corpus's three types (as this figure always had): through moto, every extra
     # page costs seconds of moto's own work, and the per-type speeds are in ``detector``.
     pages = [p for p in _pages(corpus) if p[0] in MOTO_LOG_TYPES]

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import gc
 import gzip
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -63,6 +65,15 @@ def page_key(log_type: str, n: int, generation: int) -> str:
     """The raw key of page ``n`` (1-based) of a pass: windows of 5 pages, a day per generation."""
     start = T0 + timedelta(days=generation, minutes=15 * ((n - 1) // PAGES_PER_WINDOW))
     return raw_key(log_type, start, start + timedelta(minutes=15), (n - 1) % PAGES_PER_WINDOW + 1)
+
+
+def pass_pages(log_type: str, bodies: list[bytes], generation: int) -> list[tuple[str, bytes]]:
+    """(raw key, body) of every page of one pass: the corpus's own pages for generation 0, later
+    generations :func:`renewed` (new ids) under keys a day on."""
+    return [
+        (page_key(log_type, n, generation), b if generation == 0 else renewed(b, generation))
+        for n, b in enumerate(bodies, start=1)
+    ]
 
 
 def floor(body: bytes) -> int:
@@ -145,14 +156,15 @@ def timed_pass(bench: Bench, pages: list[tuple[str, bytes]]) -> PassTiming:
     gc.collect()
     gc.freeze()
     try:
-        return _timed(bench, pages)
+        return time_pages(bench, pages)
     finally:
         gc.unfreeze()
         for key, _ in pages:
             bench.s3.forget(BUCKET, key)
 
 
-def _timed(bench: Bench, pages: list[tuple[str, bytes]]) -> PassTiming:
+def time_pages(bench: Bench, pages: list[tuple[str, bytes]]) -> PassTiming:
+    """Floor then ``Detector.process`` of each page (already served), CPU time each, summed."""
     out = PassTiming()
     clock = time.process_time
     for key, body in pages:
@@ -181,12 +193,22 @@ def measure_type(
     engine = Engine.from_directory(rules, strict=True)
     bench = Bench(engine)
     heap.settle()  # the collector setting the Lambda's cold start applies (``handler._build``)
-    generations = [[(page_key(log_type, n, 0), b) for n, b in enumerate(bodies, start=1)]]
-    for g in range(1, warm_passes + 1):
-        generations.append([(page_key(log_type, n, g), renewed(b, g)) for n, b in enumerate(bodies, start=1)])
+    generations = [pass_pages(log_type, bodies, g) for g in range(warm_passes + 1)]
     first = timed_pass(bench, generations[0])
     warm = [timed_pass(bench, pages) for pages in generations[1:]]
     return {"log_type": log_type, "first": first.as_dict(), "warm": [w.as_dict() for w in warm]}
+
+
+# ---------------------------------------------------------------------------------- workers
+
+
+def run_worker(args: list[str], what: str, **options: Any) -> dict[str, Any]:
+    """Run ``python ARGS`` in a fresh process; its last stdout line, a JSON object, is the result."""
+    done = subprocess.run([sys.executable, *args], capture_output=True, text=True, check=False, **options)
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = orjson.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 # ---------------------------------------------------------------------------------- the table
@@ -195,8 +217,6 @@ def measure_type(
 def main(argv: list[str] | None = None) -> int:
     """Worker: ``python -m wizwatch_tools.bench.production_path TYPE CORPUS WARM`` prints one JSON
     line (a fresh process per round, so the first pass really is the first)."""
-    import sys
-
     from wizwatch_tools.bench.corpus import pages_of
 
     log_type, corpus, warm = (argv if argv is not None else sys.argv[1:])[:3]

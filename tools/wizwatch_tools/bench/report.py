@@ -23,65 +23,37 @@ def _verdict(value: float | None, limit: float) -> str:
     return "pass" if value <= limit else "FAIL"
 
 
+def _goal(
+    figure: str, value: float | None, shown: str, limit: float, unit: str = ""
+) -> tuple[str, str, str, str]:
+    """One goal row: (figure, value as shown, "<= limit", pass/FAIL/n/a)."""
+    return (figure, shown, f"<= {limit:g}{unit}", _verdict(value, limit))
+
+
 def goals(detector: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """(figure, value, goal, pass/FAIL) rows."""
     rows: list[tuple[str, str, str, str]] = []
     for log_type, f in detector.get("per_log_type", {}).items():
         for label, figures in (("first", f["first_pass"]), ("warm", f["warm"])):
             v = figures["over_floor"]
-            rows.append(
-                (
-                    f"{log_type} over floor ({label})",
-                    f"{v:.2f}x",
-                    f"<= {OVER_FLOOR_MAX:g}x",
-                    _verdict(v, OVER_FLOOR_MAX),
-                )
-            )
+            rows.append(_goal(f"{log_type} over floor ({label})", v, f"{v:.2f}x", OVER_FLOOR_MAX, "x"))
     scaling = detector.get("rule_scaling")
     if scaling:
         v = scaling["us_per_event_at_250_rules"]
-        rows.append(
-            (
-                "us/event @250 rules, no InlineFilters",
-                f"{v:.1f}",
-                f"<= {US_AT_250_MAX:g}",
-                _verdict(v, US_AT_250_MAX),
-            )
-        )
+        rows.append(_goal("us/event @250 rules, no InlineFilters", v, f"{v:.1f}", US_AT_250_MAX))
     dynamo = detector.get("dynamodb")
     if dynamo:
         v = dynamo["wru_per_match"]
         text = "n/a" if v is None else f"{v:.2f}"
-        rows.append(
-            (
-                "DynamoDB WRU per matched event",
-                text,
-                f"<= {WRU_PER_MATCH_MAX:g}",
-                _verdict(v, WRU_PER_MATCH_MAX),
-            )
-        )
+        rows.append(_goal("DynamoDB WRU per matched event", v, text, WRU_PER_MATCH_MAX))
     cold = detector.get("cold_start")
     if cold:
         v = cold["over_boto3"]
-        rows.append(
-            (
-                "cold start / import boto3",
-                f"{v:.2f}x",
-                f"<= {COLD_OVER_BOTO3_MAX:g}x",
-                _verdict(v, COLD_OVER_BOTO3_MAX),
-            )
-        )
+        rows.append(_goal("cold start / import boto3", v, f"{v:.2f}x", COLD_OVER_BOTO3_MAX, "x"))
     rss = detector.get("peak_rss")
     if rss:
         v = rss["peak_mb"]
-        rows.append(
-            (
-                f"peak RSS, {rss['records']:,}-record page (MB)",
-                f"{v:.0f}",
-                f"<= {PEAK_RSS_MB_MAX:g}",
-                _verdict(v, PEAK_RSS_MB_MAX),
-            )
-        )
+        rows.append(_goal(f"peak RSS, {rss['records']:,}-record page (MB)", v, f"{v:.0f}", PEAK_RSS_MB_MAX))
     return rows
 
 

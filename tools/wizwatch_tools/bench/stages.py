@@ -23,7 +23,6 @@ paid again by reading the page, and the lake copy renders and compresses every e
 from __future__ import annotations
 
 import functools
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -98,7 +97,6 @@ def _instrument(acc: dict[str, float]) -> None:
 def measure(log_type: str, corpus: Path) -> dict[str, Any]:
     """One first pass over the type's pages with every stage timed (call in a fresh process)."""
     from wizwatch.alerts import heap
-    from wizwatch.alerts.notifications import ObjectRef
     from wizwatch.detect.engine import Engine
     from wizwatch_tools.bench import production_path as pp
     from wizwatch_tools.bench.corpus import pages_of
@@ -110,20 +108,12 @@ def measure(log_type: str, corpus: Path) -> dict[str, Any]:
     dynamodb, s3, sqs = clients
     bench = pp.Bench(Engine.from_directory(pp.RULES, strict=True), dynamodb=dynamodb, s3=s3, sqs=sqs)  # type: ignore[arg-type]
     heap.settle()
-    pages = [(pp.page_key(log_type, n, 0), b) for n, b in enumerate(pages_of(corpus, log_type), start=1)]
+    pages = pp.pass_pages(log_type, pages_of(corpus, log_type), 0)
     for key, body in pages:
         bench.s3.serve(pp.BUCKET, key, body)
-    clock = time.process_time
-    floor_s = total_s = 0.0
-    events = 0
-    for key, body in pages:
-        t0 = clock()
-        events += pp.floor(body)
-        t1 = clock()
-        bench.detector.process(ObjectRef(pp.BUCKET, key))
-        t2 = clock()
-        floor_s += t1 - t0
-        total_s += t2 - t1
+    timing = pp.time_pages(bench, pages)  # no gc.freeze: the stages see the collector as it is
+    floor_s, total_s = timing.floor_s, timing.detector_s
+    events = timing.events + timing.quarantined  # the pages' records, as the floor counts them
     top = sum(v for k, v in acc.items() if not k.startswith(NESTED))
     stages = {**acc, "other": max(0.0, total_s - top), STUBS: sum(c.seconds for c in clients)}
     return {
@@ -139,13 +129,12 @@ def measure(log_type: str, corpus: Path) -> dict[str, Any]:
 
 def run_stages(corpus: Path, types: list[str]) -> dict[str, Any]:
     """Every type in its own fresh process."""
+    from wizwatch_tools.bench.production_path import run_worker
+
     out: dict[str, Any] = {}
     for log_type in types:
-        cmd = [sys.executable, "-m", "wizwatch_tools.bench.stages", log_type, str(corpus)]
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise RuntimeError(f"{log_type} stages failed:\n{done.stderr[-3000:]}")
-        out[log_type] = orjson.loads(done.stdout.strip().splitlines()[-1])
+        args = ["-m", "wizwatch_tools.bench.stages", log_type, str(corpus)]
+        out[log_type] = run_worker(args, f"{log_type} stages")
     return out
 
 

@@ -23,17 +23,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from wizwatch.logtypes import AUDIT
 from wizwatch_tools.bench.corpus import page_body
-from wizwatch_tools.bench.production_path import ROOT
+from wizwatch_tools.bench.production_path import ROOT, run_worker
 
 APP = ROOT / "functions" / "detector" / "app.py"
 RSS_RECORDS = 10_000
@@ -117,13 +114,7 @@ def _env() -> dict[str, str]:
 
 
 def _python(code: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(), cwd=ROOT, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"bench subprocess failed:\n{done.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return run_worker(["-c", code], "bench subprocess", env=_env(), cwd=ROOT)
 
 
 def compile_as_built() -> None:
