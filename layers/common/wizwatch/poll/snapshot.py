@@ -198,19 +198,20 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
     settings = load_settings()
     poller = get_poller(settings)
     wanted = event.get("log_type") if isinstance(event, dict) else None
-    log_types = [wanted] if wanted else list(snapshot_streams(settings))
+    enabled = snapshot_streams(settings)
+    log_types = [wanted] if wanted else enabled
     results: dict[str, Outcome] = {}
     streams = [stream_key(t) for t in log_types]
     budget = TimeBudget.from_context(context, settings.time_reserve_seconds, clock=poller.clock.now)
     failed = preflight(poller, streams, budget)  # a placeholder secret: one line, Wiz never called
     if failed is not None:
         return failed
-    share = 1 / max(1, len(settings.log_types) + len(snapshot_streams(settings)))
+    share = 1 / max(1, len(settings.log_types) + len(enabled))
     poller.limiter.set_rate(settings.requests_per_second * share)
     invocation_id = str(getattr(context, "aws_request_id", "") or uuid.uuid4())
     try:
         for log_type in log_types:
-            if log_type not in snapshot_streams(settings):
+            if log_type not in enabled:
                 results[stream_key(log_type)] = Outcome(
                     status="disabled",
                     error=f"no snapshot for {log_type}: not in WIZ_SNAPSHOT_LOG_TYPES and WIZ_LOG_TYPES",
