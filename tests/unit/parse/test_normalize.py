@@ -343,6 +343,32 @@ def test_normalize_page_fast_loop_agrees_with_normalize_on_odd_records() -> None
         assert list(page_event)[-1] == "p_row_id"
 
 
+def test_the_audit_page_loop_shares_the_minutes_other_types_taught() -> None:
+    """Minutes are remembered by parse.plan.panther_time for every type; the audit page loop
+    reads the same memory and must still give normalize()'s event (or its reason)."""
+    from wizwatch.parse.plan import panther_time
+
+    base = _corpus_nodes(1)[0]
+    stamps = ["2031-05-06T07:08:09.5Z", "2031-0\u0661-06T07:08:09Z", "2031-05-06 07:09:00Z"]
+    for ts in stamps:
+        panther_time(ts)  # as an issue's or a finding's time would
+    nodes = [{**copy.deepcopy(base), "timestamp": ts} for ts in [*stamps, "2031-05-06T07:08:59.25Z"]]
+    norm = Normalizer("Wiz.Audit")
+    events, invalid = norm.normalize_page(copy.deepcopy(nodes), "P")
+    for i, node in enumerate(nodes):
+        try:
+            single = norm.normalize(copy.deepcopy(node), "P")
+        except InvalidRecord as exc:
+            assert invalid[i] == exc.reason
+            continue
+        page_event = events[i]
+        assert page_event is not None
+        assert [(k, v) for k, v in page_event.items() if k != "p_row_id"] == [
+            (k, v) for k, v in single.items() if k != "p_row_id"
+        ]
+    assert events[3] is not None and events[3]["p_event_time"] == "2031-05-06 07:08:59.250000000"
+
+
 @pytest.mark.parametrize("start", [1, 4090, 4095, 4096, 0xFFFFF, 123_456_789])
 @pytest.mark.parametrize("n", [0, 1, 7, 500, 9000])
 def test_row_ids_are_the_counter_in_hex_across_block_boundaries(
