@@ -18,13 +18,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from wizwatch import metric_names as m
-from wizwatch.archive import writer
 from wizwatch.archive.keys import raw_key
 from wizwatch.logs import logger
 from wizwatch.logtypes import AUDIT
 from wizwatch.poll import windows
 from wizwatch.poll.pagewriter import PageWriter
-from wizwatch.poll.paging import Page, Transition, fetch_listing
+from wizwatch.poll.paging import Page, Transition, fetch_listing, page_metadata
 from wizwatch.poll.settings import AUDIT_RETENTION_SECONDS
 from wizwatch.poll.state import CursorState
 from wizwatch.poll.stream import StreamRun
@@ -144,28 +143,9 @@ class WindowListing:
         run = self.run
         part = f"{page.attempt:08x}" if page.attempt else ""
         key = raw_key(run.log_type, self.start, self.end, page.number, part)
-        meta = writer.page_metadata(
-            log_type=run.log_type,
-            window_start=self.start,
-            window_end=self.end,
-            page=page.number,
-            cursor=page.after,
-            request_time=page.answer.request_time,
-            request_id=page.answer.request_id,
-            record_count=page.records,
-            invocation_id=run.invocation_id,
-        )
-        bucket, metrics, outcome, log_type = run.s.raw_bucket, run.p.metrics, run.outcome, run.log_type
+        meta = page_metadata(run, page, self.start, self.end)
         body, records = page.answer.body, page.records
-
-        def archive() -> None:
-            writer.put_page(bucket, key, body, meta)
-            metrics.add(log_type, m.PAGES_ARCHIVED)
-            metrics.add(log_type, m.RECORDS_ARCHIVED, records)
-            outcome.pages += 1
-            outcome.records += records
-
-        return archive
+        return lambda: run.store_page(key, body, meta, records)
 
 
 class LogTypeRun(StreamRun):

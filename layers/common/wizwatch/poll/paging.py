@@ -23,9 +23,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from wizwatch import metric_names as m
+from wizwatch.archive import writer
 from wizwatch.errors import CursorInvalidError, WizApiError
 from wizwatch.logs import logger
 from wizwatch.poll.client import Answer
@@ -103,6 +105,21 @@ def connection(answer: Answer, spec: QuerySpec) -> tuple[int, bool, str | None, 
         bool(info.get("hasNextPage")),
         info.get("endCursor"),
         int(total) if isinstance(total, int) else None,
+    )
+
+
+def page_metadata(run: StreamRun, page: Page, window_start: datetime, window_end: datetime) -> dict[str, str]:
+    """The S3 provenance metadata of ``page`` (a window's bounds, or a snapshot's slot and start)."""
+    return writer.page_metadata(
+        log_type=run.log_type,
+        window_start=window_start,
+        window_end=window_end,
+        page=page.number,
+        cursor=page.after,
+        request_time=page.answer.request_time,
+        request_id=page.answer.request_id,
+        record_count=page.records,
+        invocation_id=run.invocation_id,
     )
 
 

@@ -31,20 +31,14 @@ from wizwatch.errors import (
 from wizwatch.logs import configure as configure_logging
 from wizwatch.logs import logger
 from wizwatch.poll.credentials import put_secret_command
-from wizwatch.poll.incremental import AUDIT_RESULT_CAP, LogTypeRun, split_window
-from wizwatch.poll.pagewriter import PageWriter
-from wizwatch.poll.paging import MAX_RESTARTS_PER_RUN, connection
+from wizwatch.poll.incremental import LogTypeRun
 from wizwatch.poll.poller import Poller
 from wizwatch.poll.queries import SPECS, QuerySpec
 from wizwatch.poll.retry import Clock, TimeBudget
 from wizwatch.poll.settings import PollerSettings, load_settings
 from wizwatch.poll.stream import Outcome, StreamRun
 
-# Names other modules and tests have imported from here since before the split.
 __all__ = [
-    "AUDIT_RESULT_CAP",
-    "MAX_RESTARTS_PER_RUN",
-    "LogTypeRun",
     "Outcome",
     "Poller",
     "get_poller",
@@ -55,9 +49,6 @@ __all__ = [
     "preflight",
     "snapshot_streams",
 ]
-_PageWriter = PageWriter
-_connection = connection
-_split_window = split_window
 
 _poller: tuple[str, Poller] | None = None
 
@@ -221,6 +212,3 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
         "ok": all(o.status in ("ok", "budget", "skipped") for o in outcomes.values()),
         "log_types": result,
     }
-
-
-_poll_one = poll_one

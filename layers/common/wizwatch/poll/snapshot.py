@@ -37,7 +37,7 @@ from wizwatch.logs import configure as configure_logging
 from wizwatch.logs import logger
 from wizwatch.poll import windows
 from wizwatch.poll.pagewriter import PageWriter
-from wizwatch.poll.paging import Page, Transition, fetch_listing
+from wizwatch.poll.paging import Page, Transition, fetch_listing, page_metadata
 from wizwatch.poll.queries import SNAPSHOT_STATUSES, QuerySpec
 from wizwatch.poll.retry import TimeBudget
 from wizwatch.poll.runner import get_poller, poll_one, preflight, snapshot_streams
@@ -118,25 +118,9 @@ class SnapshotListing:
         """Stores every page (empty ones too) and, after the last, the manifest."""
         run, slot, attempt, started = self.run, self.slot, page.attempt, self.started
         key = keys.snapshot_page_key(run.log_type, slot, attempt, page.number)
-        meta = writer.page_metadata(
-            log_type=run.log_type,
-            window_start=slot,
-            window_end=started,
-            page=page.number,
-            cursor=page.after,
-            request_time=page.answer.request_time,
-            request_id=page.answer.request_id,
-            record_count=page.records,
-            invocation_id=run.invocation_id,
-        )
+        meta = page_metadata(run, page, slot, started)
         meta["snapshot-id"] = keys.snapshot_id(slot, attempt)
-        bucket, metrics, outcome, stream, log_type = (
-            run.s.raw_bucket,
-            run.p.metrics,
-            run.outcome,
-            run.stream,
-            run.log_type,
-        )
+        bucket, metrics, stream, log_type = run.s.raw_bucket, run.p.metrics, run.stream, run.log_type
         body, records, number, last, total = (
             page.answer.body,
             page.records,
@@ -146,11 +130,7 @@ class SnapshotListing:
         )
 
         def archive() -> None:
-            writer.put_page(bucket, key, body, meta)
-            metrics.add(stream, m.PAGES_ARCHIVED)
-            metrics.add(stream, m.RECORDS_ARCHIVED, records)
-            outcome.pages += 1
-            outcome.records += records
+            run.store_page(key, body, meta, records)
             if last:
                 manifest: dict[str, Any] = {
                     "log_type": log_type,
@@ -218,19 +198,20 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
     settings = load_settings()
     poller = get_poller(settings)
     wanted = event.get("log_type") if isinstance(event, dict) else None
-    log_types = [wanted] if wanted else list(snapshot_streams(settings))
+    enabled = snapshot_streams(settings)
+    log_types = [wanted] if wanted else enabled
     results: dict[str, Outcome] = {}
     streams = [stream_key(t) for t in log_types]
     budget = TimeBudget.from_context(context, settings.time_reserve_seconds, clock=poller.clock.now)
     failed = preflight(poller, streams, budget)  # a placeholder secret: one line, Wiz never called
     if failed is not None:
         return failed
-    share = 1 / max(1, len(settings.log_types) + len(snapshot_streams(settings)))
+    share = 1 / max(1, len(settings.log_types) + len(enabled))
     poller.limiter.set_rate(settings.requests_per_second * share)
     invocation_id = str(getattr(context, "aws_request_id", "") or uuid.uuid4())
     try:
         for log_type in log_types:
-            if log_type not in snapshot_streams(settings):
+            if log_type not in enabled:
                 results[stream_key(log_type)] = Outcome(
                     status="disabled",
                     error=f"no snapshot for {log_type}: not in WIZ_SNAPSHOT_LOG_TYPES and WIZ_LOG_TYPES",

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wizwatch import metric_names as m
+from wizwatch.archive import writer
 from wizwatch.errors import StaleStateError
 from wizwatch.logs import logger
 from wizwatch.poll import windows
@@ -78,6 +79,14 @@ class StreamRun:
             self.spec.query, variables, budget=self.budget, log_type=self.log_type, stats=self.stats
         )
 
+    def store_page(self, key: str, body: bytes, meta: dict[str, str], records: int) -> None:
+        """Put one page in the raw bucket and count it (on the page writer's thread)."""
+        writer.put_page(self.s.raw_bucket, key, body, meta)
+        self.p.metrics.add(self.stream, m.PAGES_ARCHIVED)
+        self.p.metrics.add(self.stream, m.RECORDS_ARCHIVED, records)
+        self.outcome.pages += 1
+        self.outcome.records += records
+
     def run(self) -> Outcome:
         owner = f"{self.invocation_id}/{uuid.uuid4().hex[:12]}"
         state = self.p.store.acquire(self.stream, owner, self.s.lease_seconds)
@@ -94,16 +103,13 @@ class StreamRun:
 
     def _finish(self, pages: PageWriter) -> None:
         try:
-            state = pages.wait()
-        except Exception:
-            # The last page's put or cursor write failed: that page is re-fetched next run.
-            # Release what was last committed so the next run need not wait for the lease.
+            pages.wait()
+        finally:
+            # If the last page's put or cursor write failed, that page is re-fetched next run;
+            # either way release what was last committed so the next run need not wait for the lease.
             state = pages.committed
             self._note_commit(state)
             self._release(state)
-            raise
-        self._note_commit(state)
-        self._release(state)
 
     def _note_commit(self, state: CursorState) -> None:
         if state.committed_end:
